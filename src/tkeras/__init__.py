@@ -1,0 +1,8 @@
+"""tkeras: the Keras 2 API, implemented natively on PyTorch.
+
+    import tkeras as keras
+"""
+__version__ = "0.1.0"
+
+from . import backend  # noqa: F401
+from . import utils  # noqa: F401

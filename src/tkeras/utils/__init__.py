@@ -1,0 +1,26 @@
+"""tkeras.utils: seeds, custom objects, layer and numpy utilities."""
+import random as _random
+
+import numpy as _np
+import torch as _torch
+
+from .._warn import TkerasDeprecationWarning, TkerasWarning  # noqa: F401
+from ..saving.object_registration import (  # noqa: F401
+    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
+    get_registered_object, register_keras_serializable,
+)
+from ..saving.object_registration import deserialize_keras_object, serialize_keras_object  # noqa: F401
+
+
+def set_random_seed(seed: int) -> None:
+    """Seeds Python's ``random``, numpy and torch (all devices) in one call.
+
+    The reproducibility recipe of Keras 2 (PYTHONHASHSEED, ``np.random.seed``,
+    ``random.seed``, the framework seed) in one line. For bit-exact runs on a GPU
+    also call ``torch.use_deterministic_algorithms(True)``.
+    """
+    if not isinstance(seed, int):
+        raise ValueError(f"Expected `seed` argument to be an integer. Received: seed={seed!r}")
+    _random.seed(seed)
+    _np.random.seed(seed % (2 ** 32))
+    _torch.manual_seed(seed)
