@@ -23,6 +23,26 @@ def _scope_stack():
     return stack
 
 
+def in_safe_mode() -> bool:
+    """True unless inside ``SafeModeScope(False)``: code stored in files is never run then."""
+    return getattr(_SCOPE, "safe_mode", True)
+
+
+class SafeModeScope:
+    """``with SafeModeScope(False):`` allows loading Python code (Lambda bytecode) from configs."""
+
+    def __init__(self, safe_mode: bool = True):
+        self.safe_mode = bool(safe_mode)
+
+    def __enter__(self):
+        self._previous = in_safe_mode()
+        _SCOPE.safe_mode = self.safe_mode
+        return self
+
+    def __exit__(self, *exc):
+        _SCOPE.safe_mode = self._previous
+
+
 def get_custom_objects() -> Dict[str, Any]:
     """The global dict of custom objects; assign into it to register an object by name."""
     return _GLOBAL_CUSTOM_OBJECTS

@@ -1,0 +1,1014 @@
+"""Layer: a ``torch.nn.Module`` with Keras's contract.
+
+``__call__`` does the Keras work (symbolic dispatch, build from the first input shape,
+input_spec checks, masks, the ``training`` flag, activity regularization) and then runs
+the module through ``torch.nn.Module.__call__`` (so torch hooks fire), whose ``forward``
+is ``call``.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import re
+import threading
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import _warn
+from ..backend import config
+from .input_spec import InputSpec, assert_input_compatibility
+from .keras_tensor import (
+    KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
+)
+
+_ALLOWED_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size", "weights",
+                   "activity_regularizer", "autocast", "implementation", "dynamic"}
+
+
+# ------------------------------------------------------------------ call context
+
+class _CallContext(threading.local):
+    """Per-thread state of the outermost layer call: training flag, collected losses."""
+
+    def __init__(self):
+        self.training: Optional[bool] = None
+        self.depth = 0
+        self.losses: List[torch.Tensor] = []
+        self.meta_swaps: Optional[List[Tuple[Any, str, str, Any]]] = None
+
+
+_CTX = _CallContext()
+
+
+def call_context() -> _CallContext:
+    return _CTX
+
+
+# ------------------------------------------------------------------ weight name scopes
+
+_SCOPE = threading.local()
+
+
+def _scope_stack() -> List[Tuple[Any, str]]:
+    stack = getattr(_SCOPE, "stack", None)
+    if stack is None:
+        stack = _SCOPE.stack = []
+    return stack
+
+
+@contextlib.contextmanager
+def name_scope(name: str, owner: Any = None):
+    """Prefixes the Keras names of weights created inside (``dense/kernel:0``).
+
+    ``owner`` is the layer whose weights this scope names; a layer that creates weights
+    outside a scope of its own gets its own name as a prefix.
+    """
+    stack = _scope_stack()
+    stack.append((owner, name))
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def _weight_path(layer, name: str) -> str:
+    stack = _scope_stack()
+    parts = [n for _, n in stack]
+    if not stack or stack[-1][0] is not layer:
+        parts.append(layer.name)
+    return "/".join(parts + [name]) + ":0"
+
+
+# ------------------------------------------------------------------ helpers
+
+def to_snake_case(name: str) -> str:
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    if insecure[0] != "_":
+        return insecure
+    return "private" + insecure
+
+
+@functools.lru_cache(maxsize=None)
+def _call_signature(call_fn) -> Tuple[bool, bool, bool, Tuple[str, ...]]:
+    """(accepts training, accepts mask, accepts **kwargs, positional arg names) of call."""
+    try:
+        params = inspect.signature(call_fn).parameters
+    except (TypeError, ValueError):
+        return False, False, True, ()
+    names = tuple(params)
+    var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    return ("training" in params or var_kw), ("mask" in params), var_kw, names
+
+
+def _to_tensor(x, dtype: Optional[torch.dtype] = None):
+    """numpy arrays and numbers at the API edge become torch tensors (floats -> floatx)."""
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        if t.is_floating_point():
+            t = t.to(dtype or config.torch_dtype())
+        elif t.dtype == torch.int32 or t.dtype == torch.uint16 or t.dtype == torch.uint32:
+            t = t.to(torch.int64) if dtype is None else t.to(dtype)
+        return t
+    if isinstance(x, (float, int, bool)) or (isinstance(x, (list, tuple)) and x and
+                                             not isinstance(x[0], (torch.Tensor, np.ndarray, list, tuple))):
+        return torch.as_tensor(np.asarray(x), dtype=dtype or (config.torch_dtype() if isinstance(np.asarray(x).flat[0], float) else None))
+    return x
+
+
+def convert_inputs(inputs, dtype: Optional[torch.dtype] = None):
+    if isinstance(inputs, torch.Tensor):
+        return inputs
+    if isinstance(inputs, (list, tuple)):
+        if inputs and not isinstance(inputs[0], (torch.Tensor, np.ndarray, list, tuple, dict)):
+            return _to_tensor(inputs, dtype)
+        return type(inputs)(convert_inputs(x, dtype) for x in inputs) if not hasattr(inputs, "_fields") \
+            else type(inputs)(*[convert_inputs(x, dtype) for x in inputs])
+    if isinstance(inputs, dict):
+        return {k: convert_inputs(v, dtype) for k, v in inputs.items()}
+    return _to_tensor(inputs, dtype)
+
+
+def _shape_of(x) -> tuple:
+    if isinstance(x, KerasTensor):
+        return x.shape
+    return tuple(x.shape)
+
+
+def shape_structure(inputs):
+    """Keras's ``input_shape`` argument: a tuple for one input, a list of tuples for several."""
+    if isinstance(inputs, (list, tuple)) and not hasattr(inputs, "shape"):
+        return [shape_structure(x) for x in inputs]
+    if isinstance(inputs, dict):
+        return {k: shape_structure(v) for k, v in inputs.items()}
+    return _shape_of(inputs)
+
+
+def _get_mask(x):
+    d = getattr(x, "__dict__", None)
+    return d.get("_keras_mask") if d else None
+
+
+def collect_masks(inputs):
+    """The ``_keras_mask`` of each input (None where there is none), or None if no mask."""
+    if isinstance(inputs, torch.Tensor):
+        return _get_mask(inputs)
+    if isinstance(inputs, KerasTensor):
+        return inputs._keras_mask
+    if isinstance(inputs, (list, tuple)):
+        masks = [collect_masks(x) for x in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
+
+
+def _set_masks(outputs, masks) -> None:
+    if masks is None:
+        return
+    if isinstance(outputs, (list, tuple)):
+        ms = masks if isinstance(masks, (list, tuple)) else [masks] * len(outputs)
+        for o, m in zip(outputs, ms):
+            _set_masks(o, m)
+        return
+    if isinstance(outputs, (torch.Tensor, KerasTensor)):
+        try:
+            outputs._keras_mask = masks
+        except AttributeError:
+            pass
+
+
+class _NoMask:
+    pass
+
+
+_NO_MASK = _NoMask()
+
+
+# ------------------------------------------------------------------ the Layer
+
+LAYER_REGISTRY: Dict[str, type] = {}
+"""Keras class names -> tkeras classes, filled as layer modules are imported."""
+
+
+def register_layer_alias(name: str, cls: type) -> None:
+    """Lets configs that use an old Keras name (``Convolution2D``) load as ``cls``."""
+    LAYER_REGISTRY[name] = cls
+
+
+class Layer(nn.Module):
+    """Base class of all tkeras layers: a ``torch.nn.Module`` with Keras's contract.
+
+    Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``),
+    ``call(inputs, ...)`` and, optionally, ``compute_output_shape``, ``compute_mask``
+    and ``get_config``.
+
+    Args:
+        trainable: whether the layer's weights are updated in training.
+        name: the layer's name; unique automatic names (``dense``, ``dense_1``, ...) otherwise.
+        dtype: the dtype of the weights and computations (default: floatx).
+        input_shape / batch_input_shape / batch_size / input_dim: the input shape, for
+            the first layer of a Sequential model.
+        activity_regularizer: a regularizer applied to the output.
+
+    Example:
+        >>> class MyLayer(Layer):
+        ...     def __init__(self, output_dim, **kwargs):
+        ...         self.output_dim = output_dim
+        ...         super(MyLayer, self).__init__(**kwargs)
+        ...     def build(self, input_shape):
+        ...         self.kernel = self.add_weight(name="kernel",
+        ...             shape=(input_shape[1], self.output_dim), initializer="uniform")
+        ...         super(MyLayer, self).build(input_shape)
+        ...     def call(self, x):
+        ...         return K.dot(x, self.kernel)
+        ...     def compute_output_shape(self, input_shape):
+        ...         return (input_shape[0], self.output_dim)
+    """
+
+    _keras_module = "keras.layers"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("tkeras.") and not cls.__name__.startswith("_"):
+            LAYER_REGISTRY.setdefault(cls.__name__, cls)
+
+    def __new__(cls, *args, **kwargs):
+        # nn.Module's bookkeeping exists before any subclass __init__ runs, so Keras 2
+        # layers that set attributes before calling super().__init__() work.
+        obj = super().__new__(cls)
+        nn.Module.__init__(obj)
+        obj.__dict__["_layer_initialized"] = False
+        return obj
+
+    def __init__(self, trainable: bool = True, name: Optional[str] = None, dtype=None,
+                 dynamic: bool = False, **kwargs):
+        unknown = set(kwargs) - _ALLOWED_KWARGS
+        if unknown:
+            raise TypeError(f"Keyword argument not understood: {sorted(unknown)[0]!r} "
+                            f"(passed to layer {type(self).__name__})")
+        d = self.__dict__
+        d["_layer_initialized"] = True
+        d["_trainable"] = bool(trainable)
+        if name is None:
+            name = config.unique_object_name(to_snake_case(type(self).__name__))
+        elif not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+        d["_name"] = name
+        if isinstance(dtype, dict):  # a serialized dtype policy
+            dtype = dtype.get("config", {}).get("name", None)
+        if dtype in ("mixed_float16", "mixed_bfloat16"):
+            dtype = None
+        d["_dtype"] = config.dtype_name(dtype) if dtype is not None else config.floatx()
+        d["_torch_dtype"] = config.torch_dtype(d["_dtype"])
+        d["built"] = d.get("built", False)
+        d.setdefault("input_spec", None)
+        d.setdefault("supports_masking", False)
+        d["_inbound_nodes"] = []
+        d["_outbound_nodes"] = []
+        d["_own_weights"] = []
+        d["_weight_regularizers"] = []
+        d["_callable_losses"] = []
+        d["_call_losses"] = []
+        d["_build_input_shape"] = None
+        d["stateful"] = d.get("stateful", False)
+        d["dynamic"] = dynamic
+        self.training = False  # Keras semantics: inference unless told otherwise
+        if "activity_regularizer" in kwargs:
+            from .. import regularizers
+            d["_activity_regularizer"] = regularizers.get(kwargs["activity_regularizer"])
+        else:
+            d.setdefault("_activity_regularizer", None)
+        self._init_input_shape(kwargs)
+        d["_initial_weights"] = kwargs.get("weights")
+        d["autocast"] = kwargs.get("autocast", True)
+
+    def _init_input_shape(self, kwargs: Dict[str, Any]) -> None:
+        if "batch_input_shape" in kwargs and kwargs["batch_input_shape"] is not None:
+            self._batch_input_shape = tuple(kwargs["batch_input_shape"])
+        elif "input_shape" in kwargs and kwargs["input_shape"] is not None:
+            shape = kwargs["input_shape"]
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            self._batch_input_shape = (kwargs.get("batch_size"),) + shape
+        elif "input_dim" in kwargs and kwargs["input_dim"] is not None:
+            self._batch_input_shape = (kwargs.get("batch_size"), kwargs["input_dim"])
+
+    # -------------------------------------------------------------- attributes
+
+    @property
+    def name(self) -> str:
+        return self.__dict__.get("_name") or to_snake_case(type(self).__name__)
+
+    @property
+    def dtype(self) -> str:
+        return self.__dict__.get("_dtype") or config.floatx()
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype
+
+    @property
+    def activity_regularizer(self):
+        return self.__dict__.get("_activity_regularizer")
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value):
+        from .. import regularizers
+        self.__dict__["_activity_regularizer"] = regularizers.get(value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, nn.Parameter):
+            self._adopt_parameter(name, value)
+            return
+        if isinstance(value, (list, tuple)) and value and any(isinstance(v, nn.Module) for v in value):
+            # Keras tracks lists of layers; torch needs a ModuleList to see them.
+            modules = [v for v in value if isinstance(v, nn.Module)]
+            nn.Module.__setattr__(self, f"_tracked_{name}", nn.ModuleList(modules))
+            object.__setattr__(self, name, value)
+            return
+        nn.Module.__setattr__(self, name, value)
+
+    def _adopt_parameter(self, name: str, param: nn.Parameter) -> None:
+        """``self.kernel = self.add_weight(...)``: register the weight under the attribute name."""
+        params = self.__dict__.get("_parameters")
+        if params is not None:
+            for key, p in list(params.items()):
+                if p is param and key != name:
+                    del params[key]
+        nn.Module.__setattr__(self, name, param)
+
+    def __getattr__(self, name: str):
+        try:
+            return nn.Module.__getattr__(self, name)
+        except AttributeError:
+            prop = _class_property(type(self), name)
+            if prop is None:
+                raise
+        # A Keras property raised AttributeError (e.g. `layer.input` of a shared layer):
+        # surface its own message instead of torch's "has no attribute".
+        return prop.fget(self)
+
+    # -------------------------------------------------------------- trainable
+
+    @property
+    def trainable(self) -> bool:
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        for layer in self._flatten_layers(include_self=True):
+            layer.__dict__["_trainable"] = value
+            for w in layer._own_weights:
+                w.requires_grad_(value and w._keras_trainable)
+
+    def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> Iterator["Layer"]:
+        """This layer and its sublayers (depth first, attribute order, no repeats)."""
+        seen = set()
+        stack = [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if layer is not self or include_self:
+                yield layer
+            if layer is not self and not recursive:
+                continue
+            children = [m for m in layer._direct_sublayers() if id(m) not in seen]
+            stack.extend(reversed(children))
+
+    def _direct_sublayers(self) -> List["Layer"]:
+        """Sublayers in tracking order; plain torch modules inside are not Keras layers."""
+        out = []
+        for m in self._modules.values():
+            if isinstance(m, Layer):
+                out.append(m)
+            elif isinstance(m, (nn.ModuleList, nn.Sequential)):
+                out.extend(x for x in m if isinstance(x, Layer))
+            elif isinstance(m, nn.ModuleDict):
+                out.extend(x for x in m.values() if isinstance(x, Layer))
+        return out
+
+    # -------------------------------------------------------------- weights
+
+    def add_weight(self, name: Optional[str] = None, shape=None, dtype=None, initializer=None,
+                   regularizer=None, trainable: Optional[bool] = None, constraint=None,
+                   **kwargs) -> nn.Parameter:
+        """Creates a weight, registers it with torch and returns it (a ``nn.Parameter``).
+
+        Args:
+            name: the weight's name (``kernel``); its Keras name is ``<scope>/kernel:0``.
+            shape: its shape in Keras's layout.
+            dtype: its dtype (default: the layer's dtype).
+            initializer: name, Initializer or callable ``f(shape, dtype=None)``.
+            regularizer: name, Regularizer or callable; its value is in ``layer.losses``.
+            trainable: whether the optimizer updates it (default True).
+            constraint: applied after each optimizer update.
+        """
+        from .. import constraints, initializers, regularizers
+        if shape is None:
+            shape = ()
+        shape = tuple(int(d) for d in (shape if isinstance(shape, (list, tuple, torch.Size)) else (shape,)))
+        if any(d is None or d < 0 for d in shape):
+            raise ValueError(f"Layer {self.name}: cannot create weight {name!r} with an undefined or "
+                             f"negative dimension: shape={shape}")
+        name = name or f"weight_{len(self._own_weights)}"
+        if trainable is None:
+            trainable = kwargs.pop("synchronization", None) != "ON_READ"
+        torch_dt = config.torch_dtype(dtype) if dtype is not None else self.__dict__.get("_torch_dtype", config.torch_dtype())
+        init = initializers.get(initializer if initializer is not None else (
+            "glorot_uniform" if torch_dt.is_floating_point else "zeros"))
+        with torch.no_grad():
+            value = init(shape, dtype=config.dtype_name(torch_dt))
+            value = torch.as_tensor(value, dtype=torch_dt).reshape(shape).clone()
+        param = nn.Parameter(value, requires_grad=bool(trainable and self.trainable and torch_dt.is_floating_point))
+        param._keras_name = _weight_path(self, name)
+        param._keras_trainable = bool(trainable)
+        param._keras_constraint = constraints.get(constraint)
+        reg = regularizers.get(regularizer)
+        if reg is not None:
+            self._weight_regularizers.append((param, reg))
+        key = re.sub(r"[^0-9a-zA-Z_]", "_", name)
+        while key in self._parameters or key in self._modules or key in self._buffers or \
+                (key in self.__dict__):
+            key = key + "_"
+        nn.Module.register_parameter(self, key, param)
+        self._own_weights.append(param)
+        return param
+
+    add_variable = add_weight
+
+    @property
+    def trainable_weights(self) -> List[nn.Parameter]:
+        if not self.trainable:
+            return []
+        own = [w for w in self._own_weights if w._keras_trainable]
+        children = [w for c in self._direct_sublayers() for w in c.trainable_weights]
+        return _dedup(own + children)
+
+    @property
+    def non_trainable_weights(self) -> List[nn.Parameter]:
+        if self.trainable:
+            own = [w for w in self._own_weights if not w._keras_trainable]
+            children = [w for c in self._direct_sublayers() for w in c.non_trainable_weights]
+        else:
+            own = [w for w in self._own_weights if w._keras_trainable] + \
+                  [w for w in self._own_weights if not w._keras_trainable]
+            children = [w for c in self._direct_sublayers() for w in c.weights]
+        return _dedup(own + children)
+
+    @property
+    def weights(self) -> List[nn.Parameter]:
+        """trainable_weights + non_trainable_weights, each in creation order."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def variables(self) -> List[nn.Parameter]:
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    def get_weights(self) -> List[np.ndarray]:
+        """The weights as numpy arrays, in Keras's order and shapes."""
+        return [w.detach().cpu().numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Sets the weights from numpy arrays in Keras's order and shapes."""
+        params = self.weights
+        weights = list(weights)
+        if len(params) != len(weights):
+            raise ValueError(
+                f'You called `set_weights(weights)` on layer "{self.name}" with a weight list of '
+                f"length {len(weights)}, but the layer was expecting {len(params)} weights. "
+                f"Provided weights: {_short(weights)}")
+        for p, w in zip(params, weights):
+            arr = np.asarray(w)
+            if tuple(arr.shape) != tuple(p.shape):
+                raise ValueError(
+                    f'Layer {self.name} weight shape {tuple(p.shape)} is not compatible with '
+                    f"provided weight shape {tuple(arr.shape)} (weight {p._keras_name!r}).")
+        with torch.no_grad():
+            for p, w in zip(params, weights):
+                p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype, device=p.device))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer {self.name}, but the "
+                             "layer isn't built. You can build it manually via: "
+                             f"`{self.name}.build(batch_input_shape)`.")
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    def constraint_pairs(self) -> List[Tuple[nn.Parameter, Any]]:
+        """(weight, constraint) for every constrained weight of this layer and its sublayers."""
+        return [(w, w._keras_constraint) for layer in self._flatten_layers()
+                for w in layer._own_weights if w._keras_constraint is not None]
+
+    # -------------------------------------------------------------- losses
+
+    def add_loss(self, losses, inputs=None) -> None:
+        """Adds loss tensors (or zero-argument callables) to the layer's ``losses``."""
+        for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
+            if loss is None:
+                continue
+            if callable(loss) and not isinstance(loss, torch.Tensor):
+                self._callable_losses.append(loss)
+                continue
+            if not isinstance(loss, torch.Tensor):
+                loss = torch.as_tensor(loss, dtype=config.torch_dtype())
+            self._call_losses.append(loss)
+            _CTX.losses.append(loss)
+
+    @property
+    def losses(self) -> List[torch.Tensor]:
+        """Regularization losses of the weights, plus losses added in the latest call."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(reg(w) for w, reg in layer._weight_regularizers)
+            out.extend(torch.as_tensor(fn()) for fn in layer._callable_losses)
+            out.extend(layer._call_losses)
+        return out
+
+    def weight_regularization_pairs(self) -> List[Tuple[nn.Parameter, Any]]:
+        return [pair for layer in self._flatten_layers() for pair in layer._weight_regularizers]
+
+    @property
+    def updates(self):
+        return []
+
+    @property
+    def metrics(self):
+        return []
+
+    # -------------------------------------------------------------- build / call
+
+    def build(self, input_shape) -> None:
+        """Creates the weights; Keras 2 layers end with ``super().build(input_shape)``."""
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def _maybe_build(self, input_shapes) -> None:
+        if self.built:
+            return
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, _spec_shapes(input_shapes), self.name)
+        with name_scope(self.name, owner=self):
+            self.build(_as_build_shape(input_shapes))
+        self.built = True
+        if self._build_input_shape is None:
+            self._build_input_shape = _as_build_shape(input_shapes)
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+        if _CTX.meta_swaps is not None:  # built during a meta-device run
+            _swap_module_to_meta(self, _CTX.meta_swaps)
+
+    def _call_spec(self):
+        return _call_signature(type(self).call)
+
+    def __call__(self, *args, **kwargs):
+        if not self.__dict__.get("_layer_initialized", False):
+            raise RuntimeError(f"Layer {type(self).__name__} was called before its __init__ "
+                               "called super().__init__().")
+        if args:
+            inputs, rest = args[0], args[1:]
+        elif "inputs" in kwargs:
+            inputs, rest = kwargs.pop("inputs"), ()
+        else:
+            raise ValueError(f"Layer {self.name} was called without an input.")
+        if has_keras_tensor(inputs) or has_keras_tensor(kwargs) or has_keras_tensor(list(rest)):
+            return self._symbolic_call(inputs, rest, kwargs)
+        return self._eager_call(inputs, rest, kwargs)
+
+    # .............................................................. eager
+
+    def _eager_call(self, inputs, rest: tuple, kwargs: dict):
+        if not isinstance(inputs, torch.Tensor):
+            inputs = convert_inputs(inputs, None)
+        elif self.autocast and inputs.dtype is not self._torch_dtype and inputs.is_floating_point() \
+                and self._torch_dtype.is_floating_point and inputs.device.type != "meta":
+            inputs = inputs.to(self._torch_dtype)
+        if not self.built:
+            self._maybe_build(shape_structure(inputs))
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, _spec_shapes(shape_structure(inputs)), self.name)
+        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
+        ctx = _CTX
+        training = kwargs.get("training")
+        if training is None:
+            training = ctx.training
+            if training is None:
+                training = bool(config.learning_phase()) if config.learning_phase_is_set() else self.training
+        if accepts_training:
+            kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        input_masks = kwargs.get("mask", _NO_MASK)
+        if input_masks is _NO_MASK:
+            input_masks = collect_masks(inputs)
+            if accepts_mask and input_masks is not None:
+                kwargs["mask"] = input_masks
+        elif not accepts_mask:
+            kwargs.pop("mask")
+        if self._call_losses:
+            self._call_losses = []
+        outer_training, outer_depth = ctx.training, ctx.depth
+        if outer_depth == 0:
+            ctx.losses = []
+        ctx.training, ctx.depth = training, outer_depth + 1
+        try:
+            outputs = nn.Module.__call__(self, inputs, *rest, **kwargs)
+        finally:
+            ctx.training, ctx.depth = outer_training, outer_depth
+        if self._activity_regularizer is not None:
+            self._add_activity_loss(outputs)
+        if self._produces_mask(input_masks):
+            _set_masks(outputs, self.compute_mask(inputs, input_masks))
+        return outputs
+
+    def _produces_mask(self, input_masks) -> bool:
+        return type(self).compute_mask is not Layer.compute_mask or \
+            (input_masks is not None and self.supports_masking)
+
+    def _add_activity_loss(self, outputs) -> None:
+        for out in flatten(outputs):
+            if isinstance(out, torch.Tensor) and out.device.type != "meta":
+                batch = out.shape[0] if out.dim() else 1
+                self.add_loss(self._activity_regularizer(out) / batch)
+
+    # .............................................................. symbolic
+
+    def _symbolic_call(self, inputs, rest: tuple, kwargs: dict):
+        if not self.built:
+            self._maybe_build(shape_structure(inputs))
+        if self.input_spec is not None:
+            assert_input_compatibility(self.input_spec, _spec_shapes(shape_structure(inputs)), self.name)
+        outputs = self.compute_output_spec(inputs, *rest, **kwargs)
+        Node(self, call_args=(inputs,) + tuple(rest), call_kwargs=kwargs, outputs=outputs)
+        return outputs
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """Output KerasTensor(s) (with masks) for symbolic inputs; records no node."""
+        input_masks = kwargs.get("mask", _NO_MASK)
+        if input_masks is _NO_MASK or input_masks is None:
+            input_masks = collect_masks(inputs)
+        if self._uses_compute_output_shape() and not kwargs.get("mask"):
+            shapes = self.compute_output_shape(shape_structure(inputs))
+            outputs = _keras_tensors_from_shapes(shapes, self.dtype)
+        else:
+            outputs = self._infer_outputs_by_running(inputs, args, kwargs)
+        if self._produces_mask(input_masks):
+            masks = self._symbolic_mask(inputs, input_masks)
+            _set_masks(outputs, masks)
+        return outputs
+
+    def _uses_compute_output_shape(self) -> bool:
+        """Symbolic shapes come from compute_output_shape when the layer defines it."""
+        return type(self).compute_output_shape is not Layer.compute_output_shape
+
+    def _symbolic_mask(self, inputs, input_masks):
+        if type(self).compute_mask is Layer.compute_mask:
+            return input_masks  # masks pass through unchanged
+        fill = 83
+        meta_in = map_structure(lambda t: meta_tensor(t, fill) if isinstance(t, KerasTensor) else t, inputs)
+        meta_masks = map_structure(lambda m: meta_tensor(m, fill) if isinstance(m, KerasTensor) else m,
+                                   input_masks)
+        with _meta_params(self):
+            out = self.compute_mask(meta_in, meta_masks)
+        if out is None:
+            return None
+        return map_structure(lambda m: _kt_from_meta(m, fill) if isinstance(m, torch.Tensor) else m, out)
+
+    def _infer_outputs_by_running(self, inputs, args, kwargs):
+        """Runs call on meta tensors (twice, with different sizes for unknown dims)."""
+        results = []
+        for fill in (83, 89):
+            results.append(self._run_with_fill(inputs, args, kwargs, fill, "meta"))
+        if results[0] is None:
+            results = [self._run_with_fill(inputs, args, kwargs, fill, "cpu") for fill in (2, 3)]
+            if results[0] is None:
+                raise self._last_inference_error
+        flat_a, flat_b = flatten(results[0]), flatten(results[1])
+        outs = []
+        for a, b in zip(flat_a, flat_b):
+            if isinstance(a, torch.Tensor):
+                shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
+                outs.append(KerasTensor(shape, config.dtype_name(a.dtype)))
+            else:
+                outs.append(a)
+        return pack_like(results[0], outs)
+
+    def _run_with_fill(self, inputs, args, kwargs, fill: int, device: str):
+        def conv(t):
+            if isinstance(t, KerasTensor):
+                return meta_tensor(t, fill, device)
+            return t
+
+        call_inputs = map_structure(conv, inputs)
+        call_args = map_structure(conv, list(args))
+        call_kwargs = map_structure(conv, dict(kwargs))
+        mask = call_kwargs.pop("mask", None)
+        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
+        if accepts_mask:
+            masks = mask if mask is not None else collect_masks(inputs)
+            if masks is not None:
+                call_kwargs["mask"] = map_structure(conv, masks)
+        if accepts_training:
+            call_kwargs.setdefault("training", False)
+        else:
+            call_kwargs.pop("training", None)
+        try:
+            if device == "meta":
+                with _meta_params(self):
+                    return self._call_in_context(call_inputs, call_args, call_kwargs)
+            with torch.no_grad():
+                return self._call_in_context(call_inputs, call_args, call_kwargs)
+        except Exception as e:  # noqa: BLE001 - reported below if no device works
+            self._last_inference_error = e
+            return None
+
+    def _call_in_context(self, inputs, args, kwargs):
+        ctx = _CTX
+        saved = ctx.training, ctx.depth, ctx.losses
+        ctx.training, ctx.depth, ctx.losses = False, saved[1] + 1, []
+        try:
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            ctx.training, ctx.depth, ctx.losses = saved
+
+    def compute_output_shape(self, input_shape):
+        """Output shape(s) for an input shape; by default found by running ``call`` on meta tensors."""
+        inputs = map_structure(lambda s: KerasTensor(s), _shape_leaves_to_kt(input_shape))
+        out = self._infer_outputs_by_running(inputs, (), {})
+        return map_structure(lambda t: t.shape, out)
+
+    def compute_mask(self, inputs, mask=None):
+        """The output mask; by default the input mask when ``supports_masking``, else None."""
+        if not self.supports_masking:
+            return None
+        return mask
+
+    # -------------------------------------------------------------- graph properties
+
+    def _node_attr(self, node_index: int, attr: str, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return.")
+        if not -len(self._inbound_nodes) <= node_index < len(self._inbound_nodes):
+            raise ValueError(f"Asked to get {what} at node {node_index}, but the layer has only "
+                             f"{len(self._inbound_nodes)} inbound nodes.")
+        node = self._inbound_nodes[node_index]
+        value = getattr(node, attr)
+        if attr in ("input_tensors", "output_tensors"):
+            return value[0] if len(value) == 1 else value
+        return value
+
+    def get_input_at(self, node_index: int):
+        return self._node_attr(node_index, "input_tensors", "input")
+
+    def get_output_at(self, node_index: int):
+        return self._node_attr(node_index, "output_tensors", "output")
+
+    def get_input_shape_at(self, node_index: int):
+        return self._node_attr(node_index, "input_shapes", "input shape")
+
+    def get_output_shape_at(self, node_index: int):
+        return self._node_attr(node_index, "output_shapes", "output shape")
+
+    def get_input_mask_at(self, node_index: int):
+        inputs = self.get_input_at(node_index)
+        return map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+
+    def get_output_mask_at(self, node_index: int):
+        outputs = self.get_output_at(node_index)
+        return map_structure(lambda t: getattr(t, "_keras_mask", None), outputs)
+
+    def _single_node_value(self, getter, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return.")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"Layer {self.name} has multiple inbound nodes, hence the notion of \"layer {what}\" "
+                f"is ill-defined. Use `get_{what.replace(' ', '_')}_at(node_index)` instead.")
+        return getter(0)
+
+    @property
+    def input(self):
+        return self._single_node_value(self.get_input_at, "input")
+
+    @property
+    def output(self):
+        return self._single_node_value(self.get_output_at, "output")
+
+    def _shape_over_nodes(self, attr: str, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(f'The layer "{self.name}" has never been called and thus has no '
+                                 f"defined {what}.")
+        shapes = [getattr(n, attr) for n in self._inbound_nodes]
+        if all(s == shapes[0] for s in shapes):
+            return shapes[0]
+        raise AttributeError(f'The layer "{self.name}" has multiple inbound nodes, with different '
+                             f"{what}s. Hence the notion of \"{what}\" is ill-defined for the layer.")
+
+    @property
+    def input_shape(self):
+        return self._shape_over_nodes("input_shapes", "input shape")
+
+    @property
+    def output_shape(self):
+        return self._shape_over_nodes("output_shapes", "output shape")
+
+    @property
+    def input_mask(self):
+        return self.get_input_mask_at(0)
+
+    @property
+    def output_mask(self):
+        return self.get_output_mask_at(0)
+
+    @property
+    def inbound_nodes(self):
+        return self._inbound_nodes
+
+    @property
+    def outbound_nodes(self):
+        return self._outbound_nodes
+
+    # -------------------------------------------------------------- config
+
+    def get_config(self) -> Dict[str, Any]:
+        config_ = {"name": self.name, "trainable": self.trainable}
+        if hasattr(self, "_batch_input_shape"):
+            config_["batch_input_shape"] = list(self._batch_input_shape)
+        config_["dtype"] = self.dtype
+        if self._activity_regularizer is not None and type(self).get_config is Layer.get_config:
+            from .. import regularizers
+            config_["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
+        init_params = inspect.signature(type(self).__init__).parameters
+        if type(self).get_config is Layer.get_config:
+            extra = [p for p in init_params if p not in ("self", "trainable", "name", "dtype",
+                                                          "dynamic", "args", "kwargs")]
+            if extra:
+                raise NotImplementedError(
+                    f"Layer {type(self).__name__} has arguments {extra} in `__init__` and therefore "
+                    "must override `get_config()`.")
+        return config_
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]):
+        return cls(**config)
+
+    def get_build_config(self):
+        if self._build_input_shape is not None:
+            return {"input_shape": _shape_to_list(self._build_input_shape)}
+        return None
+
+    def build_from_config(self, build_config) -> None:
+        shape = build_config.get("input_shape") if build_config else None
+        if shape is not None and not self.built:
+            self._maybe_build(_list_to_shape(shape))
+
+    # -------------------------------------------------------------- misc
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+    def __repr__(self):
+        return f"<{type(self).__module__}.{type(self).__name__} object: name={self.name!r}>"
+
+    def reset_states(self, states=None):
+        for layer in self._flatten_layers(include_self=False):
+            if hasattr(layer, "reset_states") and getattr(layer, "stateful", False):
+                layer.reset_states()
+
+
+def _class_property(cls: type, name: str):
+    for klass in cls.__mro__:
+        attr = klass.__dict__.get(name)
+        if attr is not None:
+            return attr if isinstance(attr, property) else None
+    return None
+
+
+# ------------------------------------------------------------------ shape helpers
+
+def _spec_shapes(shapes) -> List[tuple]:
+    if isinstance(shapes, list):
+        return [tuple(s) for s in shapes]
+    if isinstance(shapes, dict):
+        return [tuple(s) for s in shapes.values()]
+    return [tuple(shapes)]
+
+
+def _as_build_shape(shapes):
+    if isinstance(shapes, list):
+        return [tuple(s) if not isinstance(s, (list, dict)) else _as_build_shape(s) for s in shapes]
+    return tuple(shapes) if not isinstance(shapes, dict) else shapes
+
+
+def _shape_to_list(shape):
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        return [_shape_to_list(s) for s in shape]
+    if isinstance(shape, dict):
+        return {k: _shape_to_list(v) for k, v in shape.items()}
+    return list(shape)
+
+
+def _list_to_shape(shape):
+    if isinstance(shape, list) and shape and isinstance(shape[0], list):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
+
+
+def _is_shape(x) -> bool:
+    return isinstance(x, (tuple, list, torch.Size)) and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+
+
+def _shape_leaves_to_kt(shapes):
+    if _is_shape(shapes):
+        return KerasTensor(shapes)
+    if isinstance(shapes, dict):
+        return {k: _shape_leaves_to_kt(v) for k, v in shapes.items()}
+    return [_shape_leaves_to_kt(s) for s in shapes]
+
+
+def _keras_tensors_from_shapes(shapes, dtype: str):
+    if _is_shape(shapes):
+        return KerasTensor(tuple(shapes), dtype)
+    if isinstance(shapes, dict):
+        return {k: _keras_tensors_from_shapes(v, dtype) for k, v in shapes.items()}
+    return [_keras_tensors_from_shapes(s, dtype) for s in shapes]
+
+
+def _kt_from_meta(t: torch.Tensor, fill: int) -> KerasTensor:
+    return KerasTensor(tuple(None if d == fill else d for d in t.shape), config.dtype_name(t.dtype))
+
+
+def _dedup(weights: List[nn.Parameter]) -> List[nn.Parameter]:
+    seen = set()
+    out = []
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out
+
+
+def _short(weights) -> str:
+    text = str([np.shape(w) for w in weights])
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+# ------------------------------------------------------------------ meta-device runs
+
+def _swap_module_to_meta(root: nn.Module, swaps: List[Tuple[Any, str, str, Any]]) -> None:
+    """Replaces root's parameters and buffers by meta copies, recording how to restore them."""
+    for module in root.modules():
+        for store in ("_parameters", "_buffers"):
+            d = getattr(module, store)
+            for key, value in list(d.items()):
+                if value is None or value.device.type == "meta":
+                    continue
+                swaps.append((module, store, key, value))
+                meta = value.detach().to("meta")
+                d[key] = nn.Parameter(meta, requires_grad=value.requires_grad) \
+                    if store == "_parameters" else meta
+
+
+@contextlib.contextmanager
+def _meta_params(root: nn.Module):
+    """Within the block, ``root``'s parameters and buffers are meta tensors (no data).
+
+    Layers built during the block (e.g. the sublayers of a subclassed model) are swapped
+    too, in ``_maybe_build``; everything is restored on exit.
+    """
+    swaps: List[Tuple[Any, str, str, Any]] = []
+    outer = _CTX.meta_swaps
+    _CTX.meta_swaps = swaps
+    try:
+        _swap_module_to_meta(root, swaps)
+        yield
+    finally:
+        for module, store, key, value in reversed(swaps):
+            getattr(module, store)[key] = value
+        _CTX.meta_swaps = outer
+
+
+def warn(message: str) -> None:
+    import warnings
+    warnings.warn(message, _warn.TkerasWarning, stacklevel=3)

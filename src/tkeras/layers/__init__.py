@@ -1,0 +1,16 @@
+"""tkeras.layers: every Keras layer, grouped in modules as Keras 2 groups them."""
+from ..engine.base_layer import Layer  # noqa: F401
+from ..engine.input_layer import Input, InputLayer  # noqa: F401
+from ..engine.input_spec import InputSpec  # noqa: F401
+from ..saving.layer_serialization import deserialize_layer as deserialize  # noqa: F401
+from ..saving.layer_serialization import serialize_layer as serialize  # noqa: F401
+from .core import (  # noqa: F401
+    Activation, ActivityRegularization, Dense, Dropout, Flatten, Lambda, Masking, Permute,
+    RepeatVector, Reshape, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
+)
+from .merge import (  # noqa: F401
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average,
+    concatenate, dot, maximum, minimum, multiply, subtract,
+)
+from .torch_wrapper import TorchModuleWrapper  # noqa: F401
+# Layer families (one import line each):
