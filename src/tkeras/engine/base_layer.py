@@ -236,6 +236,14 @@ class Layer(nn.Module):
         super().__init_subclass__(**kwargs)
         if cls.__module__.startswith("tkeras.") and not cls.__name__.startswith("_"):
             LAYER_REGISTRY.setdefault(cls.__name__, cls)
+        if "call" in cls.__dict__:
+            cls.forward = cls.__dict__["call"]  # torch's __call__ goes straight to call
+        elif "forward" in cls.__dict__:
+            cls.call = cls.__dict__["forward"]  # a torch-style layer that defines forward
+        accepts_training, accepts_mask, _, _ = _call_signature(cls.call)
+        cls._accepts_training = accepts_training
+        cls._accepts_mask = accepts_mask
+        cls._overrides_compute_mask = cls.compute_mask is not Layer.compute_mask
 
     def __new__(cls, *args, **kwargs):
         # nn.Module's bookkeeping exists before any subclass __init__ runs, so Keras 2
@@ -342,15 +350,17 @@ class Layer(nn.Module):
         nn.Module.__setattr__(self, name, param)
 
     def __getattr__(self, name: str):
-        try:
-            return nn.Module.__getattr__(self, name)
-        except AttributeError:
-            prop = _class_property(type(self), name)
-            if prop is None:
-                raise
-        # A Keras property raised AttributeError (e.g. `layer.input` of a shared layer):
-        # surface its own message instead of torch's "has no attribute".
-        return prop.fget(self)
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            values = d.get(store)
+            if values is not None and name in values:
+                return values[name]
+        prop = _class_property(type(self), name)
+        if prop is not None:
+            # A Keras property raised AttributeError (e.g. `layer.input` of a shared layer):
+            # surface its own message instead of "has no attribute".
+            return prop.fget(self)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     # -------------------------------------------------------------- trainable
 
@@ -561,7 +571,7 @@ class Layer(nn.Module):
         return inputs
 
     def forward(self, *args, **kwargs):
-        return self.call(*args, **kwargs)
+        return self.call(*args, **kwargs)  # subclasses get forward = call directly
 
     def _maybe_build(self, input_shapes) -> None:
         if self.built:
@@ -588,6 +598,8 @@ class Layer(nn.Module):
                                "called super().__init__().")
         if args:
             inputs, rest = args[0], args[1:]
+            if type(inputs) is torch.Tensor and not rest and not kwargs:
+                return self._eager_call(inputs, (), {})  # the common case, kept short
         elif "inputs" in kwargs:
             inputs, rest = kwargs.pop("inputs"), ()
         else:
@@ -599,35 +611,35 @@ class Layer(nn.Module):
     # .............................................................. eager
 
     def _eager_call(self, inputs, rest: tuple, kwargs: dict):
+        d = self.__dict__
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(inputs, None)
-        elif self.autocast and inputs.dtype is not self._torch_dtype and inputs.is_floating_point() \
-                and self._torch_dtype.is_floating_point and inputs.device.type != "meta":
-            inputs = inputs.to(self._torch_dtype)
-        if not self.built:
+        elif inputs.dtype is not d["_torch_dtype"] and d["autocast"] and inputs.is_floating_point() \
+                and d["_torch_dtype"].is_floating_point and inputs.device.type != "meta":
+            inputs = inputs.to(d["_torch_dtype"])
+        if not d["built"]:
             self._maybe_build(shape_structure(inputs))
-        if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, _spec_shapes(shape_structure(inputs)), self.name)
-        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
+        spec = d["input_spec"]
+        if spec is not None:
+            self._check_input_spec(spec, inputs)
         ctx = _CTX
-        training = kwargs.get("training")
+        training = kwargs.get("training") if kwargs else None
         if training is None:
             training = ctx.training
             if training is None:
-                training = bool(config.learning_phase()) if config.learning_phase_is_set() else self.training
-        if accepts_training:
+                phase = config._LEARNING_PHASE
+                training = bool(phase) if phase is not None else d["training"]
+        if self._accepts_training:
             kwargs["training"] = training
-        else:
+        elif kwargs:
             kwargs.pop("training", None)
-        input_masks = kwargs.get("mask", _NO_MASK)
+        input_masks = kwargs.pop("mask", _NO_MASK) if kwargs else _NO_MASK
         if input_masks is _NO_MASK:
             input_masks = collect_masks(inputs)
-            if accepts_mask and input_masks is not None:
-                kwargs["mask"] = input_masks
-        elif not accepts_mask:
-            kwargs.pop("mask")
-        if self._call_losses:
-            self._call_losses = []
+        if self._accepts_mask and input_masks is not None:
+            kwargs["mask"] = input_masks
+        if d["_call_losses"]:
+            d["_call_losses"] = []
         outer_training, outer_depth = ctx.training, ctx.depth
         if outer_depth == 0:
             ctx.losses = []
@@ -636,14 +648,29 @@ class Layer(nn.Module):
             outputs = nn.Module.__call__(self, inputs, *rest, **kwargs)
         finally:
             ctx.training, ctx.depth = outer_training, outer_depth
-        if self._activity_regularizer is not None:
+        if d["_activity_regularizer"] is not None:
             self._add_activity_loss(outputs)
-        if self._produces_mask(input_masks):
-            _set_masks(outputs, self.compute_mask(inputs, input_masks))
+        if self._overrides_compute_mask or input_masks is not None:
+            if self._produces_mask(input_masks):
+                _set_masks(outputs, self.compute_mask(inputs, input_masks))
         return outputs
 
+    def _check_input_spec(self, spec, inputs) -> None:
+        """input_spec check; a single spec against a single tensor takes a short path."""
+        d = self.__dict__
+        if isinstance(inputs, torch.Tensor) and isinstance(spec, InputSpec) and spec.shape is None \
+                and not spec.allow_last_axis_squeeze:
+            ndim = inputs.dim()
+            if (spec.ndim is None or ndim == spec.ndim) and \
+                    (spec.min_ndim is None or ndim >= spec.min_ndim) and \
+                    (spec.max_ndim is None or ndim <= spec.max_ndim):
+                shape = inputs.shape
+                if all(v is None or (-ndim <= a < ndim and shape[a] == v) for a, v in spec.axes.items()):
+                    return
+        assert_input_compatibility(spec, _spec_shapes(shape_structure(inputs)), d["_name"])
+
     def _produces_mask(self, input_masks) -> bool:
-        return type(self).compute_mask is not Layer.compute_mask or \
+        return self._overrides_compute_mask or \
             (input_masks is not None and self.supports_masking)
 
     def _add_activity_loss(self, outputs) -> None:
@@ -903,6 +930,10 @@ def _class_property(cls: type, name: str):
         if attr is not None:
             return attr if isinstance(attr, property) else None
     return None
+
+
+Layer._accepts_training, Layer._accepts_mask = False, False
+Layer._overrides_compute_mask = False
 
 
 # ------------------------------------------------------------------ shape helpers

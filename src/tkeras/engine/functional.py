@@ -208,8 +208,9 @@ class Functional(Model):
         self._output_coordinates = [t._keras_history for t in flat_outputs]
         self.input_names = [layer.name for layer in self._input_layers]
         self.output_names = _unique_output_names(self._output_layers)
-        self.input_spec = [InputSpec(shape=(None,) + tuple(t.shape[1:]), allow_last_axis_squeeze=True)
-                           for t in flat_inputs]
+        specs = [InputSpec(axes={i: d for i, d in enumerate(t.shape) if i > 0 and d is not None})
+                 for t in flat_inputs]
+        self.input_spec = specs[0] if len(specs) == 1 else specs
         self._is_graph_network = True
         self.built = True
         self._build_input_shape = shape_structure(nested_inputs)

@@ -1,0 +1,95 @@
+"""Per-call cost of a tkeras Dense layer and of a 3-layer model's forward pass, as a ratio
+to the same torch ops written by hand (issue: target <= 1.3x at batch 32).
+
+Run on a quiet machine:  python bench/bench_layer_overhead.py
+Each case runs the tkeras call and the hand-written torch call interleaved, in the same
+process, and reports the median of several repeats.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_grad_enabled(False)
+
+
+def _time(fn, number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def compare(name: str, keras_fn, torch_fn, number: int = 2000, repeats: int = 7) -> float:
+    for _ in range(200):
+        keras_fn()
+        torch_fn()
+    ratios, k_times, t_times = [], [], []
+    for _ in range(repeats):
+        t = _time(torch_fn, number)
+        k = _time(keras_fn, number)
+        k_times.append(k)
+        t_times.append(t)
+        ratios.append(k / t)
+    ratio = statistics.median(ratios)
+    print(f"{name:<34} tkeras {statistics.median(k_times) * 1e6:8.2f} us   "
+          f"torch {statistics.median(t_times) * 1e6:8.2f} us   ratio {ratio:5.2f}x")
+    return ratio
+
+
+def main(batch: int = 32) -> None:
+    import tkeras
+    from tkeras.layers import Dense, Input
+    from tkeras.models import Model, Sequential
+
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch {batch}")
+    x = torch.randn(batch, 784)
+
+    dense = Dense(512, activation="relu")
+    dense(x)
+    w, b = dense.kernel.detach().clone(), dense.bias.detach().clone()
+    compare("Dense(512, relu) on (32, 784)", lambda: dense(x), lambda: F.relu(torch.addmm(b, x, w)))
+
+    small = torch.randn(batch, 20)
+    d2 = Dense(64, activation="relu")
+    d2(small)
+    w2, b2 = d2.kernel.detach().clone(), d2.bias.detach().clone()
+    compare("Dense(64, relu) on (32, 20)", lambda: d2(small), lambda: F.relu(torch.addmm(b2, small, w2)))
+
+    inp = Input(shape=(784,))
+    h = Dense(512, activation="relu")(inp)
+    h = Dense(512, activation="relu")(h)
+    out = Dense(10, activation="softmax")(h)
+    model = Model(inp, out)
+    ws = [p.detach().clone() for p in model.weights]
+
+    def by_hand():
+        y = F.relu(torch.addmm(ws[1], x, ws[0]))
+        y = F.relu(torch.addmm(ws[3], y, ws[2]))
+        return torch.softmax(torch.addmm(ws[5], y, ws[4]), dim=-1)
+
+    compare("3-layer functional MLP (784-512-512-10)", lambda: model(x), by_hand, number=1000)
+    seq = Sequential([Dense(512, activation="relu", input_shape=(784,)),
+                      Dense(512, activation="relu"), Dense(10, activation="softmax")])
+    seq.set_weights(model.get_weights())
+    compare("3-layer Sequential MLP (784-512-512-10)", lambda: seq(x), by_hand, number=1000)
+
+    s_in = Input(shape=(20,))
+    s_out = Dense(1)(Dense(64, activation="relu")(Dense(64, activation="relu")(s_in)))
+    small_model = Model(s_in, s_out)
+    sw = [p.detach().clone() for p in small_model.weights]
+
+    def small_by_hand():
+        y = F.relu(torch.addmm(sw[1], small, sw[0]))
+        y = F.relu(torch.addmm(sw[3], y, sw[2]))
+        return torch.addmm(sw[5], y, sw[4])
+
+    compare("3-layer MLP 20-64-64-1 (overhead)", lambda: small_model(small), small_by_hand)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 32)
