@@ -1,0 +1,72 @@
+"""The shared layer test on every core and merge layer."""
+import numpy as np
+import pytest
+
+from tkeras import layers
+from layer_test_utils import check_layer
+
+CASES = [
+    ("dense", lambda: layers.Dense(3, activation="relu"), (4, 5), True),
+    ("dense_3d", lambda: layers.Dense(3), (4, 2, 5), True),
+    ("activation", lambda: layers.Activation("tanh"), (4, 5), False),
+    ("dropout", lambda: layers.Dropout(0.5), (4, 5), False),
+    ("flatten", lambda: layers.Flatten(), (4, 2, 3), False),
+    ("reshape", lambda: layers.Reshape((3, -1)), (4, 6), False),
+    ("permute", lambda: layers.Permute((2, 1)), (4, 2, 3), False),
+    ("repeat_vector", lambda: layers.RepeatVector(3), (4, 5), False),
+    ("lambda", lambda: layers.Lambda(lambda x: x * 2.0), (4, 5), False),
+    ("activity_regularization", lambda: layers.ActivityRegularization(l1=0.1), (4, 5), False),
+    ("masking", lambda: layers.Masking(0.0), (4, 3, 2), False),
+    ("spatial_dropout1d", lambda: layers.SpatialDropout1D(0.5), (4, 3, 2), False),
+    ("spatial_dropout2d", lambda: layers.SpatialDropout2D(0.5), (4, 3, 3, 2), False),
+    ("spatial_dropout3d", lambda: layers.SpatialDropout3D(0.5), (2, 3, 3, 3, 2), False),
+]
+
+
+@pytest.mark.parametrize("name,factory,shape,trains", CASES, ids=[c[0] for c in CASES])
+def test_core_layer_contract(name, factory, shape, trains):
+    check_layer(factory, shape, trains=trains)
+
+
+MERGE = [
+    ("add", lambda: layers.Add(), [(4, 3), (4, 3)]),
+    ("subtract", lambda: layers.Subtract(), [(4, 3), (4, 3)]),
+    ("multiply", lambda: layers.Multiply(), [(4, 3), (4, 3), (4, 3)]),
+    ("average", lambda: layers.Average(), [(4, 3), (4, 3)]),
+    ("maximum", lambda: layers.Maximum(), [(4, 3), (4, 3)]),
+    ("minimum", lambda: layers.Minimum(), [(4, 3), (4, 3)]),
+    ("concatenate", lambda: layers.Concatenate(axis=1), [(4, 3), (4, 2)]),
+    ("dot", lambda: layers.Dot(axes=(2, 2)), [(4, 3, 5), (4, 2, 5)]),
+]
+
+
+@pytest.mark.parametrize("name,factory,shapes", MERGE, ids=[c[0] for c in MERGE])
+def test_merge_layer_contract(name, factory, shapes):
+    check_layer(factory, shapes, trains=False)
+
+
+def test_merge_errors():
+    with pytest.raises(ValueError, match="exactly 2 inputs"):
+        layers.Subtract()([layers.Input(shape=(3,))] * 3)
+    with pytest.raises(ValueError, match="incompatible shapes"):
+        layers.Add()([layers.Input(shape=(3,)), layers.Input(shape=(4,))])
+    with pytest.raises(ValueError, match="matching shapes except for the concatenation axis"):
+        layers.Concatenate(axis=1)([layers.Input(shape=(3, 2)), layers.Input(shape=(3, 4))])
+
+
+def test_dot_values_by_hand():
+    a = np.random.rand(4, 3, 5).astype("float32")
+    b = np.random.rand(4, 2, 5).astype("float32")
+    out = layers.Dot(axes=(2, 2))([a, b]).numpy()
+    np.testing.assert_allclose(out, np.einsum("bik,bjk->bij", a, b), rtol=1e-5)
+    out = layers.Dot(axes=1, normalize=True)([a[:, 0], b[:, 0]]).numpy()
+    na = a[:, 0] / np.linalg.norm(a[:, 0], axis=1, keepdims=True)
+    nb = b[:, 0] / np.linalg.norm(b[:, 0], axis=1, keepdims=True)
+    np.testing.assert_allclose(out[:, 0], (na * nb).sum(1), rtol=1e-5)
+
+
+def test_reshape_and_flatten_shapes():
+    assert layers.Reshape((-1, 2))(layers.Input(shape=(3, 4))).shape == (None, 6, 2)
+    with pytest.raises(ValueError, match="total size of the tensor must be unchanged"):
+        layers.Reshape((5, -1))(layers.Input(shape=(3, 4)))
+    assert layers.Flatten()(layers.Input(shape=(None, 4))).shape == (None, None)
