@@ -151,6 +151,19 @@ class Model(TrainerMixin, Layer):
         import yaml
         return yaml.safe_dump(json.loads(self.to_json()), **kwargs)
 
+    # -------------------------------------------------------------- weights files
+
+    def save_weights(self, filepath, overwrite: bool = True, save_format=None, options=None) -> None:
+        """Saves the weights to an HDF5 file in Keras 2's layout (real Keras loads it)."""
+        from ..saving import hdf5_format
+        hdf5_format.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name: bool = False, skip_mismatch: bool = False,
+                     options=None) -> None:
+        """Loads weights from a Keras HDF5 weights or model file (by layer order, or by name)."""
+        from ..saving import hdf5_format
+        hdf5_format.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
     def reset_states(self) -> None:
         for layer in self._flatten_layers(include_self=False):
             if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):

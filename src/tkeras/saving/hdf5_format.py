@@ -1,0 +1,253 @@
+"""The Keras 2 HDF5 layout: weights (``save_weights``) and the model_weights group of full
+model files, read and written exactly as tf-keras 2.x does.
+
+Layout: the group (file root for weight files, ``model_weights`` in model files) has
+attributes ``layer_names``, ``backend``, ``keras_version``; each layer has a subgroup with
+attribute ``weight_names`` (full Keras variable names, in ``layer.weights`` order) and one
+dataset per weight at ``<layer>/<weight name>`` (names contain ``/``: nested groups).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import warnings
+from typing import Any, Dict, Iterator, List, Optional
+
+import h5py
+import numpy as np
+import torch
+
+from .._warn import TkerasWarning
+
+HDF5_OBJECT_HEADER_LIMIT = 64512
+KERAS_VERSION = "2.21.0"
+BACKEND = "torch"
+
+
+# ------------------------------------------------------------------ attributes
+
+def save_attributes_to_hdf5_group(group, name: str, data: List[str]) -> None:
+    """Writes a list of strings as an attribute, split in chunks over HDF5's 64 KB header limit."""
+    too_long = [x for x in data if len(x.encode("utf8")) > HDF5_OBJECT_HEADER_LIMIT]
+    if too_long:
+        raise RuntimeError("The following attributes cannot be saved to HDF5 file because they "
+                           f"are larger than {HDF5_OBJECT_HEADER_LIMIT} bytes: {too_long}")
+    if not data:
+        group.attrs[name] = np.array([])  # what tf-keras writes for an empty list
+        return
+    sizes = np.array([len(x.encode("utf8")) + 16 for x in data])
+    chunks = 1
+    while True:
+        parts = np.array_split(np.arange(len(data)), chunks)
+        if all(sizes[p].sum() <= HDF5_OBJECT_HEADER_LIMIT for p in parts):
+            break
+        chunks += 1
+    dtype = h5py.string_dtype("utf-8")
+    if chunks == 1:
+        group.attrs[name] = np.array(data, dtype=dtype)
+        return
+    for i, part in enumerate(parts):
+        group.attrs[f"{name}{i}"] = np.array([data[j] for j in part], dtype=dtype)
+
+
+def load_attributes_from_hdf5_group(group, name: str) -> List[str]:
+    """Reads a string-list attribute (chunked or not; bytes from old h5py are decoded)."""
+    def decode(values):
+        return [v.decode("utf8") if isinstance(v, bytes) else str(v) for v in np.atleast_1d(values)
+                if not (isinstance(v, float))]
+
+    if name in group.attrs:
+        return decode(group.attrs[name])
+    out: List[str] = []
+    i = 0
+    while f"{name}{i}" in group.attrs:
+        out.extend(decode(group.attrs[f"{name}{i}"]))
+        i += 1
+    return out
+
+
+def _decode_attr(value) -> str:
+    return value.decode("utf8") if isinstance(value, bytes) else str(value)
+
+
+# ------------------------------------------------------------------ files
+
+@contextlib.contextmanager
+def atomic_write(path: str) -> Iterator[str]:
+    """Yields a temporary path in the same folder; renamed over ``path`` only on success,
+    so a crash during a save never leaves a broken file where the last good one was."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def open_hdf5_for_reading(path) -> h5py.File:
+    """Opens an HDF5 file with Keras-style errors for missing, non-HDF5 or broken files."""
+    if isinstance(path, h5py.File):
+        return path
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No file or directory found at {path}")
+    if not h5py.is_hdf5(path):
+        raise ValueError(f"The file {path} is not an HDF5 file (or it is truncated or corrupted): "
+                         "tkeras reads Keras weights and models saved as .h5 / .hdf5 files, and "
+                         ".keras zip files.")
+    try:
+        return h5py.File(path, "r")
+    except OSError as e:
+        raise ValueError(f"Unable to read the HDF5 file {path}: it is truncated or corrupted ({e}).") from None
+
+
+def _weight_values(layer) -> List[np.ndarray]:
+    return [w.detach().cpu().numpy() for w in layer.weights]
+
+
+# ------------------------------------------------------------------ save
+
+def save_weights_to_hdf5_group(group, model) -> None:
+    """Writes ``model.layers``' weights in the Keras 2 layout into an open group."""
+    layers = model.layers
+    save_attributes_to_hdf5_group(group, "layer_names", [layer.name for layer in layers])
+    group.attrs["backend"] = BACKEND
+    group.attrs["keras_version"] = KERAS_VERSION
+    for layer in layers:
+        g = group.create_group(layer.name)
+        weights = layer.weights
+        names = [w._keras_name for w in weights]
+        save_attributes_to_hdf5_group(g, "weight_names", names)
+        for name, value in zip(names, _weight_values(layer)):
+            dset = g.create_dataset(name, value.shape, dtype=value.dtype)
+            if not value.shape:
+                dset[()] = value
+            else:
+                dset[:] = value
+    top = group.create_group("top_level_model_weights")
+    save_attributes_to_hdf5_group(top, "weight_names", [])
+
+
+def save_weights(model, filepath: str, overwrite: bool = True) -> None:
+    """``model.save_weights(path)``: an HDF5 weights file real Keras 2 loads."""
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"{filepath} exists and overwrite=False.")
+    with atomic_write(filepath) as tmp:
+        with h5py.File(tmp, "w") as f:
+            save_weights_to_hdf5_group(f, model)
+
+
+# ------------------------------------------------------------------ load
+
+def _layers_with_weights(model) -> List[Any]:
+    return [layer for layer in model.layers if layer.weights]
+
+
+def _read_layer_values(group, name: str):
+    g = group[name]
+    weight_names = load_attributes_from_hdf5_group(g, "weight_names")
+    return weight_names, [np.asarray(g[w]) for w in weight_names]
+
+
+def _prepare_values(layer, values: List[np.ndarray]) -> List[np.ndarray]:
+    """A layer that stores a weight differently in old Keras versions converts it here."""
+    convert = getattr(layer, "convert_loaded_weights", None)
+    return convert(values) if convert is not None else values
+
+
+def _assign(pairs) -> None:
+    with torch.no_grad():
+        for param, value in pairs:
+            param.copy_(torch.as_tensor(np.asarray(value), dtype=param.dtype).to(param.device))
+
+
+def load_weights_from_hdf5_group(group, model) -> None:
+    """Loads weights by topological order (layers with weights, in order)."""
+    layers = _layers_with_weights(model)
+    saved_names = [name for name in load_attributes_from_hdf5_group(group, "layer_names")
+                   if load_attributes_from_hdf5_group(group[name], "weight_names")]
+    if len(saved_names) != len(layers):
+        raise ValueError(f"Layer count mismatch when loading weights from file. Model expected "
+                         f"{len(layers)} layers, found {len(saved_names)} saved layers.")
+    pairs = []
+    for k, (name, layer) in enumerate(zip(saved_names, layers)):
+        _, values = _read_layer_values(group, name)
+        values = _prepare_values(layer, values)
+        params = layer.weights
+        if len(values) != len(params):
+            raise ValueError(f"Weight count mismatch for layer #{k} (named {layer.name} in the "
+                             f"current model, {name} in the save file). Layer expects "
+                             f"{len(params)} weight(s). Received {len(values)} saved weight(s)")
+        for param, value in zip(params, values):
+            if tuple(param.shape) != tuple(value.shape):
+                raise ValueError(f"Shape mismatch in layer #{k} (named {layer.name} in the current "
+                                 f"model, {name} in the save file) for weight {param._keras_name}. "
+                                 f"Weight expects shape {tuple(param.shape)}. Received saved weight "
+                                 f"with shape {tuple(value.shape)}")
+            pairs.append((param, value))
+    _assign(pairs)
+
+
+def load_weights_from_hdf5_group_by_name(group, model, skip_mismatch: bool = False) -> None:
+    """Loads weights into the layers with the same names (others are left as they are)."""
+    by_name: Dict[str, List[Any]] = {}
+    for layer in model.layers:
+        by_name.setdefault(layer.name, []).append(layer)
+    pairs = []
+    for k, name in enumerate(load_attributes_from_hdf5_group(group, "layer_names")):
+        _, values = _read_layer_values(group, name)
+        for layer in by_name.get(name, []):
+            layer_values = _prepare_values(layer, values)
+            params = layer.weights
+            if len(layer_values) != len(params):
+                detail = (f"layer #{k} (named {layer.name}): the layer expects {len(params)} "
+                          f"weight(s). Received {len(layer_values)} saved weight(s)")
+                if skip_mismatch:
+                    warnings.warn(f"Skipping loading of weights for {detail}", TkerasWarning,
+                                  stacklevel=3)
+                    continue
+                raise ValueError(f"Weight count mismatch for {detail}")
+            for param, value in zip(params, layer_values):
+                if tuple(param.shape) != tuple(value.shape):
+                    message = (f"Shape mismatch in layer #{k} (named {layer.name}) for weight "
+                               f"{param._keras_name}. Weight expects shape {tuple(param.shape)}. "
+                               f"Received saved weight with shape {tuple(value.shape)}")
+                    if skip_mismatch:
+                        warnings.warn(f"Skipping loading weights ({message})", TkerasWarning,
+                                      stacklevel=3)
+                        continue
+                    raise ValueError(message)
+                pairs.append((param, value))
+    _assign(pairs)
+
+
+def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = False) -> None:
+    """``model.load_weights(path)``: HDF5 weights files and full model files (Keras 2 layout)."""
+    if skip_mismatch and not by_name:
+        raise ValueError("When calling model.load_weights, skip_mismatch can only be set to True "
+                         "when by_name is True.")
+    f = open_hdf5_for_reading(filepath)
+    try:
+        group = f["model_weights"] if "model_weights" in f else f
+        if "layer_names" not in group.attrs and "layer_names0" not in group.attrs:
+            raise ValueError(f"The file {filepath} is an HDF5 file but not a Keras weights file "
+                             "(no `layer_names` attribute).")
+        if by_name:
+            load_weights_from_hdf5_group_by_name(group, model, skip_mismatch=skip_mismatch)
+        else:
+            load_weights_from_hdf5_group(group, model)
+    finally:
+        if not isinstance(filepath, h5py.File):
+            f.close()
+
+
+def read_root_attr(f, name: str) -> Optional[str]:
+    value = f.attrs.get(name)
+    return None if value is None else _decode_attr(value)
