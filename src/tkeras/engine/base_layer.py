@@ -151,8 +151,7 @@ def shape_structure(inputs):
 
 
 def _get_mask(x):
-    d = getattr(x, "__dict__", None)
-    return d.get("_keras_mask") if d else None
+    return getattr(x, "_keras_mask", None)
 
 
 def collect_masks(inputs):
