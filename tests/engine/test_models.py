@@ -280,3 +280,17 @@ def _strip(cfg):
     if isinstance(cfg, list):
         return [_strip(v) for v in cfg]
     return cfg
+
+
+def test_subclass_calling_model_init_with_inputs_and_outputs():
+    class Classifier(keras.Model):
+        def __init__(self, units):
+            inputs = Input(shape=(5,))
+            outputs = Dense(units, activation="softmax")(Dense(8)(inputs))
+            super().__init__(inputs, outputs, name="classifier")
+            self.units = units
+
+    model = Classifier(3)
+    assert isinstance(model, Classifier) and model.name == "classifier"
+    assert model.output_shape == (None, 3) and len(model.layers) == 3
+    assert tuple(model(torch.ones(2, 5)).shape) == (2, 3)

@@ -45,8 +45,13 @@ class Model(TrainerMixin, Layer):
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
-        if type(self) is Model and (args or kwargs.get("inputs") is not None):
-            raise TypeError("Model(inputs, outputs) builds a functional model.")
+        from .functional import Functional
+        if _wants_functional(args, kwargs) and not isinstance(self, Functional):
+            # `class MyModel(Model): ... super().__init__(inputs, outputs)`: the instance
+            # becomes a functional model of a class derived from both.
+            self.__class__ = _functional_subclass(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         name = kwargs.pop("name", None)
         trainable = kwargs.pop("trainable", True)
         dtype = kwargs.pop("dtype", None)
@@ -168,6 +173,17 @@ class Model(TrainerMixin, Layer):
         for layer in self._flatten_layers(include_self=False):
             if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
                 layer.reset_states()
+
+
+_FUNCTIONAL_SUBCLASSES: Dict[type, type] = {}
+
+
+def _functional_subclass(cls: type) -> type:
+    if cls not in _FUNCTIONAL_SUBCLASSES:
+        from .functional import Functional
+        _FUNCTIONAL_SUBCLASSES[cls] = type(cls.__name__, (cls, Functional),
+                                           {"__module__": cls.__module__})
+    return _FUNCTIONAL_SUBCLASSES[cls]
 
 
 def _json_default(obj):
