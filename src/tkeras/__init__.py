@@ -6,3 +6,4 @@ __version__ = "0.1.0"
 
 from . import backend  # noqa: F401
 from . import utils  # noqa: F401
+from . import optimizers  # noqa: F401

@@ -1,0 +1,94 @@
+"""Optimizers: ``tkeras.optimizers``.
+
+``tkeras.optimizers.<Name>`` are the Keras 2 optimizers (tf-keras's ``legacy`` update
+rules, Keras 2 signatures: ``lr``, ``decay``, ``epsilon=None``, ``clipnorm``, ``clipvalue``),
+also reachable as ``tkeras.optimizers.legacy.<Name>``. The newer rules (weight decay,
+AdamW, the newer Nadam, ...) are in ``tkeras.optimizers.experimental``. ``TorchOptimizer``
+(alias ``TFOptimizer``) wraps any ``torch.optim`` optimizer.
+
+    >>> opt = tkeras.optimizers.SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True)
+    >>> model.compile(optimizer=opt, loss="mse")       # or optimizer="sgd"
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Optional
+
+import torch
+
+from ..saving.object_registration import deserialize_keras_object, serialize_keras_object
+from . import experimental, legacy, schedules
+from .base import Optimizer
+from .experimental import AdamW
+from .legacy import SGD, Adadelta, Adagrad, Adam, Adamax, Ftrl, Nadam, RMSprop
+from .torch_wrapper import TFOptimizer, TorchOptimizer
+
+RMSProp = RMSprop
+
+
+def _name_table(module, names) -> Dict[str, Any]:
+    table: Dict[str, Any] = {}
+    for name in names:
+        cls = getattr(module, name)
+        table[name] = cls
+        table[name.lower()] = cls
+    return table
+
+
+_COMMON = ("SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam", "Ftrl")
+_LEGACY_OBJECTS = {**_name_table(legacy, _COMMON), **_name_table(experimental, ("AdamW",)),
+                   "TorchOptimizer": TorchOptimizer, "TFOptimizer": TorchOptimizer}
+_NEW_OBJECTS = {**_name_table(experimental, _COMMON + ("AdamW",)),
+                "TorchOptimizer": TorchOptimizer, "TFOptimizer": TorchOptimizer}
+
+
+def serialize(optimizer) -> Dict[str, Any]:
+    """``{"module", "class_name", "config", "registered_name"}`` as tf-keras 2.x writes it."""
+    return serialize_keras_object(optimizer)
+
+
+def _is_new_family(config: Mapping[str, Any]) -> bool:
+    """New-family configs carry ``is_legacy_optimizer: False``; anything else is Keras 2."""
+    inner = config.get("config") or {}
+    return isinstance(inner, Mapping) and inner.get("is_legacy_optimizer") is False
+
+
+def deserialize(config: Mapping[str, Any], custom_objects: Optional[Mapping[str, Any]] = None,
+                use_legacy_optimizer: Optional[bool] = None):
+    """Rebuilds an optimizer from ``serialize``'s output or an older ``{"class_name",
+    "config"}`` dict (class names are case-insensitive for the built-in optimizers).
+
+    Args:
+        config: the serialized optimizer.
+        custom_objects: custom classes (and learning-rate schedules) by name.
+        use_legacy_optimizer: force the Keras 2 (True) or newer (False) family; by
+            default the config decides (``is_legacy_optimizer: False`` means newer).
+    """
+    if use_legacy_optimizer is None:
+        use_legacy_optimizer = not (isinstance(config, Mapping) and _is_new_family(config))
+    objects = _LEGACY_OBJECTS if use_legacy_optimizer else _NEW_OBJECTS
+    return deserialize_keras_object(config, module_objects=objects,
+                                    custom_objects=custom_objects,
+                                    printable_module_name="optimizer")
+
+
+def get(identifier):
+    """Resolves ``compile(optimizer=...)``: an optimizer, a name (``'sgd'``, ``'Adam'``, ...),
+    a serialized dict, or a ``torch.optim`` optimizer (wrapped in ``TorchOptimizer``).
+
+    Args:
+        identifier: the optimizer, its name or its config.
+    """
+    if isinstance(identifier, (Optimizer, TorchOptimizer)):
+        return identifier
+    if isinstance(identifier, torch.optim.Optimizer):
+        return TorchOptimizer(identifier)
+    if isinstance(identifier, (str, Mapping)):
+        if isinstance(identifier, str):
+            identifier = {"class_name": identifier, "config": {}}
+        return deserialize(identifier)
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax",
+           "Nadam", "Ftrl", "TorchOptimizer", "TFOptimizer", "get", "serialize",
+           "deserialize", "schedules", "legacy", "experimental"]
