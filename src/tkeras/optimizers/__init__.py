@@ -52,6 +52,25 @@ def _is_new_family(config: Mapping[str, Any]) -> bool:
     return isinstance(inner, Mapping) and inner.get("is_legacy_optimizer") is False
 
 
+_NEW_ONLY_KEYS = ("weight_decay", "use_ema", "ema_momentum", "ema_overwrite_frequency",
+                  "jit_compile", "is_legacy_optimizer")
+
+
+def _convert_family(config: Mapping[str, Any], to_legacy: bool) -> Dict[str, Any]:
+    """A config of one family for the other: drops the keys the target family lacks (a
+    non-zero legacy ``decay`` is kept, so the newer family rejects it explicitly)."""
+    inner = dict(config.get("config") or {})
+    if to_legacy:
+        for key in _NEW_ONLY_KEYS:
+            inner.pop(key, None)
+        for key in ("clipnorm", "clipvalue", "global_clipnorm"):
+            if inner.get(key) is None:
+                inner.pop(key, None)
+    elif not inner.get("decay"):
+        inner.pop("decay", None)
+    return {**config, "config": inner}
+
+
 def deserialize(config: Mapping[str, Any], custom_objects: Optional[Mapping[str, Any]] = None,
                 use_legacy_optimizer: Optional[bool] = None):
     """Rebuilds an optimizer from ``serialize``'s output or an older ``{"class_name",
@@ -63,8 +82,11 @@ def deserialize(config: Mapping[str, Any], custom_objects: Optional[Mapping[str,
         use_legacy_optimizer: force the Keras 2 (True) or newer (False) family; by
             default the config decides (``is_legacy_optimizer: False`` means newer).
     """
+    is_new = isinstance(config, Mapping) and _is_new_family(config)
     if use_legacy_optimizer is None:
-        use_legacy_optimizer = not (isinstance(config, Mapping) and _is_new_family(config))
+        use_legacy_optimizer = not is_new
+    elif isinstance(config, Mapping) and use_legacy_optimizer == is_new:
+        config = _convert_family(config, to_legacy=use_legacy_optimizer)
     objects = _LEGACY_OBJECTS if use_legacy_optimizer else _NEW_OBJECTS
     return deserialize_keras_object(config, module_objects=objects,
                                     custom_objects=custom_objects,

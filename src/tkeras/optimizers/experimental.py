@@ -21,8 +21,7 @@ import torch
 from . import rules
 from .base import Optimizer as _BaseOptimizer
 from .base import Tensors, clip_in_order_, f32
-from .legacy import _check_ftrl_arguments, _check_unit_interval
-from .schedules import LearningRateSchedule
+from .legacy import _check_ftrl_arguments
 
 _LEGACY_ONLY_KWARGS = ("decay", "gradient_aggregator", "gradient_transformers")
 
@@ -573,12 +572,10 @@ class Ftrl(Optimizer):
         return [("accumulator", "linear")]
 
     def _update(self, params, grads, slots, lr):
-        l2 = float(self.l2_regularization_strength)
-        if self.beta:
-            l2 = torch.div(lr.new_full((), float(self.beta)), lr * 2.0) + l2
         rules.ftrl_(params, grads, lr, slots["accumulator"], slots["linear"],
                     float(self.learning_rate_power), float(self.l1_regularization_strength),
-                    l2, float(self.l2_shrinkage_regularization_strength))
+                    float(self.l2_regularization_strength),
+                    float(self.l2_shrinkage_regularization_strength), float(self.beta))
 
     def get_config(self):
         config = super().get_config()

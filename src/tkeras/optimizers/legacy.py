@@ -489,12 +489,10 @@ class Ftrl(Optimizer):
         return [("accumulator", "linear")]
 
     def _update(self, params, grads, slots, lr):
-        l2 = f32(self.l2_regularization_strength)
-        if self.beta:
-            l2 = torch.div(lr.new_full((), f32(self.beta)), lr * 2.0) + l2
         rules.ftrl_(params, grads, lr, slots["accumulator"], slots["linear"],
-                    f32(self.learning_rate_power), f32(self.l1_regularization_strength), l2,
-                    float(self.l2_shrinkage_regularization_strength))
+                    f32(self.learning_rate_power), f32(self.l1_regularization_strength),
+                    f32(self.l2_regularization_strength),
+                    float(self.l2_shrinkage_regularization_strength), f32(self.beta))
 
     def get_config(self):
         config = super().get_config()

@@ -266,11 +266,11 @@ def _accumulator_power(tensors: Tensors, lr_power: float) -> Tensors:
 
 
 def ftrl_(params: Tensors, grads: Tensors, lr: Scalar, accumulators: Tensors,
-          linears: Tensors, lr_power: float, l1: float, l2: Scalar,
-          l2_shrinkage: float) -> None:
+          linears: Tensors, lr_power: float, l1: float, l2: float, l2_shrinkage: float,
+          beta: float = 0.0) -> None:
     """FTRL-proximal (TF's ApplyFtrl / ApplyFtrlV2): ``n' = n + g^2``; ``z += g_s - (n'^-p -
     n^-p)/lr * w`` with ``g_s = g + 2*l2_shrinkage*w``; ``w = (clip(z, -l1, l1) - z) /
-    (n'^-p/lr + 2*l2)``; ``n = n'``. ``l2`` already includes ``beta / (2*lr)``."""
+    (n'^-p/lr + 2*(l2 + beta/(2*lr)))``; ``n = n'``."""
     new_accumulators = torch._foreach_add(accumulators, _square(grads))
     new_power = _accumulator_power(new_accumulators, lr_power)
     sigma = torch._foreach_sub(new_power, _accumulator_power(accumulators, lr_power))
@@ -280,7 +280,9 @@ def ftrl_(params: Tensors, grads: Tensors, lr: Scalar, accumulators: Tensors,
     if l2_shrinkage > 0:
         shrunk = torch._foreach_add(grads, _scale(params, 2.0 * l2_shrinkage))
     torch._foreach_add_(linears, torch._foreach_sub(shrunk, sigma))
-    quadratic = torch._foreach_div(new_power, lr)
+    # n'^-p/lr + 2*beta/(2*lr) == (n'^-p + beta)/lr: keeps the step free of tensor adds
+    quadratic = torch._foreach_add(new_power, beta) if beta else new_power
+    quadratic = torch._foreach_div(quadratic, lr)
     torch._foreach_add_(quadratic, 2.0 * l2)
     clipped = torch._foreach_clamp_min(linears, -float(l1))
     torch._foreach_clamp_max_(clipped, float(l1))

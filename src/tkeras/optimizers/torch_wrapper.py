@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..saving.object_registration import get_registered_object
-from .base import CallableList, _assign_scalar_, _move_in_place_, weight_path
+from .base import CallableList, _assign_scalar_, _move_in_place_, f32, weight_path
 
 
 class TorchOptimizer:
@@ -95,14 +95,14 @@ class TorchOptimizer:
             return
         group_lr = self._optimizer.param_groups[0].get("lr")
         if isinstance(group_lr, (int, float)) and group_lr != self._pushed_lr \
-                and float(self._lr) == self._pushed_lr:
+                and float(self._lr) == f32(self._pushed_lr):
             self._lr.fill_(float(group_lr))
             self._pushed_lr = float(group_lr)
 
     def _push_lr(self) -> None:
         self._read_torch_lr()
         value = float(self._lr)  # a CPU tensor: no device synchronisation
-        if value != self._pushed_lr:
+        if value != f32(self._pushed_lr):  # changed through the tensor (K.set_value)
             for group in self._optimizer.param_groups:
                 group["lr"] = value
             self._pushed_lr = value
@@ -218,7 +218,8 @@ class TorchOptimizer:
         """``{"name", "optimizer": <class name>, "config": <torch defaults or kwargs>}``."""
         if self._optimizer is not None:
             settings = {k: v for k, v in self._optimizer.defaults.items()}
-            settings["lr"] = float(self.learning_rate)
+            self._read_torch_lr()
+            settings["lr"] = self._optimizer.param_groups[0].get("lr")
         else:
             settings = dict(self._kwargs)
         return {"name": self.name, "optimizer": self._optimizer_class.__name__,

@@ -1,0 +1,626 @@
+"""tkeras.optimizers: keras_reference trajectories, Keras 2 behaviour, the training-loop interface."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import tkeras.backend as K
+from tkeras import optimizers as O
+from tkeras.backend import config as backend_config
+from tkeras.optimizers import experimental, legacy, schedules
+
+from conftest import load_case, ref_index
+
+CASES = ref_index("optimizers")["cases"]
+ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
+               "linear": lambda t: t}
+ADAPTIVE = ("RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax", "Nadam", "Ftrl")
+
+
+def named(array, name=None):
+    """A trainable leaf tensor carrying a Keras variable name, as the layer engine makes."""
+    t = torch.tensor(np.asarray(array, dtype=np.float32)).requires_grad_()
+    if name is not None:
+        t._keras_name = name
+    return t
+
+
+def reference_optimizer(meta):
+    family = legacy if meta["impl"].endswith(".legacy") else experimental
+    kwargs = dict(meta["kwargs"])
+    lr = kwargs.get("learning_rate")
+    if isinstance(lr, dict):
+        kwargs["learning_rate"] = getattr(schedules, lr["schedule"])(**lr["config"])
+    return getattr(family, meta["optimizer_class"])(**kwargs)
+
+
+def mlp_loss(params, activations, x, y):
+    """The recorded model: Dense(H, act0) -> Dense(O, act1), mse over batch and outputs."""
+    hidden = activations[0](torch.as_tensor(x) @ params[0] + params[1])
+    out = activations[1](hidden @ params[2] + params[3])
+    return ((out - torch.as_tensor(y)) ** 2).mean()
+
+
+def run_reference(case_file, optimizer, steps=5, atol=1e-6):
+    """Trains the case's MLP with ``optimizer.apply``, checking losses and weights per step."""
+    arrays, meta = load_case("optimizers", case_file)
+    model = json.loads(meta["model"]["model_json"])
+    acts = [ACTIVATIONS[layer["config"]["activation"]] for layer in model["config"]["layers"]
+            if layer["class_name"] == "Dense"]
+    params = [named(arrays[f"init_weight_{j}"], name)
+              for j, name in enumerate(meta["weight_names"])]
+    for s in range(steps):
+        loss = mlp_loss(params, acts, arrays["x"][s], arrays["y"][s])
+        np.testing.assert_allclose(loss.item(), arrays["losses"][s], rtol=1e-5,
+                                   err_msg=f"loss of step {s + 1}")
+        grads = list(torch.autograd.grad(loss, params))
+        optimizer.apply(params, grads)
+        for j, p in enumerate(params):
+            np.testing.assert_allclose(p.detach().numpy(), arrays[f"step{s + 1}_weight_{j}"],
+                                       atol=atol, rtol=1e-6,
+                                       err_msg=f"weight {j} after step {s + 1}")
+    return params, arrays, meta
+
+
+def expected_config(meta):
+    """The recorded config; tf-keras reports jit_compile=True only when a GPU is present."""
+    expected = json.loads(json.dumps(meta["optimizer_config"]))
+    if "jit_compile" in expected["config"]:
+        expected["config"]["jit_compile"] = torch.cuda.is_available()
+    return expected
+
+
+# ------------------------------------------------------------------ keras_reference cases
+
+@pytest.mark.parametrize("case", CASES, ids=[c["case"] for c in CASES])
+def test_keras_reference_trajectory_variables_and_config(case):
+    arrays, meta = load_case("optimizers", case["file"])
+    optimizer = reference_optimizer(meta)
+    atol = 1e-6 if meta["optimizer_class"] in ADAPTIVE else 5e-7
+    run_reference(case["file"], optimizer, atol=atol)
+
+    assert optimizer.variable_names() == [v["name"] for v in meta["optimizer_variables"]]
+    values = optimizer.get_weights()
+    for spec, value in zip(meta["optimizer_variables"], values):
+        expected = arrays[spec["key"]]
+        assert value.shape == expected.shape and str(value.dtype) == spec["dtype"], spec["name"]
+        np.testing.assert_allclose(value, expected, rtol=1e-5, atol=1e-6, err_msg=spec["name"])
+    assert int(optimizer.iterations) == meta["iterations_after"]
+
+    serialized = O.serialize(optimizer)
+    assert serialized == expected_config(meta)
+    rebuilt = O.deserialize(serialized)
+    assert type(rebuilt) is type(optimizer)
+    assert rebuilt.get_config() == optimizer.get_config()
+
+
+def test_every_reference_case_is_covered():
+    assert len(CASES) == 42
+    assert {c["optimizer_class"] for c in CASES} >= {"SGD", "RMSprop", "Adagrad", "Adadelta",
+                                                     "Adam", "Adamax", "Nadam", "Ftrl", "AdamW"}
+
+
+# ------------------------------------------------------------------ Keras 2 constructor semantics
+
+def test_lr_keyword_is_honoured_in_both_families():
+    for cls in (O.SGD, experimental.SGD):
+        opt = cls(lr=0.5)
+        assert float(opt.lr) == pytest.approx(0.5)
+        w = named([1.0])
+        opt.apply([w], [torch.tensor([2.0])])
+        assert w.item() == pytest.approx(0.0)
+    assert float(O.Adam(learning_rate=0.1, lr=0.3).lr) == pytest.approx(0.3)  # lr wins
+
+
+def test_keras2_default_learning_rates_and_signatures():
+    assert float(O.SGD().lr) == pytest.approx(0.01)
+    assert float(O.RMSprop().lr) == pytest.approx(0.001)
+    assert float(O.Adagrad().lr) == pytest.approx(0.01)
+    assert float(O.Adadelta().lr) == pytest.approx(1.0)
+    assert float(O.Adam().lr) == pytest.approx(0.001)
+    assert float(O.Adamax().lr) == pytest.approx(0.002)
+    assert float(O.Nadam().lr) == pytest.approx(0.002)
+    # The seed examples construct.
+    O.SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True, clipnorm=5)
+    O.RMSprop(lr=0.001, rho=0.9, epsilon=None, decay=0.0)
+    O.Adagrad(lr=0.01, epsilon=None, decay=0.0)
+    O.Adadelta(lr=1.0, rho=0.95, epsilon=None, decay=0.0)
+    O.Adam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False)
+    O.Adamax(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0)
+    nadam = O.Nadam(lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=None, schedule_decay=0.004)
+    assert nadam.get_config()["decay"] == 0.004
+    assert O.Nadam.from_config(O.Nadam(schedule_decay=0.01).get_config()).schedule_decay == 0.01
+    assert float(O.Adam(0.001).lr) == pytest.approx(0.001)
+
+
+def test_epsilon_none_means_backend_epsilon_at_construction():
+    old = backend_config.epsilon()
+    try:
+        before = O.Adam()
+        backend_config.set_epsilon(1e-4)
+        after = O.Adam(epsilon=None)
+        explicit = O.RMSprop(epsilon=1e-6)
+    finally:
+        backend_config.set_epsilon(old)
+    assert before.epsilon == old
+    assert after.epsilon == 1e-4 and after.get_config()["epsilon"] == 1e-4
+    assert explicit.epsilon == 1e-6
+
+
+def test_legacy_decay_follows_inverse_time_formula():
+    opt = O.SGD(lr=0.1, decay=0.5)
+    w = named([1.0])
+    expected = 1.0
+    for t in range(6):
+        opt.apply([w], [torch.tensor([1.0])])
+        expected -= np.float32(0.1) / (1.0 + 0.5 * t)  # iterations = t - 1 at step t
+        assert w.item() == pytest.approx(expected, rel=1e-6)
+    assert float(opt.lr) == pytest.approx(0.1)  # the base rate is not overwritten
+    assert float(opt.decay) == pytest.approx(0.5)
+
+
+def test_bad_constructor_arguments_raise():
+    with pytest.raises(TypeError, match="Unexpected keyword argument"):
+        O.SGD(foo=1)
+    with pytest.raises(ValueError, match="Expected clipnorm >= 0"):
+        O.SGD(clipnorm=-1)
+    with pytest.raises(ValueError, match="momentum"):
+        O.SGD(momentum=1.5)
+    with pytest.raises(ValueError, match="At most one of `clipnorm` and `global_clipnorm`"):
+        O.Adam(clipnorm=1.0, global_clipnorm=1.0)
+    with pytest.raises(ValueError, match="decay is deprecated in the new Keras optimizer"):
+        experimental.Adam(decay=0.1)
+    with pytest.raises(TypeError, match="not a valid argument"):
+        experimental.Adam(foo=0.1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        experimental.AdamW(weight_decay=None)
+    with pytest.raises(ValueError, match="learning_rate_power"):
+        O.Ftrl(learning_rate_power=0.5)
+    with pytest.raises(ValueError, match="Nadam optimizer does not support"):
+        O.Nadam(learning_rate=schedules.ExponentialDecay(0.1, 10, 0.9))
+
+
+# ------------------------------------------------------------------ learning rate as a tensor
+
+def test_lr_is_one_tensor_updated_in_place_and_used_by_the_next_step():
+    opt = O.SGD(lr=0.1)
+    lr_tensor = opt.lr
+    assert opt.learning_rate is lr_tensor and lr_tensor.dtype == torch.float32
+    assert lr_tensor.dim() == 0
+    w = named([1.0])
+    opt.apply([w], [torch.tensor([1.0])])
+    assert w.item() == pytest.approx(0.9)
+    lr_tensor.copy_(torch.tensor(0.5))  # what K.set_value does
+    opt.apply([w], [torch.tensor([1.0])])
+    assert w.item() == pytest.approx(0.4)
+    opt.lr = 0.25
+    opt.learning_rate = 0.25
+    assert opt.lr is lr_tensor and float(lr_tensor) == 0.25
+    opt.apply([w], [torch.tensor([1.0])])
+    assert w.item() == pytest.approx(0.15)
+    assert opt.get_config()["learning_rate"] == 0.25
+
+
+@pytest.mark.skipif(not (hasattr(K, "get_value") and hasattr(K, "set_value")),
+                    reason="tkeras.backend.get_value / set_value not available yet")
+def test_backend_get_value_and_set_value_on_lr():
+    opt = O.Adam(lr=0.01)
+    assert K.get_value(opt.lr) == pytest.approx(0.01)
+    w = named([1.0])
+    opt.apply([w], [torch.tensor([1.0])])
+    K.set_value(opt.lr, 0.5)
+    assert K.get_value(opt.lr) == pytest.approx(0.5)
+    before = w.item()
+    opt.apply([w], [torch.tensor([1.0])])
+    # second Adam step with g = 1 twice: m/(sqrt(v)+eps) * sqrt(1-b2^2)/(1-b1^2) == 1 -> step = lr
+    assert before - w.item() == pytest.approx(0.5, rel=1e-4)
+
+
+def test_new_family_lr_not_settable_when_scheduled():
+    opt = experimental.SGD(learning_rate=schedules.ExponentialDecay(0.1, 2, 0.5))
+    with pytest.raises(TypeError, match="not settable"):
+        opt.lr = 0.2
+
+
+def test_lr_and_iterations_tensors_keep_identity_when_built():
+    opt = O.Adam()
+    lr, it = opt.lr, opt.iterations
+    w = named([1.0, 2.0])
+    opt.build([w])
+    assert opt.lr is lr and opt.iterations is it
+    assert it.dtype == torch.int64 and it.device == w.device
+
+
+# ------------------------------------------------------------------ schedules
+
+def test_schedules_values_against_formulas():
+    steps = np.arange(0, 30)
+
+    def values(schedule):
+        return np.array([float(schedule(torch.tensor(int(s)))) for s in steps])
+
+    np.testing.assert_allclose(values(schedules.ExponentialDecay(0.1, 4, 0.5)),
+                               0.1 * 0.5 ** (steps / 4), rtol=1e-6)
+    np.testing.assert_allclose(values(schedules.ExponentialDecay(0.1, 4, 0.5, staircase=True)),
+                               0.1 * 0.5 ** np.floor(steps / 4), rtol=1e-6)
+    np.testing.assert_allclose(values(schedules.InverseTimeDecay(0.1, 5, 0.5)),
+                               0.1 / (1 + 0.5 * steps / 5), rtol=1e-6)
+    np.testing.assert_allclose(values(schedules.InverseTimeDecay(0.1, 5, 0.5, staircase=True)),
+                               0.1 / (1 + 0.5 * np.floor(steps / 5)), rtol=1e-6)
+    pieces = np.where(steps <= 5, 1.0, np.where(steps <= 12, 0.5, 0.1))
+    np.testing.assert_allclose(values(schedules.PiecewiseConstantDecay([5, 12], [1.0, 0.5, 0.1])),
+                               pieces, rtol=1e-7)
+    poly = (0.1 - 0.01) * (1 - np.minimum(steps, 10) / 10) ** 2 + 0.01
+    np.testing.assert_allclose(values(schedules.PolynomialDecay(0.1, 10, 0.01, power=2)), poly,
+                               rtol=1e-6)
+    horizon = 10 * np.maximum(np.ceil(steps / 10), 1)
+    cyc = (0.1 - 0.01) * (1 - steps / horizon) + 0.01
+    np.testing.assert_allclose(values(schedules.PolynomialDecay(0.1, 10, 0.01, cycle=True)), cyc,
+                               rtol=1e-6, atol=1e-8)
+    cos = 0.1 * (0.8 * 0.5 * (1 + np.cos(np.pi * np.minimum(steps, 20) / 20)) + 0.2)
+    np.testing.assert_allclose(values(schedules.CosineDecay(0.1, 20, alpha=0.2)), cos,
+                               rtol=1e-6)
+    warm = np.where(steps < 5, 0.0 + (0.1 - 0.0) * steps / 5,
+                    0.1 * 0.5 * (1 + np.cos(np.pi * np.minimum(steps - 5, 20) / 20)))
+    np.testing.assert_allclose(
+        values(schedules.CosineDecay(0.0, 20, warmup_target=0.1, warmup_steps=5)), warm,
+        rtol=1e-6, atol=1e-8)
+
+
+def test_cosine_decay_restarts_against_sgdr_periods():
+    schedule = schedules.CosineDecayRestarts(0.1, 4, t_mul=2.0, m_mul=0.5, alpha=0.1)
+    for step in range(0, 40):
+        i, start = 0, 0
+        while step >= start + 4 * 2 ** i:
+            start += 4 * 2 ** i
+            i += 1
+        fraction = (step - start) / (4 * 2 ** i)
+        expected = 0.1 * (0.9 * 0.5 ** i * 0.5 * (1 + math.cos(math.pi * fraction)) + 0.1)
+        assert float(schedule(torch.tensor(step))) == pytest.approx(expected, rel=1e-5)
+
+
+def test_schedule_config_round_trip_and_use_in_optimizer():
+    sched = schedules.PiecewiseConstantDecay([1, 3], [0.5, 0.25, 0.125], name="pc")
+    data = schedules.serialize(sched)
+    assert data == {"module": "keras.optimizers.schedules",
+                    "class_name": "PiecewiseConstantDecay",
+                    "config": {"boundaries": [1, 3], "values": [0.5, 0.25, 0.125],
+                               "name": "pc"}, "registered_name": None}
+    assert schedules.deserialize(data).get_config() == sched.get_config()
+    assert schedules.deserialize({"class_name": "PiecewiseConstantDecay",
+                                  "config": sched.get_config()}).values == [0.5, 0.25, 0.125]
+    opt = O.SGD(learning_rate=sched)
+    w = named([0.0])
+    rates = []
+    for _ in range(5):
+        before = w.item()
+        opt.apply([w], [torch.tensor([-1.0])])
+        rates.append(w.item() - before)
+        assert float(opt.lr) == pytest.approx(rates[-1])  # lr holds the rate just used
+    np.testing.assert_allclose(rates, [0.5, 0.5, 0.25, 0.25, 0.125])  # iterations = t - 1
+    with pytest.raises(ValueError, match="Unknown learning rate schedule"):
+        schedules.deserialize({"class_name": "Nope", "config": {}})
+    with pytest.raises(ValueError, match="length of boundaries"):
+        schedules.PiecewiseConstantDecay([1, 2], [1.0])
+
+
+# ------------------------------------------------------------------ clipping
+
+def _one_step(opt, grads):
+    params = [named(np.zeros(np.shape(g))) for g in grads]
+    opt.apply(params, [torch.tensor(np.asarray(g, dtype=np.float32)) for g in grads])
+    return [-p.detach().numpy() for p in params]  # lr = 1: the applied (clipped) gradient
+
+
+def test_clipnorm_clipvalue_global_clipnorm_by_hand():
+    for family in (legacy, experimental):
+        np.testing.assert_allclose(_one_step(family.SGD(1.0, clipnorm=1.0), [[3.0, 4.0]])[0],
+                                   [0.6, 0.8], rtol=1e-6)
+        np.testing.assert_allclose(_one_step(family.SGD(1.0, clipnorm=10.0), [[3.0, 4.0]])[0],
+                                   [3.0, 4.0], rtol=1e-6)
+        np.testing.assert_allclose(_one_step(family.SGD(1.0, clipvalue=0.5), [[3.0, -0.2]])[0],
+                                   [0.5, -0.2], rtol=1e-6)
+        out = _one_step(family.SGD(1.0, global_clipnorm=1.0), [[3.0], [4.0]])
+        np.testing.assert_allclose(np.concatenate(out), [0.6, 0.8], rtol=1e-6)
+    # Keras 2 applies every clipping it is given (value, then norm); the newer family only one.
+    both = dict(clipvalue=1.0, clipnorm=1.0)
+    np.testing.assert_allclose(_one_step(legacy.SGD(1.0, **both), [[3.0, 4.0]])[0],
+                               [2 ** -0.5, 2 ** -0.5], rtol=1e-6)
+    np.testing.assert_allclose(_one_step(experimental.SGD(1.0, **both), [[3.0, 4.0]])[0],
+                               [0.6, 0.8], rtol=1e-6)
+
+
+def test_apply_gradients_does_not_modify_the_callers_gradients():
+    g = torch.tensor([3.0, 4.0])
+    w = named([0.0, 0.0])
+    O.SGD(1.0, clipnorm=1.0).apply_gradients([(g, w)])
+    assert g.tolist() == [3.0, 4.0]
+    np.testing.assert_allclose(w.detach().numpy(), [-0.6, -0.8], rtol=1e-6)
+
+
+# ------------------------------------------------------------------ weight decay / EMA (newer family)
+
+def test_weight_decay_with_exclusions_keras_doc_example():
+    opt = experimental.SGD(1.0, weight_decay=0.004)
+    var1, var2 = named([2.0], "dense/kernel:0"), named([2.0], "dense/bias:0")
+    opt.exclude_from_weight_decay(var_names=["bias"])
+    opt.apply_gradients(zip([torch.zeros(1), torch.zeros(1)], [var1, var2]))
+    assert [var1.item(), var2.item()] == [pytest.approx(1.992), 2.0]
+    with pytest.raises(ValueError, match="before the optimizer is built"):
+        opt.exclude_from_weight_decay(var_list=[var1])
+
+
+def test_ema_overwrite_keras_doc_example():
+    opt = experimental.SGD(learning_rate=1, use_ema=True, ema_momentum=0.5,
+                           ema_overwrite_frequency=3)
+    var1, var2 = named([2.0], "a:0"), named([2.0], "b:0")
+    grads = [torch.ones(1), torch.ones(1)]
+    opt.apply([var1, var2], list(grads))
+    opt.apply([var1, var2], list(grads))
+    assert var1.item() == pytest.approx(0.0)
+    opt.apply([var1, var2], list(grads))
+    assert [var1.item(), var2.item()] == [pytest.approx(-0.125), pytest.approx(-0.125)]
+    assert opt.variable_names()[:3] == ["iteration:0", "SGD/average/a:0", "SGD/average/b:0"]
+
+
+# ------------------------------------------------------------------ state, names, weights
+
+ROUND_TRIP = [legacy.SGD(0.1, momentum=0.9, nesterov=True), legacy.RMSprop(0.01, momentum=0.5,
+              centered=True), legacy.Adagrad(0.1), legacy.Adadelta(), legacy.Adam(0.01,
+              amsgrad=True), legacy.Adamax(), legacy.Nadam(), legacy.Ftrl(0.1,
+              l1_regularization_strength=0.01, beta=0.1),
+              experimental.SGD(0.1, momentum=0.9), experimental.RMSprop(0.01, momentum=0.5,
+              centered=True), experimental.Adam(0.01, amsgrad=True), experimental.AdamW(0.01),
+              experimental.Adamax(0.01), experimental.Nadam(0.01), experimental.Adadelta(1.0),
+              experimental.Adagrad(0.1), experimental.Ftrl(0.1, l2_shrinkage_regularization_strength=0.1)]
+
+
+def _params():
+    torch.manual_seed(0)
+    return [named(torch.randn(4, 3).numpy(), "dense/kernel:0"),
+            named(torch.randn(3).numpy(), "dense/bias:0")]
+
+
+def _grads(step):
+    gen = torch.Generator().manual_seed(100 + step)
+    return [torch.randn(4, 3, generator=gen), torch.randn(3, generator=gen)]
+
+
+@pytest.mark.parametrize("template", ROUND_TRIP, ids=lambda o: f"{type(o).__module__[18:]}.{o.name}")
+def test_get_set_weights_round_trip_continues_identically(template):
+    original, params = type(template).from_config(template.get_config()), _params()
+    for step in range(3):
+        original.apply(params, _grads(step))
+    state = original.get_weights()
+    copy_params = [named(p.detach().numpy(), p._keras_name) for p in params]
+    restored = type(template).from_config(template.get_config())
+    restored.build(copy_params)
+    restored.set_weights(state)
+    assert int(restored.iterations) == 3
+    for step in range(3, 6):
+        original.apply(params, _grads(step))
+        restored.apply(copy_params, _grads(step))
+    for a, b in zip(params, copy_params):
+        assert torch.equal(a, b)
+    for a, b in zip(original.get_weights(), restored.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_set_weights_errors_name_the_optimizer_and_counts():
+    opt = O.Adam(name="my_adam")
+    params = _params()
+    with pytest.raises(ValueError, match="my_adam.*build"):
+        opt.set_weights([np.zeros(())])
+    opt.build(params)
+    weights = opt.get_weights()
+    assert len(weights) == 5
+    with pytest.raises(ValueError, match=r"my_adam with a weight list of length 3, but the "
+                                         r"optimizer was expecting 5"):
+        opt.set_weights(weights[:3])
+    bad = list(weights)
+    bad[1] = np.zeros((3, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"my_adam: weight 'my_adam/dense/kernel/m:0' expected "
+                                         r"shape \(4, 3\), received an array of shape \(3, 4\)"):
+        opt.set_weights(bad)
+
+
+def test_set_weights_accepts_older_keras_layouts():
+    params = _params()
+    rms = O.RMSprop()
+    rms.build(params)
+    rms.set_weights([np.ones((4, 3)), np.ones(3)])  # Keras 2.2 saved no iteration counter
+    assert int(rms.iterations) == 0 and float(rms.variables[1][0, 0]) == 1.0
+    adam = O.Adam()
+    adam.build(params)
+    old = [np.array(7), np.ones((4, 3)), np.ones(3), np.ones((4, 3)) * 2, np.ones(3) * 2,
+           np.zeros(1), np.zeros(1)]  # Keras 2.2: vhats of shape (1,) without amsgrad
+    adam.set_weights(old)
+    assert int(adam.iterations) == 7 and float(adam.variables[3][0, 0]) == 2.0
+
+
+def test_variable_names_fall_back_to_param_index():
+    opt = O.Adam()
+    opt.build([torch.zeros(2, requires_grad=True), named([1.0], "dense/bias:0")])
+    assert opt.variable_names() == ["Adam/iter:0", "Adam/param_0/m:0", "Adam/dense/bias/m:0",
+                                    "Adam/param_0/v:0", "Adam/dense/bias/v:0"]
+    opt2 = experimental.Adam(name="opt")
+    opt2.build([torch.zeros(2, requires_grad=True)])
+    assert opt2.variable_names() == ["iteration:0", "opt/m/param_0:0", "opt/v/param_0:0"]
+    assert opt2.variables() == opt2.variables and len(opt2.weights) == 3
+
+
+def test_fast_path_keeps_its_state_objects():
+    opt = O.Adam()
+    params = _params()
+    grads = _grads(0)
+    opt.apply(params, grads)
+    state = opt.variables()
+    for step in range(1, 4):
+        opt.apply(params, _grads(step))
+    assert all(a is b for a, b in zip(state, opt.variables()))
+    assert int(opt.iterations) == 4
+
+
+def test_none_gradient_skips_its_parameter():
+    opt = O.Adam(0.1)
+    params = _params()
+    frozen = params[1].detach().clone()
+    opt.apply(params, [_grads(0)[0], None])
+    assert torch.equal(params[1].detach(), frozen)
+    assert float(opt.variables[2].abs().sum()) == 0.0  # bias m untouched
+    assert float(opt.variables[1].abs().sum()) > 0.0
+    opt.apply_gradients([(None, params[0]), (_grads(1)[1], params[1])])
+    assert not torch.equal(params[1].detach(), frozen)
+    with pytest.raises(ValueError, match="No gradients provided for any variable"):
+        opt.apply_gradients([(None, params[0])])
+
+
+def test_apply_gradients_and_minimize_apply_constraints():
+    w = named([2.0, -3.0], "dense/kernel:0")
+    w._keras_constraint = lambda t: t.clamp(min=0.0)
+    opt = O.SGD(0.5)
+    opt.minimize(lambda: (w ** 2).sum(), [w])
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0])  # 2 - 0.5*4 = 0; -3 + 3 -> 0
+    assert int(opt.iterations) == 1
+
+
+def test_step_reads_nothing_back_from_the_device():
+    """On meta tensors any host read (.item(), bool(tensor)) raises: the steps must not do one."""
+    with pytest.raises(RuntimeError):
+        torch.zeros((), device="meta").item()
+    for opt in [legacy.SGD(0.1, momentum=0.9, decay=0.01, clipnorm=1.0), legacy.Adam(
+            amsgrad=True, clipvalue=1.0, global_clipnorm=1.0), legacy.Nadam(), legacy.RMSprop(
+            centered=True, momentum=0.5), legacy.Adadelta(), legacy.Adamax(), legacy.Ftrl(
+            beta=0.1), legacy.SGD(schedules.CosineDecay(0.1, 10)), experimental.Nadam(
+            global_clipnorm=1.0), experimental.AdamW(use_ema=True, ema_overwrite_frequency=2),
+            experimental.SGD(schedules.PiecewiseConstantDecay([2], [0.1, 0.01]))]:
+        params = [torch.zeros(4, 3, device="meta"), torch.zeros(3, device="meta")]
+        for _ in range(2):
+            opt.apply(params, [torch.zeros(4, 3, device="meta"), torch.zeros(3, device="meta")])
+        assert opt.iterations.device.type == "meta"
+
+
+# ------------------------------------------------------------------ get / serialize / deserialize
+
+@pytest.mark.parametrize("name,cls", [("sgd", legacy.SGD), ("rmsprop", legacy.RMSprop),
+                                      ("adagrad", legacy.Adagrad), ("adadelta", legacy.Adadelta),
+                                      ("adam", legacy.Adam), ("adamax", legacy.Adamax),
+                                      ("nadam", legacy.Nadam), ("ftrl", legacy.Ftrl),
+                                      ("Adam", legacy.Adam), ("RMSprop", legacy.RMSprop),
+                                      ("adamw", experimental.AdamW)])
+def test_get_by_name(name, cls):
+    assert type(O.get(name)) is cls
+
+
+def test_get_instances_dicts_and_errors():
+    opt = O.Adam()
+    assert O.get(opt) is opt
+    cfg = {"class_name": "Custom>Adam", "config": {"learning_rate": 0.5}}
+    assert type(O.get(cfg)) is legacy.Adam and float(O.get(cfg).lr) == 0.5
+    keras22 = {"class_name": "SGD", "config": {"lr": 0.02, "momentum": 0.5, "decay": 0.1,
+                                                "nesterov": False}}
+    sgd = O.get(keras22)
+    assert float(sgd.lr) == pytest.approx(0.02) and sgd._initial_decay == 0.1
+    new = O.deserialize(O.serialize(experimental.Adam(0.3)))
+    assert type(new) is experimental.Adam
+    as_legacy = O.deserialize(O.serialize(experimental.Adam(0.3, clipnorm=1.0)),
+                              use_legacy_optimizer=True)
+    assert type(as_legacy) is legacy.Adam and as_legacy.clipnorm == 1.0
+    as_new = O.deserialize(O.serialize(legacy.Adam(0.3)), use_legacy_optimizer=False)
+    assert type(as_new) is experimental.Adam and float(as_new.lr) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="decay is deprecated"):
+        O.deserialize(O.serialize(legacy.Adam(decay=0.1)), use_legacy_optimizer=False)
+    with pytest.raises(ValueError, match="Unknown optimizer: 'nosuch'"):
+        O.get("nosuch")
+    with pytest.raises(ValueError, match="Could not interpret optimizer identifier"):
+        O.get(42)
+    with pytest.raises(ValueError, match="Improper config format"):
+        O.deserialize({"config": {}})
+    with pytest.raises(TypeError, match="Unexpected keyword argument"):
+        O.deserialize({"class_name": "SGD", "config": {"bogus": 1}})
+
+
+def test_custom_optimizer_class_through_custom_objects():
+    class MySGD(legacy.SGD):
+        pass
+
+    data = O.serialize(MySGD(0.3))
+    with pytest.raises(ValueError, match="Unknown optimizer"):
+        O.deserialize(data)
+    restored = O.deserialize(data, custom_objects={"MySGD": MySGD})
+    assert type(restored) is MySGD and float(restored.lr) == pytest.approx(0.3)
+
+
+# ------------------------------------------------------------------ TorchOptimizer
+
+@pytest.mark.parametrize("case,kwargs", [
+    ("legacy_sgd.npz", dict(lr=0.1)),
+    ("legacy_sgd_momentum.npz", dict(lr=0.05, momentum=0.9)),
+    ("legacy_sgd_nesterov.npz", dict(lr=0.05, momentum=0.9, nesterov=True))])
+def test_torch_optimizer_sgd_reproduces_keras_sgd(case, kwargs):
+    opt = O.TorchOptimizer(torch.optim.SGD, **kwargs)
+    run_reference(case, opt, atol=1e-6)
+    assert int(opt.iterations) == 5
+    assert O.TFOptimizer is O.TorchOptimizer
+
+
+def test_torch_optimizer_instance_lr_sync_and_state():
+    w = named([1.0], "dense/kernel:0")
+    torch_opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    opt = O.get(torch_opt)
+    assert isinstance(opt, O.TorchOptimizer) and opt.optimizer is torch_opt
+    assert float(opt.lr) == pytest.approx(0.1)
+    opt.apply([w], [torch.tensor([1.0])])
+    assert w.item() == pytest.approx(0.9)
+    opt.lr.fill_(0.5)  # what K.set_value does
+    opt.apply([w], [torch.tensor([0.0])])
+    assert torch_opt.param_groups[0]["lr"] == 0.5
+    assert w.item() == pytest.approx(0.9 - 0.5 * 0.9)  # momentum buffer 0.9 * 1 + 0
+    scheduler = torch.optim.lr_scheduler.StepLR(torch_opt, step_size=1, gamma=0.1)
+    opt.apply([w], [torch.tensor([0.0])])
+    scheduler.step()
+    assert float(opt.lr) == pytest.approx(0.05)  # read back from the torch side
+    assert opt.variable_names() == ["TorchOptimizer/iter:0",
+                                    "TorchOptimizer/dense/kernel/momentum_buffer:0"]
+    state = opt.get_weights()
+    state[1] = np.array([7.0], dtype=np.float32)
+    opt.set_weights(state)
+    assert torch_opt.state[w]["momentum_buffer"].item() == 7.0
+    with pytest.raises(ValueError, match="expecting 2 weights"):
+        opt.set_weights(state[:1])
+
+
+def test_torch_optimizer_config_round_trip_and_errors():
+    opt = O.TorchOptimizer(torch.optim.Adam, lr=0.01, betas=(0.8, 0.9))
+    data = O.serialize(opt)
+    assert data["class_name"] == "TorchOptimizer" and data["config"]["optimizer"] == "Adam"
+    again = O.deserialize(data)
+    w = named([1.0, 2.0])
+    again.apply([w], [torch.tensor([1.0, 1.0])])
+    assert again.optimizer.defaults["betas"] == (0.8, 0.9)
+    assert again.optimizer.param_groups[0]["lr"] == 0.01
+    with pytest.raises(TypeError, match="torch.optim.Optimizer instance or subclass"):
+        O.TorchOptimizer("sgd")
+    with pytest.raises(ValueError, match="only accepted with an optimizer class"):
+        O.TorchOptimizer(torch.optim.SGD([w], lr=0.1), lr=0.2)
+    with pytest.raises(ValueError, match="Unknown torch optimizer class"):
+        O.TorchOptimizer.from_config({"optimizer": "os.system", "config": {}})
+    bound = O.TorchOptimizer(torch.optim.SGD([w], lr=0.1))
+    with pytest.raises(ValueError, match="does not hold these parameters"):
+        bound.apply([named([0.0], "other/kernel:0")], [torch.tensor([1.0])])
+
+
+def test_epsilon_placement_differs_between_families():
+    """Keras 2: ``g / (sqrt(acc) + eps)``; newer: ``g / sqrt(acc + eps)`` (hand values, eps=1)."""
+    legacy_step = _one_step(legacy.Adagrad(1.0, initial_accumulator_value=0.0, epsilon=1.0),
+                            [[3.0]])[0]
+    new_step = _one_step(experimental.Adagrad(1.0, initial_accumulator_value=0.0, epsilon=1.0),
+                         [[3.0]])[0]
+    np.testing.assert_allclose(legacy_step, [3.0 / (3.0 + 1.0)], rtol=1e-6)
+    np.testing.assert_allclose(new_step, [3.0 / math.sqrt(9.0 + 1.0)], rtol=1e-6)
+    rms_legacy = _one_step(legacy.RMSprop(1.0, rho=0.5, epsilon=1.0), [[2.0]])[0]
+    rms_new = _one_step(experimental.RMSprop(1.0, rho=0.5, epsilon=1.0), [[2.0]])[0]
+    np.testing.assert_allclose(rms_legacy, [2.0 / (math.sqrt(0.5 * 4.0) + 1.0)], rtol=1e-6)
+    np.testing.assert_allclose(rms_new, [2.0 / math.sqrt(0.5 * 4.0 + 1.0)], rtol=1e-6)
