@@ -461,6 +461,10 @@ def test_fast_path_keeps_its_state_objects():
         opt.apply(params, _grads(step))
     assert all(a is b for a, b in zip(state, opt.variables()))
     assert int(opt.iterations) == 4
+    assert opt.get_slot_names() == ["m", "v"]
+    assert opt.get_slot(params[1], "v") is state[4]
+    with pytest.raises(KeyError, match="no slot 'vhat'"):
+        opt.get_slot(params[1], "vhat")
 
 
 def test_none_gradient_skips_its_parameter():
@@ -490,12 +494,15 @@ def test_step_reads_nothing_back_from_the_device():
     """On meta tensors any host read (.item(), bool(tensor)) raises: the steps must not do one."""
     with pytest.raises(RuntimeError):
         torch.zeros((), device="meta").item()
-    for opt in [legacy.SGD(0.1, momentum=0.9, decay=0.01, clipnorm=1.0), legacy.Adam(
-            amsgrad=True, clipvalue=1.0, global_clipnorm=1.0), legacy.Nadam(), legacy.RMSprop(
-            centered=True, momentum=0.5), legacy.Adadelta(), legacy.Adamax(), legacy.Ftrl(
-            beta=0.1), legacy.SGD(schedules.CosineDecay(0.1, 10)), experimental.Nadam(
-            global_clipnorm=1.0), experimental.AdamW(use_ema=True, ema_overwrite_frequency=2),
-            experimental.SGD(schedules.PiecewiseConstantDecay([2], [0.1, 0.01]))]:
+    extras = [legacy.SGD(0.1, momentum=0.9, decay=0.01, clipnorm=1.0), legacy.SGD(0.1),
+              legacy.Adam(amsgrad=True, clipvalue=1.0, global_clipnorm=1.0),
+              legacy.RMSprop(centered=True), legacy.SGD(schedules.CosineDecay(0.1, 10)),
+              legacy.Adam(schedules.PolynomialDecay(0.1, 10, cycle=True)),
+              experimental.Nadam(global_clipnorm=1.0, weight_decay=0.1),
+              experimental.AdamW(use_ema=True, ema_overwrite_frequency=2),
+              experimental.RMSprop(clipvalue=0.1), experimental.Ftrl(beta=0.1),
+              experimental.SGD(schedules.PiecewiseConstantDecay([2], [0.1, 0.01]))]
+    for opt in [type(t).from_config(t.get_config()) for t in ROUND_TRIP] + extras:
         params = [torch.zeros(4, 3, device="meta"), torch.zeros(3, device="meta")]
         for _ in range(2):
             opt.apply(params, [torch.zeros(4, 3, device="meta"), torch.zeros(3, device="meta")])
@@ -540,6 +547,26 @@ def test_get_instances_dicts_and_errors():
         O.deserialize({"config": {}})
     with pytest.raises(TypeError, match="Unexpected keyword argument"):
         O.deserialize({"class_name": "SGD", "config": {"bogus": 1}})
+
+
+@pytest.mark.parametrize("class_name,config", [
+    ("SGD", {"lr": 0.01, "momentum": 0.9, "decay": 1e-06, "nesterov": True}),
+    ("RMSprop", {"lr": 0.001, "rho": 0.9, "decay": 0.0, "epsilon": 1e-07}),
+    ("Adagrad", {"lr": 0.01, "decay": 0.0, "epsilon": 1e-07}),
+    ("Adadelta", {"lr": 1.0, "rho": 0.95, "decay": 0.0, "epsilon": 1e-07}),
+    ("Adam", {"lr": 0.001, "beta_1": 0.9, "beta_2": 0.999, "decay": 0.0, "epsilon": 1e-07,
+              "amsgrad": False}),
+    ("Adamax", {"lr": 0.002, "beta_1": 0.9, "beta_2": 0.999, "decay": 0.0, "epsilon": 1e-07}),
+    ("Nadam", {"lr": 0.002, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07,
+               "schedule_decay": 0.004}),
+    ("Adam", {"name": "Adam", "learning_rate": 0.001, "decay": 0.0, "beta_1": 0.9,
+              "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False, "is_legacy_optimizer": True}),
+])
+def test_keras_2_configs_from_old_files_load(class_name, config):
+    opt = O.deserialize({"class_name": class_name, "config": config})
+    assert type(opt) is getattr(legacy, class_name)
+    assert float(opt.lr) == pytest.approx(config.get("lr", config.get("learning_rate")))
+    assert opt.get_config()["decay"] == config.get("decay", config.get("schedule_decay"))
 
 
 def test_custom_optimizer_class_through_custom_objects():

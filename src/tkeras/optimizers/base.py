@@ -256,6 +256,24 @@ class Optimizer:
                 names.extend(self._variable_name(slot, path) for slot in group)
         return names
 
+    def get_slot_names(self) -> List[str]:
+        """Names of the per-parameter slots, e.g. ``["m", "v"]``."""
+        return [slot for group in self._slot_layout() for slot in group]
+
+    def get_slot(self, var: torch.Tensor, slot_name: str) -> torch.Tensor:
+        """The ``slot_name`` state tensor of parameter ``var`` (built parameters only).
+
+        Args:
+            var: a parameter the optimizer was built with.
+            slot_name: one of ``get_slot_names()``.
+        """
+        if slot_name not in self._slots:
+            raise KeyError(f"Optimizer {self.name!r} has no slot {slot_name!r}; its slots are "
+                           f"{self.get_slot_names()}.")
+        if id(var) not in self._index:
+            raise KeyError(f"Optimizer {self.name!r} was not built with this variable.")
+        return self._slots[slot_name][self._index[id(var)]]
+
     def get_weights(self) -> List[np.ndarray]:
         """The state as numpy arrays, in ``variables()`` order."""
         return [t.detach().cpu().numpy() for t in self.variables]

@@ -59,6 +59,7 @@ class Optimizer(_BaseOptimizer):
     _keras_module = "keras.optimizers.legacy"
 
     def __init__(self, name: str, learning_rate=0.001, **kwargs):
+        kwargs.pop("is_legacy_optimizer", None)  # written by some tf-keras versions
         for key, value in kwargs.items():
             if key not in _ALLOWED_KWARGS:
                 raise TypeError(f"Unexpected keyword argument passed to optimizer: {key}. "
