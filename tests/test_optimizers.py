@@ -11,7 +11,7 @@ from tkeras import optimizers as O
 from tkeras.backend import config as backend_config
 from tkeras.optimizers import experimental, legacy, schedules
 
-from conftest import load_case, ref_index
+from conftest import load_case, ref_index, ref_path
 
 CASES = ref_index("optimizers")["cases"]
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
@@ -651,3 +651,39 @@ def test_epsilon_placement_differs_between_families():
     rms_new = _one_step(experimental.RMSprop(1.0, rho=0.5, epsilon=1.0), [[2.0]])[0]
     np.testing.assert_allclose(rms_legacy, [2.0 / (math.sqrt(0.5 * 4.0) + 1.0)], rtol=1e-6)
     np.testing.assert_allclose(rms_new, [2.0 / math.sqrt(0.5 * 4.0 + 1.0)], rtol=1e-6)
+
+
+# ------------------------------------------------------------------ real Keras files
+
+def _h5_optimizer_cases():
+    import os
+    cases = []
+    for model in ref_index("files")["models"]:
+        for file in ("model.h5", "model_legacy_optimizer.h5"):
+            if os.path.exists(ref_path("files", model["dir"], file)):
+                cases.append((model["dir"], file))
+    return cases
+
+
+@pytest.mark.parametrize("model_dir,file", _h5_optimizer_cases())
+def test_optimizer_state_names_match_real_keras_h5_files(model_dir, file):
+    """Built for the model's trainable weights, the optimizer names its variables exactly as
+    the optimizer_weights group of a file saved by tf-keras, and takes those arrays."""
+    h5py = pytest.importorskip("h5py")
+    with open(ref_path("files", model_dir, "meta.json")) as f:
+        meta = json.load(f)
+    with h5py.File(ref_path("files", model_dir, file), "r") as h5:
+        config = json.loads(h5.attrs["training_config"])["optimizer_config"]
+        group = h5["optimizer_weights"]
+        names = [n.decode() if isinstance(n, bytes) else str(n)
+                 for n in group.attrs["weight_names"]]
+        arrays = [group[name][()] for name in names]
+    opt = O.deserialize(config)
+    assert (type(opt).__module__.endswith("legacy")) == (file == "model_legacy_optimizer.h5")
+    params = [named(np.zeros(w["shape"]), w["name"]) for w in meta["weights"] if w["trainable"]]
+    opt.build(params)
+    assert opt.variable_names() == names
+    opt.set_weights(arrays)
+    for got, expected in zip(opt.get_weights(), arrays):
+        np.testing.assert_array_equal(got, expected)
+    assert int(opt.iterations) == meta["train_steps"]
