@@ -1,4 +1,4 @@
-"""tkeras.optimizers: keras_reference trajectories, Keras 2 behaviour, the training-loop interface."""
+"""tkeras.optimizers: keras_reference trajectories, Keras 2 behaviour, the training-loop API."""
 import json
 import math
 
@@ -340,7 +340,7 @@ def test_apply_gradients_does_not_modify_the_callers_gradients():
     np.testing.assert_allclose(w.detach().numpy(), [-0.6, -0.8], rtol=1e-6)
 
 
-# ------------------------------------------------------------------ weight decay / EMA (newer family)
+# ------------------------------------------------------------------ weight decay / EMA (newer)
 
 def test_weight_decay_with_exclusions_keras_doc_example():
     opt = experimental.SGD(1.0, weight_decay=0.004)
@@ -367,14 +367,15 @@ def test_ema_overwrite_keras_doc_example():
 
 # ------------------------------------------------------------------ state, names, weights
 
-ROUND_TRIP = [legacy.SGD(0.1, momentum=0.9, nesterov=True), legacy.RMSprop(0.01, momentum=0.5,
-              centered=True), legacy.Adagrad(0.1), legacy.Adadelta(), legacy.Adam(0.01,
-              amsgrad=True), legacy.Adamax(), legacy.Nadam(), legacy.Ftrl(0.1,
-              l1_regularization_strength=0.01, beta=0.1),
-              experimental.SGD(0.1, momentum=0.9), experimental.RMSprop(0.01, momentum=0.5,
-              centered=True), experimental.Adam(0.01, amsgrad=True), experimental.AdamW(0.01),
-              experimental.Adamax(0.01), experimental.Nadam(0.01), experimental.Adadelta(1.0),
-              experimental.Adagrad(0.1), experimental.Ftrl(0.1, l2_shrinkage_regularization_strength=0.1)]
+ROUND_TRIP = [
+    legacy.SGD(0.1, momentum=0.9, nesterov=True), legacy.RMSprop(0.01, momentum=0.5, centered=True),
+    legacy.Adagrad(0.1), legacy.Adadelta(), legacy.Adam(0.01, amsgrad=True), legacy.Adamax(),
+    legacy.Nadam(), legacy.Ftrl(0.1, l1_regularization_strength=0.01, beta=0.1),
+    experimental.SGD(0.1, momentum=0.9),
+    experimental.RMSprop(0.01, momentum=0.5, centered=True),
+    experimental.Adam(0.01, amsgrad=True), experimental.AdamW(0.01), experimental.Adamax(0.01),
+    experimental.Nadam(0.01), experimental.Adadelta(1.0), experimental.Adagrad(0.1),
+    experimental.Ftrl(0.1, l2_shrinkage_regularization_strength=0.1)]
 
 
 def _params():
@@ -388,7 +389,8 @@ def _grads(step):
     return [torch.randn(4, 3, generator=gen), torch.randn(3, generator=gen)]
 
 
-@pytest.mark.parametrize("template", ROUND_TRIP, ids=lambda o: f"{type(o).__module__[18:]}.{o.name}")
+@pytest.mark.parametrize("template", ROUND_TRIP,
+                         ids=lambda o: f"{type(o).__module__.rsplit('.', 1)[1]}.{o.name}")
 def test_get_set_weights_round_trip_continues_identically(template):
     original, params = type(template).from_config(template.get_config()), _params()
     for step in range(3):

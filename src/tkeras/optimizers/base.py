@@ -79,8 +79,16 @@ class Optimizer:
       first step call ``build(params)`` first; a wrong count or shape is a ValueError.
     * ``get_config()`` / ``from_config(config)``: tf-keras's configs.
 
-    Subclasses (see ``legacy`` and ``experimental``) define ``_slot_layout()``,
+    Subclasses (see ``legacy`` and ``experimental``) define ``_slot_groups()``,
     ``_update(params, grads, slots, lr)`` and the naming / clipping rules of their family.
+
+    Example:
+        >>> w = torch.ones(3, requires_grad=True); w._keras_name = "dense/kernel:0"
+        >>> opt = tkeras.optimizers.Adam(lr=0.01)
+        >>> loss = (w ** 2).sum(); loss.backward()
+        >>> opt.apply([w], [w.grad])          # one step; slots created now
+        >>> opt.variable_names()
+        ['Adam/iter:0', 'Adam/dense/kernel/m:0', 'Adam/dense/kernel/v:0']
     """
 
     _keras_module = "keras.optimizers"
