@@ -413,6 +413,16 @@ def test_scalar_variable_and_batch_values():
     assert K.variable(1.0, constraint=constraint).constraint is constraint
 
 
+def test_set_value_writes_into_parameters_in_place():
+    p = torch.nn.Parameter(torch.zeros(2, 2))
+    storage = p.data_ptr()
+    K.set_value(p, np.ones((2, 2)))
+    assert p.requires_grad and p.data_ptr() == storage
+    close(p, np.ones((2, 2)))
+    with pytest.raises(TypeError, match="expects a tensor"):
+        K.dtype(3)
+
+
 def test_zeros_ones_eye_like_constant():
     z = K.zeros((2, 3), dtype="int32", name="z")
     assert z.dtype == torch.int32 and z._keras_name == "z:0"

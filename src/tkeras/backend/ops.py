@@ -388,7 +388,8 @@ def ones(shape: ShapeLike, dtype: Any = None, name: Optional[str] = None) -> tor
     return variable(torch.ones(dims, dtype=torch_dtype(dtype)), dtype, name)
 
 
-def eye(size: Union[int, Sequence[int]], dtype: Any = None, name: Optional[str] = None) -> torch.Tensor:
+def eye(size: Union[int, Sequence[int]], dtype: Any = None,
+        name: Optional[str] = None) -> torch.Tensor:
     """An identity-matrix variable.
 
     Args:
@@ -924,6 +925,12 @@ def pow(x: TensorLike, a: Any) -> torch.Tensor:  # noqa: A001
     return torch.pow(x, a if isinstance(a, (int, float)) else _as_operand(a, x))
 
 
+def _clip_bound(bound: Any, x: torch.Tensor) -> Any:
+    if bound is None or isinstance(bound, (int, float)):
+        return bound
+    return _as_operand(bound, x)
+
+
 def clip(x: TensorLike, min_value: Any, max_value: Any) -> torch.Tensor:
     """Element-wise clipping to ``[min_value, max_value]``; None means unbounded, and a
     numeric ``max_value`` below ``min_value`` is raised to it (as Keras).
@@ -937,9 +944,7 @@ def clip(x: TensorLike, min_value: Any, max_value: Any) -> torch.Tensor:
     if isinstance(min_value, (int, float)) and isinstance(max_value, (int, float)) \
             and max_value < min_value:
         max_value = min_value
-    lo = None if min_value is None or isinstance(min_value, (int, float)) else _as_operand(min_value, x)
-    hi = None if max_value is None or isinstance(max_value, (int, float)) else _as_operand(max_value, x)
-    return torch.clamp(x, min=min_value if lo is None else lo, max=max_value if hi is None else hi)
+    return torch.clamp(x, min=_clip_bound(min_value, x), max=_clip_bound(max_value, x))
 
 
 def maximum(x: TensorLike, y: TensorLike) -> torch.Tensor:
@@ -1330,7 +1335,8 @@ def stop_gradient(variables: Any) -> Any:
     return _as_tensor(variables).detach()
 
 
-def map_fn(fn: Callable, elems: TensorLike, name: Optional[str] = None, dtype: Any = None) -> torch.Tensor:
+def map_fn(fn: Callable, elems: TensorLike, name: Optional[str] = None,
+           dtype: Any = None) -> torch.Tensor:
     """Applies ``fn`` to each slice of ``elems`` along axis 0 and stacks the results.
 
     Args:
@@ -1527,7 +1533,8 @@ def bias_add(x: TensorLike, bias: TensorLike, data_format: Optional[str] = None)
     return x + bias.unsqueeze(0)
 
 
-def _seeded_or_global_generator(seed: Optional[int], device: torch.device) -> Optional[torch.Generator]:
+def _seeded_or_global_generator(seed: Optional[int],
+                                device: torch.device) -> Optional[torch.Generator]:
     if seed is None or device.type == "meta":
         return None
     if device.type == "cuda" and device.index is None:
@@ -1611,7 +1618,8 @@ def _normalize(x: torch.Tensor, mean_: torch.Tensor, var_: torch.Tensor,
 
 
 def batch_normalization(x: TensorLike, mean: TensorLike, var: TensorLike, beta: Optional[TensorLike],
-                        gamma: Optional[TensorLike], axis: int = -1, epsilon: float = 1e-3) -> torch.Tensor:
+                        gamma: Optional[TensorLike], axis: int = -1,
+                        epsilon: float = 1e-3) -> torch.Tensor:
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta``.
 
     Args:
@@ -1717,7 +1725,8 @@ def categorical_crossentropy(target: TensorLike, output: TensorLike, from_logits
 
 
 def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from_logits: bool = False,
-                                    axis: int = -1, ignore_class: Optional[int] = None) -> torch.Tensor:
+                                    axis: int = -1,
+                                    ignore_class: Optional[int] = None) -> torch.Tensor:
     """Categorical cross-entropy with integer targets.
 
     Labels of shape ``(batch,)`` or ``(batch, 1)`` for ``output (batch, classes)``, and
@@ -1761,7 +1770,8 @@ def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from
     return res.reshape(result_shape)
 
 
-def binary_crossentropy(target: TensorLike, output: TensorLike, from_logits: bool = False) -> torch.Tensor:
+def binary_crossentropy(target: TensorLike, output: TensorLike,
+                        from_logits: bool = False) -> torch.Tensor:
     """Element-wise binary cross-entropy (not averaged).
 
     On probabilities: ``-(t * log(p + eps) + (1 - t) * log(1 - p + eps))`` after clipping
@@ -1782,7 +1792,8 @@ def binary_crossentropy(target: TensorLike, output: TensorLike, from_logits: boo
     return -(target * torch.log(p + eps) + (1 - target) * torch.log(1 - p + eps))
 
 
-def binary_focal_crossentropy(target: TensorLike, output: TensorLike, apply_class_balancing: bool = False,
+def binary_focal_crossentropy(target: TensorLike, output: TensorLike,
+                              apply_class_balancing: bool = False,
                               alpha: float = 0.25, gamma: float = 2.0,
                               from_logits: bool = False) -> torch.Tensor:
     """Element-wise binary focal cross-entropy: ``(1 - p_t) ** gamma * bce``.
