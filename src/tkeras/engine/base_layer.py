@@ -20,6 +20,7 @@ from torch import nn
 
 from .. import _warn
 from ..backend import config
+from ..backend import ops as backend_ops
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
     KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
@@ -46,6 +47,10 @@ _CTX = _CallContext()
 
 def call_context() -> _CallContext:
     return _CTX
+
+
+# K.in_train_phase(training=None) inside a layer call follows that call's training flag.
+backend_ops.register_training_flag_provider(lambda: _CTX.training)
 
 
 # ------------------------------------------------------------------ weight name scopes

@@ -26,3 +26,5 @@ def set_random_seed(seed: int) -> None:
     _random.seed(seed)
     _np.random.seed(seed % (2 ** 32))
     _torch.manual_seed(seed)
+    from ..backend import ops
+    ops.reset_seeded_generators()
