@@ -14,3 +14,6 @@ from .merge import (  # noqa: F401
 )
 from .torch_wrapper import TorchModuleWrapper  # noqa: F401
 # Layer families (one import line each):
+from .recurrent import *  # noqa: F401,F403
+from .convolutional_recurrent import *  # noqa: F401,F403
+from .wrappers import *  # noqa: F401,F403
