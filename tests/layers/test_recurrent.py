@@ -667,3 +667,32 @@ def test_seed_cudnn_lstm_then_time_distributed_dense():
     predict = getattr(model, "predict", None)
     y = predict(x_test) if predict is not None else model(x_test).detach().numpy()
     assert tuple(y.shape) == (512, 10, 4)
+
+
+# ------------------------------------------------------------------ Keras 2 compatibility
+
+def test_input_dim_and_input_length_make_the_input_shape():
+    model = Sequential([layers.LSTM(8, input_dim=16, input_length=10)])
+    assert model.input_shape == (None, 10, 16) and model.output_shape == (None, 8)
+    assert Sequential([layers.GRU(4, input_dim=3)]).input_shape == (None, None, 3)
+
+
+def test_gru_config_without_reset_after_is_the_old_reset_before_gru():
+    config = layers.GRU(3).get_config()
+    del config["reset_after"]
+    assert layers.GRU.from_config(config).reset_after is False
+    assert layers.GRU.from_config(layers.GRU(3).get_config()).reset_after is True
+
+
+def test_hdf5_weights_of_a_cudnn_model_load_into_an_lstm_model(tmp_path):
+    def build(rnn):
+        inp = Input(shape=(6, 4))
+        return Model(inp, layers.Dense(2)(rnn(inp)))
+    cudnn_model = build(layers.CuDNNLSTM(3, name="rnn"))
+    _random_weights(cudnn_model.get_layer("rnn"), seed=4)
+    path = str(tmp_path / "weights.h5")
+    cudnn_model.save_weights(path)
+    lstm_model = build(layers.LSTM(3, name="rnn"))
+    lstm_model.load_weights(path)
+    np.testing.assert_allclose(lstm_model(X).detach().numpy(), cudnn_model(X).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)

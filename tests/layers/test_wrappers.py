@@ -257,3 +257,13 @@ def test_seed_bidirectional_sequential_model():
     assert model.count_params() == 2 * (4 * 10 * (10 + 10 + 1)) + 2 * (4 * 10 * (20 + 10 + 1)) + 105
     out = model(np.random.rand(4, 5, 10).astype("float32"))
     np.testing.assert_allclose(out.sum(dim=1).detach().numpy(), 1.0, rtol=1e-5)
+
+
+def test_bidirectional_initial_weights_argument():
+    source = layers.Bidirectional(layers.SimpleRNN(2))
+    source(X)
+    weights = [np.random.rand(*w.shape).astype("float32") for w in source.get_weights()]
+    bidi = layers.Bidirectional(layers.SimpleRNN(2), weights=weights)
+    bidi(X)
+    for got, expected in zip(bidi.get_weights(), weights):
+        np.testing.assert_array_equal(got, expected)

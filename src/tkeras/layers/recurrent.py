@@ -74,9 +74,14 @@ def _cell_accepts(cell, name: str) -> bool:
     return call is not None and _accepts_arg(call, name)
 
 
+@functools.lru_cache(maxsize=None)
+def _named_activations(name: str) -> tuple:
+    return (activations.get(name), getattr(torch, name, None))
+
+
 def _is_activation(fn, name: str) -> bool:
     """Whether ``fn`` is Keras's (or torch's) activation ``name``."""
-    return fn is activations.get(name) or fn is getattr(torch, name, None)
+    return any(fn is f for f in _named_activations(name))
 
 
 def _expand_mask(step_mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -735,6 +740,17 @@ def standardize_rnn_args(inputs, initial_state, constants, num_constants: int):
     return inputs, _to_list_or_none(initial_state), _to_list_or_none(constants)
 
 
+def _sequence_input_shape(kwargs: Dict[str, Any]) -> None:
+    """Keras 2's ``LSTM(32, input_dim=16, input_length=10)``: input_shape (10, 16)."""
+    if "input_shape" in kwargs or "batch_input_shape" in kwargs:
+        kwargs.pop("input_length", None)
+        return
+    if kwargs.get("input_dim") is not None or kwargs.get("input_length") is not None:
+        kwargs["input_shape"] = (kwargs.pop("input_length", None), kwargs.pop("input_dim", None))
+    kwargs.pop("input_dim", None)
+    kwargs.pop("input_length", None)
+
+
 class _PackedStateCallMixin:
     """``layer(x, initial_state=..., constants=...)`` -> ``layer([x, *states, *constants])``
     so that symbolic states and constants become inputs of the node, as in Keras."""
@@ -795,6 +811,7 @@ class RNN(_PackedStateCallMixin, Layer):
         _check_cell(cell)
         zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
         num_constants = kwargs.pop("num_constants", None) or 0
+        _sequence_input_shape(kwargs)
         super().__init__(**kwargs)
         self.cell = cell
         self.return_sequences = bool(return_sequences)
@@ -1273,6 +1290,13 @@ class GRU(_CellLayer):
                          return_state=return_state, go_backwards=go_backwards, stateful=stateful,
                          unroll=unroll, time_major=time_major,
                          activity_regularizer=activity_regularizer, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects=None):
+        config = dict(config)
+        # Configs without the key come from Keras < 2.1.3, whose only GRU was reset-before.
+        config.setdefault("reset_after", False)
+        return super().from_config(config, custom_objects)
 
     def convert_loaded_weights(self, values):
         """Keras 2 CuDNNGRU weights (bias (6 units,)) become GRU(reset_after=True) weights."""
