@@ -9,9 +9,10 @@ from .engine.sequential import Sequential
 from .engine.training import Model
 from .saving.layer_serialization import deserialize_layer
 from .saving.object_registration import CustomObjectScope
+from .saving.saving_api import load_model, save_model  # noqa: F401
 
 __all__ = ["Model", "Sequential", "Functional", "model_from_config", "model_from_json",
-           "model_from_yaml"]
+           "model_from_yaml", "load_model", "save_model"]
 
 
 def model_from_config(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None):

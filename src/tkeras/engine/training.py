@@ -156,7 +156,15 @@ class Model(TrainerMixin, Layer):
         import yaml
         return yaml.safe_dump(json.loads(self.to_json()), **kwargs)
 
-    # -------------------------------------------------------------- weights files
+    # -------------------------------------------------------------- model / weights files
+
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True,
+             save_format=None, signatures=None, options=None, save_traces: bool = True) -> None:
+        """Saves the whole model (Keras 2 HDF5, or the .keras zip for a ``.keras`` path);
+        see ``tkeras.saving.save_model``."""
+        from ..saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite,
+                              include_optimizer=include_optimizer, save_format=save_format)
 
     def save_weights(self, filepath, overwrite: bool = True, save_format=None, options=None) -> None:
         """Saves the weights to an HDF5 file in Keras 2's layout (real Keras loads it)."""

@@ -1,14 +1,23 @@
-"""The Keras 2 HDF5 layout: weights (``save_weights``) and the model_weights group of full
-model files, read and written exactly as tf-keras 2.x does.
+"""The Keras 2 HDF5 layout: weights files (``save_weights``) and full model files
+(``model.save("m.h5")``), read and written exactly as tf-keras 2.x does.
 
-Layout: the group (file root for weight files, ``model_weights`` in model files) has
-attributes ``layer_names``, ``backend``, ``keras_version``; each layer has a subgroup with
-attribute ``weight_names`` (full Keras variable names, in ``layer.weights`` order) and one
-dataset per weight at ``<layer>/<weight name>`` (names contain ``/``: nested groups).
+Weights layout: the group (file root for weight files, ``model_weights`` in model files)
+has attributes ``layer_names``, ``backend``, ``keras_version``; each layer has a subgroup
+with attribute ``weight_names`` (full Keras variable names, in ``layer.weights`` order) and
+one dataset per weight at ``<layer>/<weight name>`` (names contain ``/``: nested groups).
+
+Model files add the root attributes ``keras_version``, ``backend``, ``model_config`` (the
+architecture as JSON) and ``training_config`` (loss, metrics, loss weights and the
+optimizer's config, as JSON), and a group ``optimizer_weights`` whose attribute
+``weight_names`` lists the optimizer's variables (``iteration:0``, ``Adam/m/dense/kernel:0``
+...; ``Adam/iter:0``, ``Adam/dense/kernel/m:0`` ... for Keras 2 optimizers), one dataset each.
+Files written by Keras 2.0 - 2.2 (fixed-length byte-string attributes, ``Model`` as the
+class name, older optimizer variable lists) load too.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 import warnings
@@ -124,21 +133,16 @@ def save_weights_to_hdf5_group(group, model) -> None:
         weights = layer.weights
         names = [w._keras_name for w in weights]
         save_attributes_to_hdf5_group(g, "weight_names", names)
-        for name, value in zip(names, _weight_values(layer)):
-            dset = g.create_dataset(name, value.shape, dtype=value.dtype)
-            if not value.shape:
-                dset[()] = value
-            else:
-                dset[:] = value
+        _write_datasets(g, names, _weight_values(layer))
     top = group.create_group("top_level_model_weights")
     save_attributes_to_hdf5_group(top, "weight_names", [])
 
 
 def save_weights(model, filepath: str, overwrite: bool = True) -> None:
     """``model.save_weights(path)``: an HDF5 weights file real Keras 2 loads."""
+    from . import saving_api
     filepath = os.fspath(filepath)
-    if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"{filepath} exists and overwrite=False.")
+    saving_api.check_overwrite(filepath, overwrite)
     with atomic_write(filepath) as tmp:
         with h5py.File(tmp, "w") as f:
             save_weights_to_hdf5_group(f, model)
@@ -150,10 +154,22 @@ def _layers_with_weights(model) -> List[Any]:
     return [layer for layer in model.layers if layer.weights]
 
 
+def read_named_datasets(group, names: List[str]) -> List[np.ndarray]:
+    """The datasets ``names`` of ``group``, in that order (a missing one is a ValueError)."""
+    missing = [n for n in names if n not in group]
+    if missing:
+        raise ValueError(f"The HDF5 group {group.name} lists weights {missing} that are not in the "
+                         "file: it is truncated or corrupted.")
+    return [np.asarray(group[n]) for n in names]
+
+
 def _read_layer_values(group, name: str):
+    if name not in group:
+        raise ValueError(f"The HDF5 file lists layer {name!r} in `layer_names` but has no group "
+                         "for it: it is truncated or corrupted.")
     g = group[name]
     weight_names = load_attributes_from_hdf5_group(g, "weight_names")
-    return weight_names, [np.asarray(g[w]) for w in weight_names]
+    return weight_names, read_named_datasets(g, weight_names)
 
 
 def _prepare_values(layer, values: List[np.ndarray]) -> List[np.ndarray]:
@@ -162,7 +178,8 @@ def _prepare_values(layer, values: List[np.ndarray]) -> List[np.ndarray]:
     return convert(values) if convert is not None else values
 
 
-def _assign(pairs) -> None:
+def assign_values(pairs) -> None:
+    """Copies (tensor, array) pairs into the tensors, in place, without autograd."""
     with torch.no_grad():
         for param, value in pairs:
             param.copy_(torch.as_tensor(np.asarray(value), dtype=param.dtype).to(param.device))
@@ -192,7 +209,7 @@ def load_weights_from_hdf5_group(group, model) -> None:
                                  f"Weight expects shape {tuple(param.shape)}. Received saved weight "
                                  f"with shape {tuple(value.shape)}")
             pairs.append((param, value))
-    _assign(pairs)
+    assign_values(pairs)
 
 
 def load_weights_from_hdf5_group_by_name(group, model, skip_mismatch: bool = False) -> None:
@@ -225,7 +242,7 @@ def load_weights_from_hdf5_group_by_name(group, model, skip_mismatch: bool = Fal
                         continue
                     raise ValueError(message)
                 pairs.append((param, value))
-    _assign(pairs)
+    assign_values(pairs)
 
 
 def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = False) -> None:
@@ -233,6 +250,14 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
     if skip_mismatch and not by_name:
         raise ValueError("When calling model.load_weights, skip_mismatch can only be set to True "
                          "when by_name is True.")
+    if not isinstance(filepath, h5py.File) and os.path.isfile(filepath):
+        from . import keras_v3
+        if keras_v3.is_keras_zip(filepath):
+            if by_name:
+                raise ValueError("Loading weights by name (by_name=True) is only supported for "
+                                 f"HDF5 weight files; {filepath} is a .keras file.")
+            keras_v3.load_weights(model, filepath)
+            return
     f = open_hdf5_for_reading(filepath)
     try:
         group = f["model_weights"] if "model_weights" in f else f
@@ -243,6 +268,9 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
             load_weights_from_hdf5_group_by_name(group, model, skip_mismatch=skip_mismatch)
         else:
             load_weights_from_hdf5_group(group, model)
+    except OSError as e:  # h5py read errors inside a damaged file
+        raise ValueError(f"Unable to load weights from {filepath}: the file is truncated or "
+                         f"corrupted ({type(e).__name__}: {e}).") from None
     finally:
         if not isinstance(filepath, h5py.File):
             f.close()
@@ -251,3 +279,121 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
 def read_root_attr(f, name: str) -> Optional[str]:
     value = f.attrs.get(name)
     return None if value is None else _decode_attr(value)
+
+
+# ------------------------------------------------------------------ full model files
+
+def json_default(obj):
+    """``json.dumps`` fallback for numpy scalars / arrays and config objects in configs."""
+    from ..engine.training import _json_default
+    return _json_default(obj)
+
+
+def _write_datasets(group, names: List[str], values: List[np.ndarray]) -> None:
+    for name, value in zip(names, values):
+        dset = group.create_dataset(name, value.shape, dtype=value.dtype)
+        if not value.shape:
+            dset[()] = value
+        else:
+            dset[:] = value
+
+
+def save_optimizer_weights_to_hdf5_group(f, optimizer) -> None:
+    """Writes the ``optimizer_weights`` group: Keras names in ``weight_names``, one dataset each."""
+    names = list(optimizer.variable_names())
+    values = [np.asarray(v) for v in optimizer.get_weights()]
+    group = f.create_group("optimizer_weights")
+    save_attributes_to_hdf5_group(group, "weight_names", names)
+    _write_datasets(group, names, values)
+
+
+def _model_config_json(model) -> str:
+    config = {"class_name": model._keras_class_name(), "config": model.get_config()}
+    return json.dumps(config, default=json_default)
+
+
+def save_model_to_hdf5(model, filepath, overwrite: bool = True,
+                       include_optimizer: bool = True) -> None:
+    """``model.save("model.h5")``: architecture, weights, training config and optimizer
+    state in Keras 2's HDF5 layout, written atomically.
+
+    Args:
+        model: a Sequential or functional model (or a subclassed one with ``get_config``).
+        filepath: destination path, or an open writable ``h5py.File``.
+        overwrite: replace an existing file.
+        include_optimizer: also store the training config and the optimizer's state.
+    """
+    from . import saving_api
+    model_config = _model_config_json(model)  # fails early for subclassed models
+    training_config = saving_api.training_config(model) if include_optimizer else None
+    optimizer = getattr(model, "optimizer", None)
+    save_optimizer = bool(include_optimizer and training_config and optimizer.built)
+
+    def write(f) -> None:
+        f.attrs["keras_version"] = KERAS_VERSION
+        f.attrs["backend"] = BACKEND
+        f.attrs["model_config"] = model_config
+        if training_config is not None:
+            f.attrs["training_config"] = json.dumps(training_config, default=json_default)
+        save_weights_to_hdf5_group(f.create_group("model_weights"), model)
+        if save_optimizer:
+            save_optimizer_weights_to_hdf5_group(f, optimizer)
+
+    if isinstance(filepath, h5py.File):
+        write(filepath)
+        return
+    filepath = os.fspath(filepath)
+    saving_api.check_overwrite(filepath, overwrite)
+    with atomic_write(filepath) as tmp:
+        with h5py.File(tmp, "w") as f:
+            write(f)
+
+
+def _read_json_attr(f, name: str, filepath) -> Optional[Dict[str, Any]]:
+    text = read_root_attr(f, name)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"The `{name}` attribute of {filepath} is not valid JSON: {e}") from None
+
+
+def _read_optimizer_values(f) -> List[np.ndarray]:
+    group = f["optimizer_weights"]
+    return read_named_datasets(group, load_attributes_from_hdf5_group(group, "weight_names"))
+
+
+def load_model_from_hdf5(filepath, custom_objects=None, compile: bool = True):
+    """Rebuilds a model saved by ``model.save("model.h5")`` (tkeras or Keras 2.x).
+
+    Args:
+        filepath: path of the HDF5 file, or an open ``h5py.File``.
+        custom_objects: classes and functions the file's configs name, by name.
+        compile: compile the model with the saved training config and restore the
+            optimizer's state.
+    """
+    from ..models import model_from_config
+    from . import saving_api
+    f = open_hdf5_for_reading(filepath)
+    try:
+        model_config = _read_json_attr(f, "model_config", filepath)
+        if model_config is None:
+            raise ValueError(f"No model config found in the file at {filepath}: it holds weights "
+                             "only. Rebuild the model in code and call `model.load_weights()`.")
+        model = model_from_config(model_config, custom_objects=custom_objects)
+        load_weights_from_hdf5_group(f["model_weights"], model)
+        training_config = _read_json_attr(f, "training_config", filepath) if compile else None
+        if training_config is not None:
+            saving_api.compile_from_training_config(model, training_config, custom_objects)
+            if "optimizer_weights" in f:
+                saving_api.restore_optimizer_state(model, _read_optimizer_values(f))
+        elif compile:
+            saving_api.log_not_compiled(filepath)
+        return model
+    except OSError as e:  # h5py read errors inside a damaged file
+        raise ValueError(f"Unable to load the model from {filepath}: the file is truncated or "
+                         f"corrupted ({type(e).__name__}: {e}).") from None
+    finally:
+        if not isinstance(filepath, h5py.File):
+            f.close()
