@@ -11,6 +11,7 @@ import os
 import threading
 from typing import Optional, Union
 
+import numpy as np
 import torch
 
 _FLOATX = "float32"
@@ -132,6 +133,11 @@ def torch_dtype(dtype: Union[str, torch.dtype, None] = None) -> torch.dtype:
         return _TORCH_DTYPES[_FLOATX]
     if isinstance(dtype, torch.dtype):
         return dtype
+    if isinstance(dtype, type):  # numpy scalar types: np.float32
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ValueError(f"Unknown dtype: {dtype!r}") from None
     name = getattr(dtype, "name", None) or str(dtype)
     if name.startswith("torch."):
         name = name[len("torch."):]
