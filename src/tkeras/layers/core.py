@@ -229,7 +229,8 @@ class _SpatialDropout(Dropout):
 
     def get_config(self):
         config = super().get_config()
-        if self._rank > 1:
+        if self.data_format != "channels_last":
+            # tf-keras writes no data_format; keep a non-default one so it round-trips
             config["data_format"] = self.data_format
         return config
 
