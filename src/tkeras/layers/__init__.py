@@ -17,3 +17,7 @@ from .torch_wrapper import TorchModuleWrapper  # noqa: F401
 from .recurrent import *  # noqa: F401,F403
 from .convolutional_recurrent import *  # noqa: F401,F403
 from .wrappers import *  # noqa: F401,F403
+from .embeddings import *  # noqa: F401,F403
+from .advanced_activations import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .noise import *  # noqa: F401,F403
