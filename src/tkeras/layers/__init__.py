@@ -21,3 +21,6 @@ from .embeddings import *  # noqa: F401,F403
 from .advanced_activations import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .noise import *  # noqa: F401,F403
+from .convolutional import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .local import *  # noqa: F401,F403
