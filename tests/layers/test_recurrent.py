@@ -434,6 +434,8 @@ def test_input_rank_and_state_count_errors():
         layers.GRU(4)(np.zeros((2, 3, 4, 5), "float32"))
     with pytest.raises(ValueError, match="expects 2 initial state"):
         layers.LSTM(4)(X, initial_state=[np.zeros((3, 4), "float32")])
+    with pytest.raises(ValueError, match="expects 1 initial state"):
+        layers.GRU(4)(Input(shape=(6, 4)), initial_state=[Input(shape=(4,)), Input(shape=(4,))])
     with pytest.raises(ValueError, match="has shape \\(3, 5\\), but the layer expects \\(3, 4\\)"):
         layers.GRU(4)(X, initial_state=[np.zeros((3, 5), "float32")])
     built = layers.SimpleRNN(2)

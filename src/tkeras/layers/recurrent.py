@@ -1008,6 +1008,12 @@ class RNN(_PackedStateCallMixin, Layer):
         if constants is not None and not _cell_accepts(self.cell, "constants"):
             raise ValueError(f"RNN cell {self.cell} does not support constants. "
                              f"Received: constants={constants}")
+        expected = len(self._flat_state_sizes)
+        if initial_state is not None and len(initial_state) != expected:
+            raise ValueError(
+                f'Layer "{self.name}" expects {expected} initial state(s) (its cell\'s state_size '
+                f"is {self.cell.state_size}), but it received {len(initial_state)} initial state "
+                "tensor(s).")
 
     def _split_packed(self, inputs, initial_state, constants):
         if isinstance(inputs, (list, tuple)):

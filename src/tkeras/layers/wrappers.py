@@ -284,6 +284,13 @@ class Bidirectional(_PackedStateCallMixin, Wrapper):
 
     # .............................................................. call
 
+    def _check_packed_call(self, initial_state, constants) -> None:
+        if initial_state is not None and len(initial_state) % 2:
+            raise ValueError(f'Layer "{self.name}": when passing `initial_state` to a '
+                             "Bidirectional RNN, the state should be a list containing the states "
+                             "of the underlying RNNs (forward then backward, same count). "
+                             f"Received {len(initial_state)} state tensor(s).")
+
     def _split_states(self, inputs, initial_state, constants):
         """(sequence, forward states, backward states, constants) from a (packed) call."""
         if isinstance(inputs, (list, tuple)):
