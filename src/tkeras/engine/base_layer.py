@@ -66,11 +66,12 @@ def _scope_stack() -> List[Tuple[Any, str]]:
 
 
 @contextlib.contextmanager
-def name_scope(name: str, owner: Any = None):
+def name_scope(name: Optional[str], owner: Any = None):
     """Prefixes the Keras names of weights created inside (``dense/kernel:0``).
 
     ``owner`` is the layer whose weights this scope names; a layer that creates weights
-    outside a scope of its own gets its own name as a prefix.
+    outside a scope of its own gets its own name as a prefix. ``name=None`` adds no
+    segment: ``owner``'s weights are named under the enclosing scope.
     """
     stack = _scope_stack()
     stack.append((owner, name))
@@ -80,9 +81,15 @@ def name_scope(name: str, owner: Any = None):
         stack.pop()
 
 
+def build_in_parent_scope(child: "Layer", input_shape) -> None:
+    """Builds ``child`` (inside its parent's ``build``) so that its weights are named like
+    the parent's own: ``time_distributed/kernel:0``, ``conv_lstm2d/kernel:0``."""
+    child._maybe_build(input_shape, own_scope=False)
+
+
 def _weight_path(layer, name: str) -> str:
     stack = _scope_stack()
-    parts = [n for _, n in stack]
+    parts = [n for _, n in stack if n]
     if not stack or stack[-1][0] is not layer:
         parts.append(layer.name)
     return "/".join(parts + [name]) + ":0"
@@ -577,12 +584,12 @@ class Layer(nn.Module):
     def forward(self, *args, **kwargs):
         return self.call(*args, **kwargs)  # subclasses get forward = call directly
 
-    def _maybe_build(self, input_shapes) -> None:
+    def _maybe_build(self, input_shapes, own_scope: bool = True) -> None:
         if self.built:
             return
         if self.input_spec is not None:
             assert_input_compatibility(self.input_spec, _spec_shapes(input_shapes), self.name)
-        with name_scope(self.name, owner=self):
+        with name_scope(self.name if own_scope else None, owner=self):
             self.build(_as_build_shape(input_shapes))
         self.built = True
         if self._build_input_shape is None:

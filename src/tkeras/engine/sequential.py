@@ -150,7 +150,7 @@ class Sequential(Functional):
             self._rebuild_graph()
         self.built = True
 
-    def _maybe_build(self, input_shapes) -> None:
+    def _maybe_build(self, input_shapes, own_scope: bool = True) -> None:
         if not self._is_graph_network:
             if not self._seq_layers:
                 raise ValueError(f'Sequential model "{self.name}" has no layers: add layers before '

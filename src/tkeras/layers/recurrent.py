@@ -24,7 +24,7 @@ import torch
 
 from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
-from ..engine.base_layer import Layer
+from ..engine.base_layer import Layer, build_in_parent_scope
 from ..engine.input_spec import InputSpec, assert_input_compatibility
 from ..saving.layer_serialization import deserialize_layer
 from ..saving.object_registration import serialize_keras_object
@@ -116,14 +116,7 @@ def build_sublayer_in_parent_scope(parent: Layer, child: Layer, input_shape) -> 
     """Builds ``child`` inside ``parent.build`` so that its weights are named like the
     parent's own (``time_distributed/kernel:0``, ``conv_lstm2d/kernel:0``): Keras names them
     without the child's segment."""
-    if child.built:
-        return
-    child._maybe_build(input_shape)
-    nested = f"{parent.name}/{child.name}/"
-    for weight in child.weights:
-        name = getattr(weight, "_keras_name", "")
-        if nested in name:
-            weight._keras_name = name.replace(nested, f"{parent.name}/", 1)
+    build_in_parent_scope(child, input_shape)
 
 
 def _check_dropout_rate(value, name: str) -> float:
