@@ -258,8 +258,7 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
                                  f"HDF5 weight files; {filepath} is a .keras file.")
             keras_v3.load_weights(model, filepath)
             return
-    f = open_hdf5_for_reading(filepath)
-    try:
+    with _opened(filepath) as f, reading_errors(filepath, "weights"):
         group = f["model_weights"] if "model_weights" in f else f
         if "layer_names" not in group.attrs and "layer_names0" not in group.attrs:
             raise ValueError(f"The file {filepath} is an HDF5 file but not a Keras weights file "
@@ -268,12 +267,28 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
             load_weights_from_hdf5_group_by_name(group, model, skip_mismatch=skip_mismatch)
         else:
             load_weights_from_hdf5_group(group, model)
-    except OSError as e:  # h5py read errors inside a damaged file
-        raise ValueError(f"Unable to load weights from {filepath}: the file is truncated or "
-                         f"corrupted ({type(e).__name__}: {e}).") from None
+
+
+@contextlib.contextmanager
+def _opened(filepath) -> Iterator[h5py.File]:
+    """An open file for reading; closed afterwards unless the caller passed it open."""
+    f = open_hdf5_for_reading(filepath)
+    try:
+        yield f
     finally:
         if not isinstance(filepath, h5py.File):
             f.close()
+
+
+@contextlib.contextmanager
+def reading_errors(filepath, what: str) -> Iterator[None]:
+    """Turns h5py's errors on a damaged file (OSError, KeyError, RuntimeError from the
+    HDF5 library) into one ValueError that names the file. Wrap only HDF5 reads."""
+    try:
+        yield
+    except (OSError, KeyError, RuntimeError) as e:
+        raise ValueError(f"Unable to load {what} from {filepath}: the file is truncated or "
+                         f"corrupted ({type(e).__name__}: {e}).") from None
 
 
 def read_root_attr(f, name: str) -> Optional[str]:
@@ -375,25 +390,31 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile: bool = True):
     """
     from ..models import model_from_config
     from . import saving_api
-    f = open_hdf5_for_reading(filepath)
-    try:
-        model_config = _read_json_attr(f, "model_config", filepath)
+    with _opened(filepath) as f:
+        with reading_errors(filepath, "the model"):
+            model_config = _read_json_attr(f, "model_config", filepath)
+            training_config = _read_json_attr(f, "training_config", filepath) if compile else None
+            is_weights_file = "layer_names" in f.attrs or "layer_names0" in f.attrs
         if model_config is None:
-            raise ValueError(f"No model config found in the file at {filepath}: it holds weights "
-                             "only. Rebuild the model in code and call `model.load_weights()`.")
+            _raise_no_model_config(filepath, is_weights_file)
         model = model_from_config(model_config, custom_objects=custom_objects)
-        load_weights_from_hdf5_group(f["model_weights"], model)
-        training_config = _read_json_attr(f, "training_config", filepath) if compile else None
-        if training_config is not None:
-            saving_api.compile_from_training_config(model, training_config, custom_objects)
-            if "optimizer_weights" in f:
-                saving_api.restore_optimizer_state(model, _read_optimizer_values(f))
-        elif compile:
-            saving_api.log_not_compiled(filepath)
+        with reading_errors(filepath, "the model's weights"):
+            load_weights_from_hdf5_group(f["model_weights"], model)
+        if training_config is None:
+            if compile:
+                saving_api.log_not_compiled(filepath)
+            return model
+        saving_api.compile_from_training_config(model, training_config, custom_objects)
+        if "optimizer_weights" in f:
+            with reading_errors(filepath, "the optimizer state"):
+                values = _read_optimizer_values(f)
+            saving_api.restore_optimizer_state(model, values)
         return model
-    except OSError as e:  # h5py read errors inside a damaged file
-        raise ValueError(f"Unable to load the model from {filepath}: the file is truncated or "
-                         f"corrupted ({type(e).__name__}: {e}).") from None
-    finally:
-        if not isinstance(filepath, h5py.File):
-            f.close()
+
+
+def _raise_no_model_config(filepath, is_weights_file: bool) -> None:
+    if is_weights_file:
+        raise ValueError(f"No model config found in the file at {filepath}: it holds weights "
+                         "only. Rebuild the model in code and call `model.load_weights()`.")
+    raise ValueError(f"The file {filepath} is an HDF5 file but not a Keras model file (it has no "
+                     "`model_config` attribute): it was not written by Keras, or it is corrupted.")

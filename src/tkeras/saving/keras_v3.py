@@ -31,7 +31,7 @@ from torch import nn
 
 from ..engine.base_layer import Layer, to_snake_case
 from . import saving_api
-from .hdf5_format import KERAS_VERSION, assign_values, atomic_write, json_default
+from .hdf5_format import KERAS_VERSION, assign_values, atomic_write, json_default, reading_errors
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -328,7 +328,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True) -> Any:
         compile_config = entry.get("compile_config")
         if compile and compile_config:
             saving_api.compile_from_compile_config(model, compile_config, custom_objects)
-        with _open_weights(zf, filepath) as f:
+        with _open_weights(zf, filepath) as f, reading_errors(filepath, "the model's weights"):
             load_weights_from_store(f, model, load_optimizer=compile)
     return model
 
@@ -344,7 +344,8 @@ def _open_weights(zf: zipfile.ZipFile, filepath) -> h5py.File:
 
 def load_weights(model, filepath) -> None:
     """``model.load_weights("model.keras")``: the layer weights of a ``.keras`` file."""
-    with _open_zip(filepath) as zf, _open_weights(zf, filepath) as f:
+    with _open_zip(filepath) as zf, _open_weights(zf, filepath) as f, \
+            reading_errors(filepath, "weights"):
         load_weights_from_store(f, model, load_optimizer=False)
 
 
