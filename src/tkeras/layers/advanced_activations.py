@@ -214,7 +214,8 @@ class PReLU(Layer):
             shape[axis - 1] = 1
         if any(d is None for d in shape):
             raise ValueError(f'Layer "{self.name}" (PReLU): the non-shared axes of the input must '
-                             f"be known to create `alpha`. Received input shape {tuple(input_shape)} "
+                             "be known to create `alpha`. Received input shape "
+                             f"{tuple(input_shape)} "
                              f"with shared_axes={self.shared_axes}")
         return shape
 

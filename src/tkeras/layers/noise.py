@@ -154,7 +154,8 @@ class AlphaDropout(_NoiseLayer):
     def _mask_shape(self, inputs: torch.Tensor) -> Tuple[int, ...]:
         if not self.noise_shape:
             return tuple(inputs.shape)
-        return tuple(inputs.shape[i] if d is None else int(d) for i, d in enumerate(self.noise_shape))
+        return tuple(inputs.shape[i] if d is None else int(d)
+                     for i, d in enumerate(self.noise_shape))
 
     def call(self, inputs, training=None):
         if not training or not 0 < self.rate < 1:
