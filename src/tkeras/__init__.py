@@ -11,6 +11,7 @@ from . import activations  # noqa: F401
 from . import initializers  # noqa: F401
 from . import regularizers  # noqa: F401
 from . import constraints  # noqa: F401
+from . import losses  # noqa: F401
 from . import engine, layers, models  # noqa: F401
 from .engine.input_layer import Input  # noqa: F401
 from .engine.sequential import Sequential  # noqa: F401
