@@ -204,8 +204,8 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     config = json.dumps(_model_config_entry(model), default=json_default)
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
-    weights = _weights_file_bytes(model, include_optimizer)
     with atomic_write(filepath) as tmp:
+        weights = _weights_file_bytes(model, include_optimizer)
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.writestr(METADATA_FILENAME, metadata)
             zf.writestr(CONFIG_FILENAME, config)
