@@ -422,6 +422,11 @@ def test_aliases_are_the_classes_and_old_names_load():
     assert type(loaded) is layers.Conv2D and loaded.get_config() == config
     from tkeras.layers.convolutional import Conv2D as keras2_path  # Keras 2 module path
     assert keras2_path is layers.Conv2D
+    # Keras 2's convolutional module re-exported the pooling layers
+    from tkeras.layers.convolutional import MaxPooling2D, GlobalAveragePooling1D  # noqa: F401
+    assert MaxPooling2D is layers.MaxPooling2D and layers.Deconv2D is layers.Conv2DTranspose
+    with pytest.raises(ImportError):
+        from tkeras.layers.convolutional import NoSuchLayer  # noqa: F401
 
 
 def test_configs_round_trip_through_json():

@@ -35,7 +35,7 @@ __all__ = [
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
     "Convolution1D", "Convolution2D", "Convolution3D", "Convolution1DTranspose",
     "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D", "Deconvolution3D",
-    "SeparableConvolution1D", "SeparableConvolution2D",
+    "Deconv2D", "Deconv3D", "SeparableConvolution1D", "SeparableConvolution2D",
 ]
 
 Pads = List[Tuple[int, int]]
@@ -1194,12 +1194,22 @@ Convolution3D = Conv3D
 Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
 Convolution3DTranspose = Conv3DTranspose
-Deconvolution2D = Conv2DTranspose
-Deconvolution3D = Conv3DTranspose
+Deconvolution2D = Deconv2D = Conv2DTranspose
+Deconvolution3D = Deconv3D = Conv3DTranspose
 SeparableConvolution1D = SeparableConv1D
 SeparableConvolution2D = SeparableConv2D
 
 for _alias in ("Convolution1D", "Convolution2D", "Convolution3D", "Convolution1DTranspose",
                "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D",
-               "Deconvolution3D", "SeparableConvolution1D", "SeparableConvolution2D"):
+               "Deconvolution3D", "Deconv2D", "Deconv3D", "SeparableConvolution1D",
+               "SeparableConvolution2D"):
     register_layer_alias(_alias, globals()[_alias])
+
+
+def __getattr__(name: str):
+    """Keras 2's convolutional module also exposed the pooling layers
+    (``from keras.layers.convolutional import MaxPooling2D``); they live in pooling."""
+    from . import pooling  # imported lazily: pooling itself imports this module
+    if name in pooling.__all__:
+        return getattr(pooling, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
