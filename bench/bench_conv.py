@@ -47,7 +47,8 @@ def interleaved(cases: Dict[str, Callable[[], object]], number: int, repeats: in
     return times
 
 
-def forward_backward(conv: Callable[[], torch.Tensor], wrt: List[torch.Tensor]) -> Callable[[], object]:
+def forward_backward(conv: Callable[[], torch.Tensor],
+                     wrt: List[torch.Tensor]) -> Callable[[], object]:
     def step():
         out = conv()
         return torch.autograd.grad(out.sum(), wrt)
@@ -71,8 +72,7 @@ def main() -> None:
 
     layer = Conv2D(filters, 3)
     x_last = torch.randn(batch, size, size, channels, device=device, requires_grad=True)
-    layer.to(device)
-    layer(x_last)  # build
+    layer(torch.zeros(1, size, size, channels))  # build on the CPU, then move the weights
     layer.to(device)
     kernel, bias = layer.kernel, layer.bias
     weight = torch_kernel(kernel.detach(), 2).contiguous().requires_grad_(True)

@@ -401,7 +401,8 @@ def test_seed_004_cnn_shapes_and_params(get_model):
                    3 * 3 * 64 * 64 + 64]
     dense_params = [2304 * 512 + 512, 512 * 10 + 10]
     assert model.count_params() == sum(conv_params + dense_params) == 1250858
-    shapes = [layer.output_shape for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+    shapes = [layer.output_shape for layer in model.layers
+              if not isinstance(layer, layers.InputLayer)]
     assert shapes == [(None, 32, 32, 32), (None, 30, 30, 32), (None, 15, 15, 32),
                       (None, 15, 15, 32), (None, 15, 15, 64), (None, 13, 13, 64),
                       (None, 6, 6, 64), (None, 6, 6, 64), (None, 2304), (None, 512),

@@ -580,7 +580,8 @@ class _ConvTranspose(_Conv):
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()
-        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+        padding = self.output_padding
+        config["output_padding"] = None if padding is None else list(padding)
         return config
 
 
@@ -643,7 +644,8 @@ class Conv3DTranspose(_ConvTranspose):
         super()._validate_arguments()
         if max(self.dilation_rate) != 1:
             raise ValueError("Conv3DTranspose does not support dilation; expected "
-                             f"dilation_rate=(1, 1, 1). Received: dilation_rate={self.dilation_rate}")
+                             "dilation_rate=(1, 1, 1). Received: "
+                             f"dilation_rate={self.dilation_rate}")
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()
@@ -943,9 +945,9 @@ class _Cropping(_SpatialLayer):
         before, after = self.cropping[axis]
         out = length - before - after
         if out <= 0:
-            raise ValueError(f"Cropping of layer \"{self.name}\" removes all of spatial axis {axis}:"
-                             f" expected cropping smaller than the input size {length}. Received:"
-                             f" cropping={self.cropping[axis]}")
+            raise ValueError(f"Cropping of layer \"{self.name}\" removes all of spatial axis "
+                             f"{axis}: expected cropping smaller than the input size {length}. "
+                             f"Received: cropping={self.cropping[axis]}")
         return out
 
     def compute_output_shape(self, input_shape):

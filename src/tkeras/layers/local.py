@@ -150,7 +150,8 @@ class _LocallyConnected(Layer):
         self.built = True
 
     def _kernel_shape(self) -> tuple:
-        in_sizes, out_sizes, c, f = self._in_sizes, self._out_sizes_, self._in_channels, self.filters
+        in_sizes, out_sizes = self._in_sizes, self._out_sizes_
+        c, f = self._in_channels, self.filters
         if self.implementation == 1:
             return (int(np.prod(out_sizes)), int(np.prod(self.kernel_size)) * c, f)
         if self.implementation == 2:
@@ -201,7 +202,8 @@ class _LocallyConnected(Layer):
         if not channels_last:  # window order c * K + k_pos
             index, inside = index.transpose(0, 2, 1, 3), inside.transpose(0, 2, 1, 3)
         shape = (n_out, -1, f)
-        return np.ascontiguousarray(index).reshape(shape), np.ascontiguousarray(inside).reshape(shape)
+        return (np.ascontiguousarray(index).reshape(shape),
+                np.ascontiguousarray(inside).reshape(shape))
 
     # .............................................................. call
 
