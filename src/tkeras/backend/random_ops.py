@@ -1,0 +1,180 @@
+"""Random functions of the Keras backend ``K`` and the seeded generators behind them.
+
+Seeded random functions draw from one ``torch.Generator`` per (seed, device): successive
+calls give a reproducible sequence of *different* values, as TF's seeded stateful ops do.
+``clear_session()`` restarts these sequences. Unseeded calls use torch's global RNG
+(``torch.manual_seed`` / ``tkeras.utils.set_random_seed`` condition them).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+
+from .._warn import TkerasDeprecationWarning
+from . import config
+from .config import torch_dtype
+from .conversion import ShapeLike, _default_device, _shape_tuple
+from .variables import variable
+
+__all__ = [
+    "reset_seeded_generators", "random_normal", "random_uniform", "random_bernoulli",
+    "random_binomial", "truncated_normal", "random_normal_variable", "random_uniform_variable",
+]
+
+
+# ------------------------------------------------------------------- seeded generators
+
+_SEEDED_GENERATORS: Dict[Tuple[int, str], torch.Generator] = {}
+
+
+def reset_seeded_generators() -> None:
+    """Restarts the sequences of the seeded random functions (done by ``clear_session``)."""
+    _SEEDED_GENERATORS.clear()
+
+
+config.register_clear_session_hook(reset_seeded_generators)
+
+
+def _seeded_or_global_generator(seed: Optional[int],
+                                device: torch.device) -> Optional[torch.Generator]:
+    if seed is None or device.type == "meta":
+        return None
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    key = (int(seed), str(device))
+    gen = _SEEDED_GENERATORS.get(key)
+    if gen is None:
+        gen = torch.Generator(device=device)
+        gen.manual_seed(int(seed))
+        _SEEDED_GENERATORS[key] = gen
+    return gen
+
+
+# ------------------------------------------------------------------- random tensors
+
+def _random_setup(shape: ShapeLike, dtype: Any, seed: Optional[int], where: str
+                  ) -> Tuple[Tuple[int, ...], torch.dtype, torch.device, Optional[torch.Generator]]:
+    dims = _shape_tuple(shape, where)
+    dt = torch_dtype(dtype)
+    device = _default_device()
+    return dims, dt, device, _seeded_or_global_generator(seed, device)
+
+
+def _float_draw_dtype(dt: torch.dtype, where: str) -> torch.dtype:
+    if not dt.is_floating_point:
+        raise ValueError(f"`{where}` expects a floating dtype. Received: dtype={dt}")
+    return torch.float64 if dt == torch.float64 else torch.float32
+
+
+def random_normal(shape: ShapeLike, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None,
+                  seed: Optional[int] = None) -> torch.Tensor:
+    """Samples of a normal distribution.
+
+    Args:
+        shape: shape of the result.
+        mean: mean.
+        stddev: standard deviation.
+        dtype: float dtype; ``floatx()`` when None.
+        seed: optional seed (a reproducible sequence).
+    """
+    dims, dt, device, gen = _random_setup(shape, dtype, seed, "random_normal")
+    z = torch.randn(dims, generator=gen, dtype=_float_draw_dtype(dt, "random_normal"), device=device)
+    return (z * stddev + mean).to(dt)
+
+
+def random_uniform(shape: ShapeLike, minval: float = 0.0, maxval: float = 1.0, dtype: Any = None,
+                   seed: Optional[int] = None) -> torch.Tensor:
+    """Samples of a uniform distribution on ``[minval, maxval)`` (integers for int dtypes).
+
+    Args:
+        shape: shape of the result.
+        minval: lower bound (included).
+        maxval: upper bound (excluded).
+        dtype: dtype; ``floatx()`` when None.
+        seed: optional seed (a reproducible sequence).
+    """
+    dims, dt, device, gen = _random_setup(shape, dtype, seed, "random_uniform")
+    if not dt.is_floating_point:
+        return torch.randint(int(minval), int(maxval), dims, generator=gen, dtype=dt, device=device)
+    u = torch.rand(dims, generator=gen, dtype=_float_draw_dtype(dt, "random_uniform"), device=device)
+    return (u * (maxval - minval) + minval).to(dt)
+
+
+def random_bernoulli(shape: ShapeLike, p: float = 0.0, dtype: Any = None,
+                     seed: Optional[int] = None) -> torch.Tensor:
+    """Samples of a Bernoulli distribution: 1 with probability ``p``, else 0.
+
+    Args:
+        shape: shape of the result.
+        p: probability of a 1.
+        dtype: dtype; ``floatx()`` when None.
+        seed: optional seed (a reproducible sequence).
+    """
+    dims, dt, device, gen = _random_setup(shape, dtype, seed, "random_bernoulli")
+    u = torch.rand(dims, generator=gen, dtype=torch.float32, device=device)
+    return (u <= p).to(dt)
+
+
+def random_binomial(shape: ShapeLike, p: float = 0.0, dtype: Any = None,
+                    seed: Optional[int] = None) -> torch.Tensor:
+    """Deprecated alias of ``random_bernoulli``.
+
+    Args:
+        shape: shape of the result.
+        p: probability of a 1.
+        dtype: dtype; ``floatx()`` when None.
+        seed: optional seed.
+    """
+    warnings.warn("`K.random_binomial` is deprecated, and will be removed in a future version. "
+                  "Please use `K.random_bernoulli` instead.", TkerasDeprecationWarning,
+                  stacklevel=2)
+    return random_bernoulli(shape, p, dtype, seed)
+
+
+def truncated_normal(shape: ShapeLike, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None,
+                     seed: Optional[int] = None) -> torch.Tensor:
+    """Normal samples redrawn when more than two standard deviations from the mean.
+
+    Args:
+        shape: shape of the result.
+        mean: mean.
+        stddev: standard deviation (before truncation).
+        dtype: float dtype; ``floatx()`` when None.
+        seed: optional seed (a reproducible sequence).
+    """
+    dims, dt, device, gen = _random_setup(shape, dtype, seed, "truncated_normal")
+    out = torch.empty(dims, dtype=_float_draw_dtype(dt, "truncated_normal"), device=device)
+    torch.nn.init.trunc_normal_(out, 0.0, 1.0, -2.0, 2.0, generator=gen)
+    return (out * stddev + mean).to(dt)
+
+
+def random_normal_variable(shape: ShapeLike, mean: float, scale: float, dtype: Any = None,
+                           name: Optional[str] = None, seed: Optional[int] = None) -> torch.Tensor:
+    """A variable filled with normal samples.
+
+    Args:
+        shape: shape of the variable.
+        mean: mean.
+        scale: standard deviation.
+        dtype: dtype; ``floatx()`` when None.
+        name: variable name.
+        seed: optional seed.
+    """
+    return variable(random_normal(shape, mean, scale, dtype, seed), dtype, name)
+
+
+def random_uniform_variable(shape: ShapeLike, low: float, high: float, dtype: Any = None,
+                            name: Optional[str] = None, seed: Optional[int] = None) -> torch.Tensor:
+    """A variable filled with uniform samples on ``[low, high)``.
+
+    Args:
+        shape: shape of the variable.
+        low: lower bound.
+        high: upper bound.
+        dtype: dtype; ``floatx()`` when None.
+        name: variable name.
+        seed: optional seed.
+    """
+    return variable(random_uniform(shape, low, high, dtype, seed), dtype, name)
