@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
-from .base_layer import Layer, collect_masks, convert_inputs, shape_structure
+from .base_layer import Layer, convert_inputs, shape_structure
 from .input_layer import InputLayer
 from .input_spec import InputSpec
 from .keras_tensor import KerasTensor, Node, flatten, map_structure, pack_like

@@ -15,40 +15,13 @@ import torch.nn.functional as F
 
 from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
+from ..utils.conv_utils import conv_output_length, normalize_tuple, tf_same_padding
 from .recurrent import (
     RNN, _CellLayer, _RecurrentCell, _forget_bias_initializer, _masked,
     build_sublayer_in_parent_scope,
 )
 
 __all__ = ["ConvRNN2D", "ConvLSTM2DCell", "ConvLSTM2D"]
-
-
-def _pair(value, name: str) -> Tuple[int, int]:
-    if isinstance(value, int):
-        return (value, value)
-    value = tuple(int(v) for v in value)
-    if len(value) != 2:
-        raise ValueError(f"The `{name}` argument must be a tuple of 2 integers. "
-                         f"Received: {name}={value}")
-    return value
-
-
-def conv_output_length(length: Optional[int], kernel: int, padding: str, stride: int,
-                       dilation: int = 1) -> Optional[int]:
-    """Output length of a Keras convolution along one axis (None stays None)."""
-    if length is None:
-        return None
-    dilated = (kernel - 1) * dilation + 1
-    if padding == "same":
-        return (length + stride - 1) // stride
-    return (length - dilated + stride) // stride
-
-
-def _same_padding(length: int, kernel: int, stride: int, dilation: int) -> Tuple[int, int]:
-    """TensorFlow's 'same' padding of one axis: (before, after), the extra pixel after."""
-    dilated = (kernel - 1) * dilation + 1
-    total = max((-(-length // stride) - 1) * stride + dilated - length, 0)
-    return total // 2, total - total // 2
 
 
 def conv2d_nchw(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
@@ -60,8 +33,8 @@ def conv2d_nchw(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tens
     w = weight.permute(3, 2, 0, 1)
     pad: Any = 0
     if padding == "same":
-        rows = _same_padding(x.shape[2], weight.shape[0], strides[0], dilation[0])
-        cols = _same_padding(x.shape[3], weight.shape[1], strides[1], dilation[1])
+        rows = tf_same_padding(x.shape[2], weight.shape[0], strides[0], dilation[0])
+        cols = tf_same_padding(x.shape[3], weight.shape[1], strides[1], dilation[1])
         if rows[0] == rows[1] and cols[0] == cols[1]:
             pad = (rows[0], cols[0])
         else:
@@ -101,15 +74,15 @@ class ConvLSTM2DCell(_RecurrentCell):
                          bias_constraint=bias_constraint, dropout=dropout,
                          recurrent_dropout=recurrent_dropout, **kwargs)
         self.filters = self.units
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
+        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
+        self.strides = normalize_tuple(strides, 2, "strides")
         padding = str(padding).lower()
         if padding not in ("valid", "same"):
             raise ValueError("The `padding` argument must be one of 'valid', 'same'. "
                              f"Received: padding={padding}")
         self.padding = padding
         self.data_format = backend_config.normalize_data_format(data_format)
-        self.dilation_rate = _pair(dilation_rate, "dilation_rate")
+        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 

@@ -1,0 +1,181 @@
+"""Keras's conv_utils: argument normalisation, output lengths and TensorFlow padding for
+convolutions and pooling, and the channels_last <-> torch layout views."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+Pads = List[Tuple[int, int]]
+
+
+
+def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> Tuple[int, ...]:
+    """An int or an iterable of ``n`` ints as a tuple of ``n`` ints (Keras's conv_utils).
+
+    Args:
+        value: an int, or an iterable of ``n`` ints.
+        n: the length of the tuple.
+        name: the argument's name, for the error message.
+        allow_zero: accept zeros (otherwise every entry must be > 0).
+
+    Raises:
+        ValueError: for anything else, or for entries < 0 (<= 0 unless ``allow_zero``).
+    """
+    error = f"The `{name}` argument must be a tuple of {n} integers. Received: {value}"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        values = (int(value),) * n
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise ValueError(error) from None
+        if len(values) != n:
+            raise ValueError(error)
+        for v in values:
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+                raise ValueError(error + f" including element {v} of type {type(v)}")
+        values = tuple(int(v) for v in values)
+    bad = {v for v in values if (v < 0 if allow_zero else v <= 0)}
+    if bad:
+        requirement = ">= 0" if allow_zero else "> 0"
+        raise ValueError(error + f" including {bad} that does not satisfy the requirement "
+                                 f"`{requirement}`.")
+    return values
+
+
+def normalize_padding(value: Any, allowed: Sequence[str] = ("valid", "same", "causal")) -> str:
+    """``padding`` in lower case, checked against ``allowed``."""
+    padding = str(value).lower()
+    if padding not in allowed:
+        raise ValueError(f"The `padding` argument must be one of {', '.join(map(repr, allowed))}. "
+                         f"Received: padding={value!r}")
+    return padding
+
+
+def conv_output_length(length: Optional[int], kernel: int, padding: str, stride: int,
+                       dilation: int = 1) -> Optional[int]:
+    """Output length of a convolution or pooling along one axis (None stays None).
+
+    Args:
+        length: the input length.
+        kernel: the window size.
+        padding: ``"valid"``, ``"same"``, ``"causal"`` or ``"full"``.
+        stride: the stride.
+        dilation: the dilation rate.
+    """
+    if length is None:
+        return None
+    dilated = (kernel - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        out = length
+    elif padding == "valid":
+        out = length - dilated + 1
+    else:  # full
+        out = length + dilated - 1
+    return (out + stride - 1) // stride
+
+
+def deconv_output_length(length: Optional[int], kernel: int, padding: str,
+                         output_padding: Optional[int] = None, stride: int = 1,
+                         dilation: int = 1) -> Optional[int]:
+    """Output length of a transposed convolution along one axis (Keras's formula).
+
+    Args:
+        length: the input length.
+        kernel: the kernel size.
+        padding: ``"valid"`` or ``"same"``.
+        output_padding: extra length at the end, or None for Keras's default.
+        stride: the stride.
+        dilation: the dilation rate.
+    """
+    if length is None:
+        return None
+    dilated = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        if padding == "valid":
+            return length * stride + max(dilated - stride, 0)
+        return length * stride
+    pad = dilated // 2 if padding == "same" else 0
+    return (length - 1) * stride + dilated - 2 * pad + output_padding
+
+
+def tf_same_padding(length: int, kernel: int, stride: int, dilation: int = 1) -> Tuple[int, int]:
+    """TensorFlow's "same" padding along one axis: (before, after), the odd pixel after."""
+    dilated = (kernel - 1) * dilation + 1
+    total = max((-(-length // stride) - 1) * stride + dilated - length, 0)
+    return total // 2, total - total // 2
+
+
+def tf_padding(padding: str, sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
+               dilation: Optional[Sequence[int]] = None) -> Pads:
+    """(before, after) per spatial axis for ``"valid"``, ``"same"`` or ``"causal"``."""
+    dilation = dilation or (1,) * len(sizes)
+    if padding == "same":
+        return [tf_same_padding(n, k, s, d) for n, k, s, d in zip(sizes, kernel, strides, dilation)]
+    if padding == "causal":
+        return [((k - 1) * d, 0) for k, d in zip(kernel, dilation)]
+    return [(0, 0)] * len(sizes)
+
+
+def pad_spec(pads: Pads, channels_last: bool) -> List[int]:
+    """``F.pad``'s flat argument (last axis first) for spatial pads of a batch tensor."""
+    spec = [0, 0] if channels_last else []
+    for before, after in reversed(pads):
+        spec += [before, after]
+    return spec
+
+
+def pad_for_torch(x: torch.Tensor, pads: Pads, channels_last: bool,
+                  value: float = 0.0) -> Tuple[torch.Tensor, Tuple[int, ...]]:
+    """Splits TF padding between torch's symmetric ``padding=`` argument and ``F.pad``.
+
+    Returns:
+        (input, padding): the input unchanged with the symmetric padding to pass to torch,
+        or, when some axis is padded asymmetrically, the explicitly padded input and zeros.
+    """
+    if all(before == after for before, after in pads):
+        return x, tuple(before for before, _ in pads)
+    return F.pad(x, pad_spec(pads, channels_last), value=value), (0,) * len(pads)
+
+
+def to_torch_layout(x: torch.Tensor, rank: int, channels_last: bool) -> torch.Tensor:
+    """(batch, *spatial, channels) -> a (batch, channels, *spatial) view; no copy."""
+    return x.permute(0, rank + 1, *range(1, rank + 1)) if channels_last else x
+
+
+def from_torch_layout(y: torch.Tensor, rank: int, channels_last: bool) -> torch.Tensor:
+    """(batch, channels, *spatial) -> a (batch, *spatial, channels) view; no copy."""
+    return y.permute(0, *range(2, rank + 2), 1) if channels_last else y
+
+
+def torch_kernel(kernel: torch.Tensor, rank: int) -> torch.Tensor:
+    """Keras kernel ``(*k, a, b)`` as torch's ``(b, a, *k)`` weight: a permuted view.
+
+    This serves both Conv (``(*k, in/groups, out)`` -> ``(out, in/groups, *k)``) and
+    ConvTranspose (``(*k, out, in)`` -> ``(in, out, *k)``).
+    """
+    return kernel.permute(rank + 1, rank, *range(rank))
+
+
+def depthwise_torch_kernel(kernel: torch.Tensor, rank: int) -> torch.Tensor:
+    """Depthwise kernel ``(*k, in, dm)`` as torch's ``(in*dm, 1, *k)`` grouped weight
+    (output channel ``c*dm + m``, as Keras orders them)."""
+    in_ch, multiplier = kernel.shape[rank], kernel.shape[rank + 1]
+    k = kernel.permute(rank, rank + 1, *range(rank))
+    return k.reshape(in_ch * multiplier, 1, *kernel.shape[:rank])
+
+
+def spatial_shape(shape: Sequence[Optional[int]], rank: int, channels_last: bool) -> tuple:
+    """The spatial part of a (batch..., spatial..., channels) or (batch..., channels, spatial...)
+    shape."""
+    shape = tuple(shape)
+    return shape[-rank - 1:-1] if channels_last else shape[-rank:]
+
+
+def _with_spatial(shape: Sequence[Optional[int]], rank: int, channels_last: bool, spatial: tuple,
+                  channels: Optional[int]) -> tuple:
+    batch = tuple(shape)[:-rank - 1]
+    return batch + spatial + (channels,) if channels_last else batch + (channels,) + spatial
