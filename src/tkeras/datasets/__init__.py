@@ -1,0 +1,7 @@
+"""Small datasets shipped with tkeras (no download needed).
+
+``tkeras.datasets.digits``: the 1,797 8x8 images of the UCI handwritten digits set.
+"""
+from . import digits  # noqa: F401
+
+__all__ = ["digits"]

@@ -1,0 +1,512 @@
+"""What ``compile`` sets up: the losses and metrics of each output, and the loss means.
+
+``CompiledLoss`` turns ``compile(loss=..., loss_weights=...)`` into one loss object per
+output and computes the total loss of a batch (per-output losses times their weights,
+plus the regularization losses) while keeping device-side running means of the values
+logged as ``loss`` and ``<output>_loss``. ``CompiledMetrics`` turns ``metrics`` /
+``weighted_metrics`` into ``Metric`` objects per output, named as Keras names them.
+Both are built on the first batch, when the outputs (and their shapes) are known.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from .. import losses as losses_module
+from .. import metrics as metrics_module
+
+Tensors = List[torch.Tensor]
+
+
+# ------------------------------------------------------------------ structure per output
+
+def _check_dict_keys(spec: Dict[str, Any], output_names: Sequence[str], what: str) -> None:
+    unknown = [k for k in spec if k not in output_names]
+    if unknown:
+        raise ValueError(f"Unknown entries in {what} dictionary: {unknown}. Only expected "
+                         f"following keys: {list(output_names)}")
+
+
+def losses_per_output(loss: Any, output_names: Sequence[str]) -> List[Any]:
+    """``compile(loss=...)`` as one identifier (or None) per output.
+
+    Args:
+        loss: one loss for every output, a list (one per output) or a dict by output name.
+        output_names: the model's output names.
+    """
+    n = len(output_names)
+    if isinstance(loss, dict):
+        _check_dict_keys(loss, output_names, "loss")
+        return [loss.get(name) for name in output_names]
+    if isinstance(loss, (list, tuple)):
+        if len(loss) != n:
+            raise ValueError(
+                "When passing a list as loss, it should have one entry per model outputs. "
+                f"The model has {n} outputs, but you passed loss={list(loss)!r}")
+        return list(loss)
+    return [loss] * n
+
+
+def loss_weights_per_output(loss_weights: Any, output_names: Sequence[str]) -> List[Optional[float]]:
+    """``compile(loss_weights=...)`` as one float (or None) per output."""
+    n = len(output_names)
+    if loss_weights is None:
+        return [None] * n
+    if isinstance(loss_weights, dict):
+        _check_dict_keys(loss_weights, output_names, "loss_weights")
+        return [loss_weights.get(name) for name in output_names]
+    if isinstance(loss_weights, (list, tuple)):
+        if len(loss_weights) != n:
+            raise ValueError(
+                "When passing a list as loss_weights, it should have one entry per model "
+                f"output. The model has {n} outputs, but you passed "
+                f"loss_weights={list(loss_weights)!r}")
+        return list(loss_weights)
+    if isinstance(loss_weights, (int, float)):
+        return [loss_weights] * n
+    raise TypeError("Could not interpret `loss_weights` argument: expected a list or a dict. "
+                    f"Received: {loss_weights!r}")
+
+
+def metrics_per_output(metrics: Any, output_names: Sequence[str], what: str) -> List[List[Any]]:
+    """``compile(metrics=...)`` as a list of metric identifiers per output.
+
+    A flat list applies to every output (Metric objects are copied for each extra
+    output); a list of lists with one list per output, or a dict by output name, gives
+    each output its own metrics.
+    """
+    n = len(output_names)
+    if metrics is None:
+        return [[] for _ in range(n)]
+    if isinstance(metrics, dict):
+        _check_dict_keys(metrics, output_names, what)
+        return [_as_list(metrics.get(name)) for name in output_names]
+    if not isinstance(metrics, (list, tuple)):
+        metrics = [metrics]
+    if n > 1 and len(metrics) == n and all(isinstance(m, (list, tuple)) or m is None
+                                           for m in metrics):
+        return [_as_list(m) for m in metrics]
+    per_output = [list(metrics)]
+    for _ in range(n - 1):
+        per_output.append([copy.deepcopy(m) if isinstance(m, metrics_module.Metric) else m
+                           for m in metrics])
+    return per_output
+
+
+def _as_list(x: Any) -> List[Any]:
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+# ------------------------------------------------------------------ resolving objects
+
+def get_loss_object(identifier: Any) -> Optional[losses_module.Loss]:
+    """A ``Loss`` for a name, config, function, ``Loss`` class or instance (None stays None)."""
+    if identifier is None:
+        return None
+    obj = losses_module.get(identifier)
+    if inspect.isclass(obj) and issubclass(obj, losses_module.Loss):
+        obj = obj()
+    if isinstance(obj, losses_module.Loss):
+        return obj
+    if callable(obj):
+        name = getattr(obj, "__name__", None) or type(obj).__name__
+        return losses_module.LossFunctionWrapper(obj, name=name)
+    raise ValueError(f"Could not interpret loss function identifier: {identifier!r}")
+
+
+def _loss_function(loss: Optional[losses_module.Loss]):
+    if isinstance(loss, losses_module.LossFunctionWrapper):
+        return loss.fn
+    return None
+
+
+def _is_binary_crossentropy(loss) -> bool:
+    return isinstance(loss, losses_module.BinaryCrossentropy) or \
+        _loss_function(loss) is losses_module.binary_crossentropy
+
+
+def _is_sparse_crossentropy(loss) -> bool:
+    return isinstance(loss, losses_module.SparseCategoricalCrossentropy) or \
+        _loss_function(loss) is losses_module.sparse_categorical_crossentropy
+
+
+def is_sparse_crossentropy(loss) -> bool:
+    """Whether ``loss`` is the sparse categorical cross-entropy (a class or the function)."""
+    return _is_sparse_crossentropy(loss)
+
+
+_ACCURACY = ("accuracy", "acc")
+_CROSSENTROPY = ("crossentropy", "ce")
+
+
+def _resolve_generic(name: str, y_true: torch.Tensor, y_pred: torch.Tensor, loss) -> Any:
+    """Keras's choice for ``'accuracy'`` / ``'crossentropy'``: binary when the output has
+    one unit or the loss is the binary cross-entropy, sparse when the loss is the sparse
+    cross-entropy or the labels are class indices, categorical otherwise."""
+    last_pred = y_pred.shape[-1] if y_pred.dim() else 1
+    last_true = y_true.shape[-1] if y_true.dim() else 1
+    binary = last_pred == 1 or _is_binary_crossentropy(loss)
+    sparse = _is_sparse_crossentropy(loss) or y_true.dim() < y_pred.dim() or \
+        (last_true == 1 and last_pred > 1)
+    if name.lower() in _ACCURACY:
+        if binary:
+            return metrics_module.binary_accuracy
+        return metrics_module.sparse_categorical_accuracy if sparse \
+            else metrics_module.categorical_accuracy
+    if binary:
+        return metrics_module.binary_crossentropy
+    return metrics_module.sparse_categorical_crossentropy if sparse \
+        else metrics_module.categorical_crossentropy
+
+
+def get_metric_object(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor,
+                      loss) -> metrics_module.Metric:
+    """A ``Metric`` for a metric identifier, named as Keras names it (what the user wrote
+    for strings, the function's name for functions)."""
+    if isinstance(identifier, str) and identifier.lower() in _ACCURACY + _CROSSENTROPY:
+        fn = _resolve_generic(identifier, y_true, y_pred, loss)
+        return metrics_module.MeanMetricWrapper(fn, name=identifier)
+    obj = metrics_module.get(identifier)
+    if inspect.isclass(obj) and issubclass(obj, metrics_module.Metric):
+        obj = obj()
+    if isinstance(obj, metrics_module.Metric):
+        return obj
+    if isinstance(obj, losses_module.Loss):
+        return metrics_module.MeanMetricWrapper(_LossAsMetric(obj), name=obj.name)
+    if not callable(obj):
+        raise ValueError(f"Metric should be a callable, received: {identifier!r}")
+    name = identifier if isinstance(identifier, str) else getattr(obj, "__name__", None)
+    if name is None:
+        raise ValueError(f"Metric should be a callable with a name, received: {identifier!r}")
+    return metrics_module.MeanMetricWrapper(obj, name=name)
+
+
+class _LossAsMetric:
+    """A ``Loss`` object used as a metric: its per-sample values."""
+
+    def __init__(self, loss: losses_module.Loss):
+        self.loss = loss
+        self.__name__ = loss.name or type(loss).__name__
+
+    def __call__(self, y_true, y_pred):
+        return self.loss.call(y_true, y_pred)
+
+
+def match_dtype_and_rank(y_true: torch.Tensor, y_pred: torch.Tensor,
+                         sample_weight: Optional[torch.Tensor]
+                         ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Keras's alignment of targets and weights with a prediction: a ``(batch,)`` target or
+    weight gets a trailing axis for a ``(batch, units)`` prediction; float targets take
+    the prediction's dtype."""
+    if y_true.dim() == 1 and y_pred.dim() == 2:
+        y_true = y_true.unsqueeze(-1)
+    if sample_weight is not None:
+        if sample_weight.dim() == 1 and y_pred.dim() == 2:
+            sample_weight = sample_weight.unsqueeze(-1)
+        if sample_weight.dtype != y_pred.dtype and y_pred.is_floating_point():
+            sample_weight = sample_weight.to(y_pred.dtype)
+    if y_true.is_floating_point() and y_pred.is_floating_point() and y_true.dtype != y_pred.dtype:
+        y_true = y_true.to(y_pred.dtype)
+    return y_true, sample_weight
+
+
+# ------------------------------------------------------------------ running means
+
+class RunningMeans:
+    """Running means of several scalar tensors, weighted by batch size, kept on the device.
+
+    One update is one ``stack`` and one in-place add; the count is a Python number
+    (batch sizes are known on the host), so nothing is read from the device.
+
+    Args:
+        names: the names of the values, in update order.
+    """
+
+    def __init__(self, names: Sequence[str]):
+        self.names = list(names)
+        self._sums: Optional[torch.Tensor] = None
+        self._count = 0
+
+    def update(self, values: Tensors, batch_size: int) -> None:
+        if len(values) == 1:
+            stacked = values[0].detach().reshape(1)
+        else:
+            stacked = torch.stack([v.detach().reshape(()) for v in values])
+        sums = self._sums
+        if sums is None or sums.device != stacked.device or sums.dtype != stacked.dtype:
+            sums = self._sums = torch.zeros_like(stacked)
+        sums.add_(stacked, alpha=batch_size)
+        self._count += batch_size
+
+    def results(self) -> torch.Tensor:
+        """The means, a 1-d tensor (zeros before any update)."""
+        if self._sums is None:
+            return torch.zeros(len(self.names))
+        return self._sums / max(self._count, 1)
+
+    def reset(self) -> None:
+        if self._sums is not None:
+            self._sums.zero_()
+        self._count = 0
+
+
+class RunningMeanView:
+    """One of the ``RunningMeans`` seen as a Keras metric (``model.metrics`` lists these)."""
+
+    def __init__(self, means: RunningMeans, index: int):
+        self._means = means
+        self._index = index
+
+    @property
+    def name(self) -> str:
+        return self._means.names[self._index]
+
+    def result(self) -> torch.Tensor:
+        return self._means.results()[self._index]
+
+    def reset_state(self) -> None:
+        self._means.reset()
+
+    reset_states = reset_state
+
+    def __repr__(self) -> str:
+        return f"<Mean name={self.name!r}>"
+
+
+# ------------------------------------------------------------------ the containers
+
+class CompiledLoss:
+    """The per-output losses of ``compile`` and the loss values logged during training.
+
+    Args:
+        loss: ``compile``'s ``loss`` argument.
+        loss_weights: ``compile``'s ``loss_weights`` argument.
+    """
+
+    def __init__(self, loss: Any, loss_weights: Any = None):
+        self._loss_spec = loss
+        self._weights_spec = loss_weights
+        self.built = False
+        self.output_names: List[str] = []
+        self.losses: List[Optional[losses_module.Loss]] = []
+        self.weights: List[Optional[float]] = []
+        self.means = RunningMeans(["loss"])
+        self._per_output = False
+
+    def resolve_names(self, output_names: Sequence[str]) -> None:
+        """Checks the arguments against the outputs and resolves every loss (raises early)."""
+        identifiers = losses_per_output(self._loss_spec, output_names)
+        self.losses = [get_loss_object(i) for i in identifiers]
+        self.weights = loss_weights_per_output(self._weights_spec, output_names)
+        self.output_names = list(output_names)
+        self._per_output = len(output_names) > 1
+        names = ["loss"]
+        if self._per_output:
+            names += [f"{name}_loss" for name, loss in zip(output_names, self.losses)
+                      if loss is not None]
+        self.means = RunningMeans(names)
+        self.built = True
+
+    @property
+    def metrics(self) -> List[RunningMeanView]:
+        return [RunningMeanView(self.means, i) for i in range(len(self.means.names))]
+
+    def __call__(self, y_true: Tensors, y_pred: Tensors, sample_weight: Sequence[Optional[torch.Tensor]],
+                 regularization: Optional[torch.Tensor] = None,
+                 track: bool = True) -> torch.Tensor:
+        """The total loss of a batch (weighted output losses + regularization).
+
+        Args:
+            y_true: targets, one per output (None where an output has no target).
+            y_pred: the model's outputs.
+            sample_weight: weights, one per output (or None).
+            regularization: the summed regularization losses, or None.
+            track: add the values to the running means.
+        """
+        total = None
+        logged = []
+        batch_size = 0
+        for loss, weight, y_t, y_p, sw in zip(self.losses, self.weights, y_true, y_pred,
+                                              sample_weight):
+            if loss is None or y_t is None:
+                continue
+            y_t, sw = match_dtype_and_rank(y_t, y_p, sw)
+            value = loss(y_t, y_p, sample_weight=sw)
+            batch_size = batch_size or (y_t.shape[0] if y_t.dim() else 1)
+            logged.append(value)
+            weighted = value * weight if weight is not None else value
+            total = weighted if total is None else total + weighted
+        if regularization is not None:
+            total = regularization if total is None else total + regularization
+        if total is None:
+            raise ValueError("The model cannot be trained: no loss to optimize. Pass a `loss` "
+                             "argument to `compile()` (one per output) or add losses to the "
+                             "model with `add_loss()`.")
+        if track:
+            if not batch_size:
+                batch_size = _batch_size(y_pred)
+            self.means.update([total] + logged if self._per_output else [total], batch_size)
+        return total
+
+
+def _batch_size(tensors: Tensors) -> int:
+    for t in tensors:
+        if isinstance(t, torch.Tensor) and t.dim():
+            return int(t.shape[0])
+    return 1
+
+
+class CompiledMetrics:
+    """The ``metrics`` and ``weighted_metrics`` of ``compile``, as Metric objects per output.
+
+    Args:
+        metrics: ``compile``'s ``metrics`` argument.
+        weighted_metrics: ``compile``'s ``weighted_metrics`` argument (these receive the
+            sample weights; plain metrics only receive the outputs' masks).
+    """
+
+    def __init__(self, metrics: Any = None, weighted_metrics: Any = None):
+        self._metrics_spec = metrics
+        self._weighted_spec = weighted_metrics
+        self.built = False
+        self.output_names: List[str] = []
+        self._identifiers: List[List[Any]] = []
+        self._weighted_identifiers: List[List[Any]] = []
+        self._entries: List[Tuple[int, metrics_module.Metric, bool]] = []
+
+    def resolve_names(self, output_names: Sequence[str]) -> None:
+        """Maps the arguments onto the outputs (metric objects are made on the first batch)."""
+        self.output_names = list(output_names)
+        self._identifiers = metrics_per_output(self._metrics_spec, output_names, "metrics")
+        self._weighted_identifiers = metrics_per_output(self._weighted_spec, output_names,
+                                                        "weighted_metrics")
+        for per_output in self._identifiers + self._weighted_identifiers:
+            for identifier in per_output:
+                _check_metric_identifier(identifier)
+        self.built = False
+
+    @property
+    def has_metrics(self) -> bool:
+        return any(self._identifiers) or any(self._weighted_identifiers)
+
+    def build(self, y_true: Sequence[Optional[torch.Tensor]], y_pred: Tensors,
+              losses: Sequence[Optional[losses_module.Loss]]) -> None:
+        """Creates the Metric objects from the first batch's targets and outputs."""
+        multi = len(self.output_names) > 1
+        entries = []
+        names = set()
+        for i, name in enumerate(self.output_names):
+            y_t, y_p = y_true[i], y_pred[i]
+            if y_t is None:
+                continue
+            loss = losses[i] if i < len(losses) else None
+            for identifier in self._identifiers[i]:
+                metric = get_metric_object(identifier, y_t, y_p, loss)
+                if multi:
+                    metric.name = f"{name}_{metric.name}"
+                if metric.name in names:
+                    raise ValueError(f"Found two metrics with the same name: {metric.name}. All "
+                                     "the metrics added to the model need to have unique names.")
+                names.add(metric.name)
+                entries.append((i, metric, False))
+            for identifier in self._weighted_identifiers[i]:
+                metric = get_metric_object(identifier, y_t, y_p, loss)
+                if multi:
+                    clash = f"{name}_{metric.name}" in names
+                    metric.name = f"{name}_{'weighted_' if clash else ''}{metric.name}"
+                elif metric.name in names:
+                    metric.name = "weighted_" + metric.name
+                names.add(metric.name)
+                entries.append((i, metric, True))
+        device = y_pred[0].device if y_pred else None
+        for _, metric, _ in entries:
+            if device is not None:
+                metric.to(device)
+        self._entries = entries
+        self.built = True
+
+    @property
+    def metrics(self) -> List[metrics_module.Metric]:
+        return [metric for _, metric, _ in self._entries]
+
+    def update(self, y_true: Sequence[Optional[torch.Tensor]], y_pred: Tensors,
+               sample_weight: Sequence[Optional[torch.Tensor]]) -> None:
+        """Updates every metric with a batch (under ``no_grad``)."""
+        if not self._entries:
+            return
+        aligned: Dict[int, Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]] = {}
+        with torch.no_grad():
+            for i, metric, weighted in self._entries:
+                if i not in aligned:
+                    y_p = y_pred[i]
+                    y_t, sw = match_dtype_and_rank(y_true[i], y_p, sample_weight[i])
+                    mask = getattr(y_p, "_keras_mask", None)
+                    aligned[i] = (y_t, losses_module.apply_mask(None, mask),
+                                  losses_module.apply_mask(sw, mask))
+                y_t, mask_weight, full_weight = aligned[i]
+                metric.update_state(y_t, y_pred[i],
+                                    sample_weight=full_weight if weighted else mask_weight)
+
+    def reset(self) -> None:
+        for _, metric, _ in self._entries:
+            metric.reset_state()
+
+
+def _check_metric_identifier(identifier: Any) -> None:
+    """Raises for unknown metric names at ``compile`` time (not on the first batch)."""
+    if isinstance(identifier, str) and identifier.lower() not in _ACCURACY + _CROSSENTROPY:
+        metrics_module.get(identifier)
+    elif identifier is not None and not isinstance(identifier, (str, dict)) \
+            and not callable(identifier):
+        raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+
+
+def _leaves(spec: Any) -> List[Any]:
+    if isinstance(spec, dict):
+        return [leaf for v in spec.values() for leaf in _leaves(v)]
+    if isinstance(spec, (list, tuple)):
+        return [leaf for v in spec for leaf in _leaves(v)]
+    return [spec]
+
+
+def check_identifiers(loss: Any, metrics: Any, weighted_metrics: Any) -> None:
+    """Resolves every loss and metric name once, so unknown names fail at ``compile``."""
+    for identifier in _leaves(loss):
+        get_loss_object(identifier)
+    for identifier in _leaves(metrics) + _leaves(weighted_metrics):
+        _check_metric_identifier(identifier)
+
+
+def _is_builtin_loss(loss) -> bool:
+    fn = _loss_function(loss)
+    target = fn if fn is not None else loss
+    return getattr(type(target) if isinstance(target, losses_module.Loss) else target,
+                   "__module__", None) == losses_module.__name__
+
+
+def check_targets_against_outputs(y_true: Sequence[Optional[torch.Tensor]], outputs: Sequence[Any],
+                                  losses: Sequence[Optional[losses_module.Loss]],
+                                  output_names: Sequence[str]) -> None:
+    """Keras 2's checks of array targets (shapes are static, nothing is read): a target
+    whose shape cannot match its output under a built-in loss, and sparse labels outside
+    ``[0, classes)``, raise a ValueError before training starts."""
+    for y, out, loss, name in zip(y_true, outputs, losses, output_names):
+        if y is None or loss is None:
+            continue
+        shape = tuple(out.shape)
+        if _is_sparse_crossentropy(loss):
+            if shape and shape[-1] is not None:
+                losses_module.check_sparse_labels(y, shape[-1])
+            continue
+        if not _is_builtin_loss(loss) or y.dim() != len(shape):
+            continue
+        for expected, got in zip(shape[1:], tuple(y.shape)[1:]):
+            if expected is not None and expected != got:
+                raise ValueError(
+                    f"Error when checking target: expected {name} to have shape "
+                    f"{shape[1:]} but got array with shape {tuple(y.shape)[1:]}.")

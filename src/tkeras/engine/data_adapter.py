@@ -1,0 +1,642 @@
+"""Data adapters: every kind of training input behind one interface.
+
+``fit`` / ``evaluate`` / ``predict`` accept numpy arrays and torch tensors (single, lists,
+dicts keyed by input name), Python generators, ``tkeras.utils.Sequence`` and torch
+``Dataset`` / ``DataLoader``. ``get_data_adapter`` picks the adapter; each adapter
+yields ``Batch``es whose tensors are already on the model's device, as flat lists
+aligned with the model's inputs and outputs.
+
+Arrays are converted to device tensors once (``ArrayAdapter``); each epoch draws one
+device permutation and batches are slices of the permuted tensors.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from .._warn import TkerasWarning
+from ..backend import config
+from ..utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer
+from ..utils.data_utils import Sequence as KerasSequence
+
+Tensors = List[torch.Tensor]
+OptTensors = List[Optional[torch.Tensor]]
+
+# Above this many bytes per epoch, batches are gathered one by one instead of permuting
+# the whole dataset at the start of each epoch.
+_WHOLE_EPOCH_GATHER_BYTES = 512 * 2 ** 20
+
+
+class Batch:
+    """One batch: inputs, targets and sample weights as lists aligned with the model.
+
+    Attributes:
+        x: input tensors, in the order of the model's inputs.
+        y: target tensors, one per output (None where an output has no target), or None.
+        sample_weight: weight tensors, one per output (or None entries), or None.
+        size: the number of samples.
+    """
+
+    __slots__ = ("x", "y", "sample_weight", "size")
+
+    def __init__(self, x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors]):
+        self.x = x
+        self.y = y
+        self.sample_weight = sample_weight
+        self.size = _first_dim(x) or (_first_dim(y) if y else 0)
+
+
+def _first_dim(tensors) -> int:
+    for t in tensors or ():
+        if isinstance(t, torch.Tensor) and t.dim():
+            return int(t.shape[0])
+    return 0
+
+
+# ------------------------------------------------------------------ structure of the data
+
+class DataSpec:
+    """How user data maps onto a model: input / output names and input dtypes.
+
+    Args:
+        model: the model (its ``input_names`` / ``output_names`` when it has a graph).
+        device: where the tensors go.
+    """
+
+    def __init__(self, model, device: torch.device):
+        self.device = device
+        graph = getattr(model, "_is_graph_network", False) and getattr(model, "inputs", None)
+        self.input_names: Optional[List[str]] = list(model.input_names) if graph else None
+        self.output_names: Optional[List[str]] = list(model.output_names) if graph else None
+        self.input_dtypes: Optional[List[Optional[str]]] = \
+            [t.dtype for t in model.inputs] if graph else None
+        self.model_name = model.name
+
+    @property
+    def num_inputs(self) -> Optional[int]:
+        return len(self.input_names) if self.input_names is not None else None
+
+    def flatten_x(self, x) -> List[Any]:
+        """``x`` as a list in the order of the model's inputs (dicts matched by name)."""
+        names = self.input_names
+        if isinstance(x, dict):
+            if names is None:
+                return list(x.values())
+            unknown = [k for k in x if k not in names]
+            if unknown:
+                raise ValueError(
+                    f"Unknown input name(s) {unknown} in the data passed to model "
+                    f'"{self.model_name}". Expected the following keys: {names}')
+            missing = [n for n in names if n not in x]
+            if missing:
+                raise ValueError(
+                    f'Missing data for input "{missing[0]}". You passed a data dictionary with '
+                    f"keys {list(x)}. Expected the following keys: {names}")
+            return [x[n] for n in names]
+        flat = list(x) if isinstance(x, (list, tuple)) else [x]
+        if names is not None and len(flat) != len(names):
+            raise ValueError(
+                f'Layer "{self.model_name}" expects {len(names)} input(s), but it received '
+                f"{len(flat)} input tensors. Inputs received: {_describe(flat)}")
+        return flat
+
+    def flatten_y(self, y, what: str = "target") -> List[Any]:
+        """Targets (or sample weights) as a list with one entry per output."""
+        names = self.output_names
+        if isinstance(y, dict):
+            if names is None:
+                return list(y.values())
+            unknown = [k for k in y if k not in names]
+            if unknown:
+                raise ValueError(f"Unknown output name(s) {unknown} in the {what} data of model "
+                                 f'"{self.model_name}". Expected keys among: {names}')
+            return [y.get(n) for n in names]
+        flat = list(y) if isinstance(y, (list, tuple)) and not _is_number_list(y) else [y]
+        if names is not None and len(flat) != len(names):
+            if what == "target" or len(flat) != 1:
+                raise ValueError(
+                    f'Model "{self.model_name}" has {len(names)} output(s) {names}, but the '
+                    f"{what} data holds {len(flat)} array(s). Pass one {what} array per "
+                    "output (a list, or a dict keyed by output name).")
+            flat = flat * len(names)  # one sample-weight array shared by every output
+        return flat
+
+    def x_dtypes(self, n: int) -> List[Optional[torch.dtype]]:
+        if self.input_dtypes is None:
+            return [None] * n
+        return [config.torch_dtype(d) if d else None for d in self.input_dtypes]
+
+    def to_x(self, x) -> Tensors:
+        flat = self.flatten_x(x)
+        return [to_tensor(v, self.device, dtype, "input") for v, dtype in
+                zip(flat, self.x_dtypes(len(flat)))]
+
+    def to_y(self, y) -> OptTensors:
+        return [None if v is None else to_tensor(v, self.device, None, "target")
+                for v in self.flatten_y(y)]
+
+    def to_sample_weight(self, sample_weight, n_outputs: int) -> OptTensors:
+        if sample_weight is None:
+            return [None] * n_outputs
+        flat = self.flatten_y(sample_weight, "sample_weight")
+        if self.output_names is None and len(flat) == 1 and n_outputs > 1:
+            flat = flat * n_outputs
+        return [None if v is None else to_tensor(v, self.device, None, "sample_weight")
+                for v in flat]
+
+
+def _is_number_list(y) -> bool:
+    return bool(y) and isinstance(y[0], (int, float, np.number, bool))
+
+
+def _describe(flat: List[Any]) -> str:
+    return "[" + ", ".join(f"{type(v).__name__} of shape {tuple(np.shape(v))}" for v in flat) + "]"
+
+
+def to_tensor(value, device: torch.device, dtype: Optional[torch.dtype], what: str) -> torch.Tensor:
+    """A device tensor for ``value``.
+
+    Inputs take the dtype of their ``Input`` (floats default to ``floatx``, integers to
+    int64); targets and sample weights become ``floatx`` (Keras 2 casts integer labels).
+    """
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+    else:
+        arr = np.asarray(value)
+        if arr.dtype == object or arr.dtype.kind in "USO":
+            raise TypeError(f"Failed to convert the {what} data to a tensor: unsupported "
+                            f"array dtype {arr.dtype}. Expected numeric arrays.")
+        if arr.dtype == np.uint16 or arr.dtype == np.uint32 or arr.dtype == np.uint64:
+            arr = arr.astype(np.int64)
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    dtype = _input_dtype(t, dtype) if what == "input" else config.torch_dtype()
+    if t.dim() == 0:
+        raise ValueError(f"Expected an array with a batch dimension for the {what} data, "
+                         f"received a scalar: {value!r}")
+    return t.to(device=device, dtype=dtype, non_blocking=True)
+
+
+# ------------------------------------------------------------------ the adapters
+
+def _input_dtype(t: torch.Tensor, declared: Optional[torch.dtype]) -> torch.dtype:
+    """The dtype of an input: its ``Input``'s float or bool dtype, int64 for integer inputs
+    (and, without a declared dtype, integer data), ``floatx`` for float data."""
+    if declared is not None:
+        return declared if declared.is_floating_point or declared == torch.bool else torch.int64
+    if t.is_floating_point():
+        return config.torch_dtype()
+    return torch.bool if t.dtype == torch.bool else torch.int64
+
+
+class DataAdapter:
+    """Interface: ``num_batches`` (per epoch, None if unknown), ``epoch()`` (an iterator
+    over one epoch's ``Batch``es), ``on_epoch_end()`` and ``close()``."""
+
+    num_batches: Optional[int] = None
+    num_samples: Optional[int] = None
+
+    def epoch(self) -> Iterator[Batch]:
+        raise NotImplementedError
+
+    def on_epoch_end(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class ArrayAdapter(DataAdapter):
+    """In-memory data (numpy arrays, torch tensors, lists or dicts of them).
+
+    The arrays become device tensors once; each epoch draws a permutation on the device
+    (``shuffle=True``), shuffles whole batches (``'batch'``) or keeps the order.
+
+    Args:
+        x, y, sample_weight: flat lists of device tensors (``y`` / ``sample_weight`` hold
+            None for outputs without targets / weights; ``y`` may be None).
+        batch_size: samples per batch.
+        shuffle: True, False or ``'batch'``.
+        steps: batches per epoch; with it, batches continue where the previous epoch
+            stopped, reshuffling at the end of each pass over the data.
+    """
+
+    def __init__(self, x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors],
+                 batch_size: int, shuffle=False, steps: Optional[int] = None):
+        self._x, self._y, self._sw = x, y, sample_weight
+        self.num_samples = check_cardinality(x, y, sample_weight)
+        if self.num_samples == 0:
+            raise ValueError("Expected input data to be non-empty: the arrays passed hold 0 "
+                             "samples.")
+        self.batch_size = int(batch_size)
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"`shuffle` must be True, False or 'batch'. Received: "
+                             f"shuffle={shuffle!r}")
+        self.shuffle = shuffle
+        self._pass_batches = math.ceil(self.num_samples / self.batch_size)
+        self.num_batches = steps if steps is not None else self._pass_batches
+        self._steps = steps
+        self._stream: Optional[Iterator[Batch]] = None
+        tensors = [t for t in x + (y or []) + (sample_weight or []) if t is not None]
+        nbytes = sum(t.numel() * t.element_size() for t in tensors)
+        self._gather_whole_epoch = nbytes <= _WHOLE_EPOCH_GATHER_BYTES
+
+    def _order(self) -> Optional[torch.Tensor]:
+        n, device = self.num_samples, self._x[0].device if self._x else torch.device("cpu")
+        if self.shuffle is True:
+            return torch.randperm(n, device=device)
+        if self.shuffle == "batch":
+            full = n // self.batch_size
+            blocks = torch.randperm(full, device=device) if full else \
+                torch.zeros(0, dtype=torch.long, device=device)
+            index = (blocks[:, None] * self.batch_size +
+                     torch.arange(self.batch_size, device=device)[None, :]).reshape(-1)
+            return torch.cat([index, torch.arange(full * self.batch_size, n, device=device)])
+        return None
+
+    def _one_pass(self) -> Iterator[Batch]:
+        order = self._order()
+        groups = [self._x, self._y, self._sw]
+        if order is not None and self._gather_whole_epoch:
+            groups = [_gather(g, order) for g in groups]
+            order = None
+        bs = self.batch_size
+        for start in range(0, self.num_samples, bs):
+            stop = min(start + bs, self.num_samples)
+            if order is None:
+                x, y, sw = (_slice(g, start, stop) for g in groups)
+            else:
+                index = order[start:stop]
+                x, y, sw = (_gather(g, index) for g in groups)
+            yield Batch(x, y, sw)
+
+    def epoch(self) -> Iterator[Batch]:
+        if self._steps is None:
+            return self._one_pass()
+        if self._stream is None:
+            self._stream = itertools.chain.from_iterable(
+                self._one_pass() for _ in itertools.count())
+        return itertools.islice(self._stream, self._steps)
+
+
+def _slice(group: Optional[OptTensors], start: int, stop: int):
+    if group is None:
+        return None
+    return [None if t is None else t[start:stop] for t in group]
+
+
+def _gather(group: Optional[OptTensors], index: torch.Tensor):
+    if group is None:
+        return None
+    return [None if t is None else t.index_select(0, index) for t in group]
+
+
+def check_cardinality(x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors]) -> int:
+    """The common number of samples, or Keras's "Data cardinality is ambiguous" error."""
+    sizes = {"x": [int(t.shape[0]) for t in x]}
+    if y:
+        sizes["y"] = [int(t.shape[0]) for t in y if t is not None]
+    if sample_weight:
+        sizes["sample_weight"] = [int(t.shape[0]) for t in sample_weight if t is not None]
+    every = {n for values in sizes.values() for n in values}
+    if len(every) > 1:
+        lines = "\n".join(f"  {label} sizes: {', '.join(str(n) for n in values)}"
+                          for label, values in sizes.items() if values)
+        raise ValueError("Data cardinality is ambiguous:\n" + lines +
+                         "\nMake sure all arrays contain the same number of samples.")
+    return every.pop() if every else 0
+
+
+def unpack_x_y_sample_weight(data) -> Tuple[Any, Any, Any]:
+    """A generator item as ``(x, y, sample_weight)``: a tuple (or list) of 1 to 3 entries,
+    or anything else as ``x`` alone."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`, found a tuple of {len(data)} items.")
+
+
+class _ConvertedBatches(DataAdapter):
+    """Shared code of the adapters whose items are converted batch by batch."""
+
+    def __init__(self, spec: DataSpec, n_outputs: Optional[int], with_targets: bool,
+                 class_weight_fn: Optional[Callable] = None):
+        self._spec = spec
+        self._n_outputs = n_outputs
+        self._with_targets = with_targets
+        self._class_weight_fn = class_weight_fn
+
+    def _convert(self, item) -> Batch:
+        x, y, sw = unpack_x_y_sample_weight(item)
+        xs = self._spec.to_x(x)
+        if not self._with_targets:
+            return Batch(xs, None, None)
+        if y is None:
+            return Batch(xs, None, None)
+        ys = self._spec.to_y(y)
+        sws = self._spec.to_sample_weight(sw, len(ys))
+        if self._class_weight_fn is not None:
+            sws = self._class_weight_fn(ys, sws)
+        return Batch(xs, ys, sws)
+
+
+class GeneratorAdapter(_ConvertedBatches):
+    """A Python generator (or iterator) of batches; one generator serves every epoch.
+
+    Args:
+        generator: yields ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
+        steps: batches per epoch; None reads until the generator is exhausted.
+        workers: threads reading ahead (0 or 1 reads in the training thread).
+        use_multiprocessing: see ``GeneratorEnqueuer``.
+        max_queue_size: batches read ahead.
+    """
+
+    def __init__(self, generator, spec: DataSpec, n_outputs: Optional[int], with_targets: bool,
+                 steps: Optional[int] = None, workers: int = 1, use_multiprocessing: bool = False,
+                 max_queue_size: int = 10, class_weight_fn=None):
+        super().__init__(spec, n_outputs, with_targets, class_weight_fn)
+        self.num_batches = steps
+        self._enqueuer = None
+        if workers > 1 or use_multiprocessing:
+            self._enqueuer = GeneratorEnqueuer(generator, use_multiprocessing=use_multiprocessing)
+            self._enqueuer.start(workers=max(1, workers), max_queue_size=max_queue_size)
+            self._source = self._enqueuer.get()
+        else:
+            self._source = iter(generator)
+
+    def epoch(self) -> Iterator[Batch]:
+        items = self._source if self.num_batches is None else \
+            itertools.islice(self._source, self.num_batches)
+        return (self._convert(item) for item in items)
+
+    def close(self) -> None:
+        if self._enqueuer is not None:
+            self._enqueuer.stop()
+
+
+class SequenceAdapter(_ConvertedBatches):
+    """A ``tkeras.utils.Sequence``: ``len(sequence)`` batches per epoch (or ``steps``).
+
+    With ``workers > 1`` or ``use_multiprocessing`` an ``OrderedEnqueuer`` prepares the
+    batches (and calls ``on_epoch_end``); otherwise they are read in order (shuffled
+    with ``shuffle=True``) and ``on_epoch_end`` is called after each epoch.
+    """
+
+    def __init__(self, sequence: KerasSequence, spec: DataSpec, n_outputs: Optional[int],
+                 with_targets: bool, steps: Optional[int] = None, shuffle: bool = False,
+                 workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10,
+                 class_weight_fn=None):
+        super().__init__(spec, n_outputs, with_targets, class_weight_fn)
+        self._sequence = sequence
+        length = len(sequence)
+        if length == 0:
+            raise ValueError("Expected input data to be non-empty: the Sequence has length 0.")
+        self.num_batches = steps if steps is not None else length
+        self._shuffle = bool(shuffle)
+        self._enqueuer = None
+        self._stream: Optional[Iterator[Any]] = None
+        if workers > 1 or use_multiprocessing:
+            self._enqueuer = OrderedEnqueuer(sequence, use_multiprocessing=use_multiprocessing,
+                                             shuffle=self._shuffle)
+            self._enqueuer.start(workers=max(1, workers), max_queue_size=max_queue_size)
+            self._stream = self._enqueuer.get()
+
+    def _in_thread_stream(self) -> Iterator[Any]:
+        while True:
+            order = np.random.permutation(len(self._sequence)) if self._shuffle \
+                else range(len(self._sequence))
+            for i in order:
+                yield self._sequence[int(i)]
+            if self.num_batches == len(self._sequence):
+                return  # one epoch: on_epoch_end is called by the training loop
+            self._sequence.on_epoch_end()
+
+    def epoch(self) -> Iterator[Batch]:
+        if self._stream is None:
+            if self.num_batches == len(self._sequence):
+                items: Iterator[Any] = self._in_thread_stream()
+            else:
+                self._stream = self._in_thread_stream()
+                items = itertools.islice(self._stream, self.num_batches)
+        else:
+            items = itertools.islice(self._stream, self.num_batches)
+        return (self._convert(item) for item in items)
+
+    def on_epoch_end(self) -> None:
+        if self._enqueuer is None and self._stream is None:
+            self._sequence.on_epoch_end()
+
+    def close(self) -> None:
+        if self._enqueuer is not None:
+            self._enqueuer.stop()
+
+
+class TorchDataAdapter(_ConvertedBatches):
+    """A torch ``DataLoader`` (used as is) or ``Dataset`` (batched with ``batch_size``).
+
+    Dataset items are ``x`` or tuples ``(x, y[, sample_weight])``; torch's default
+    collation stacks them into batches.
+    """
+
+    def __init__(self, data, spec: DataSpec, n_outputs: Optional[int], with_targets: bool,
+                 batch_size: Optional[int] = None, shuffle=False, steps: Optional[int] = None,
+                 class_weight_fn=None):
+        super().__init__(spec, n_outputs, with_targets, class_weight_fn)
+        from torch.utils.data import DataLoader, IterableDataset
+        if isinstance(data, DataLoader):
+            loader = data
+        else:
+            iterable = isinstance(data, IterableDataset)
+            loader = DataLoader(data, batch_size=batch_size or 32,
+                                shuffle=bool(shuffle) and not iterable)
+        self._loader = loader
+        try:
+            length = len(loader)
+        except TypeError:
+            length = None
+        if length == 0:
+            raise ValueError("Expected input data to be non-empty: the DataLoader yields no "
+                             "batches.")
+        self.num_batches = steps if steps is not None else length
+        self._steps = steps
+        self._stream: Optional[Iterator[Any]] = None
+
+    def epoch(self) -> Iterator[Batch]:
+        if self._steps is None:
+            items: Iterator[Any] = iter(self._loader)
+        else:
+            if self._stream is None:
+                self._stream = itertools.chain.from_iterable(
+                    iter(self._loader) for _ in itertools.count())
+            items = itertools.islice(self._stream, self._steps)
+        return (self._convert(item) for item in items)
+
+
+# ------------------------------------------------------------------ choosing an adapter
+
+def is_generator_like(data) -> bool:
+    import inspect
+    return inspect.isgenerator(data) or (hasattr(data, "__next__") and hasattr(data, "__iter__")
+                                         and not isinstance(data, (np.ndarray, torch.Tensor)))
+
+
+def is_torch_data(data) -> bool:
+    from torch.utils.data import DataLoader, Dataset
+    return isinstance(data, (DataLoader, Dataset)) and not isinstance(data, KerasSequence)
+
+
+def is_array_like(data) -> bool:
+    """numpy / torch arrays, or lists / tuples / dicts of them."""
+    if isinstance(data, (np.ndarray, torch.Tensor)):
+        return True
+    if isinstance(data, dict):
+        return all(v is None or is_array_like(v) for v in data.values())
+    if isinstance(data, (list, tuple)):
+        if data and all(isinstance(d, (int, float, np.number, bool)) for d in data):
+            return True  # a plain list of numbers
+        return all(d is None or is_array_like(d) for d in data)
+    return hasattr(data, "__array__")
+
+
+def make_array_tensors(spec: DataSpec, x, y, sample_weight, with_targets: bool
+                       ) -> Tuple[Tensors, Optional[OptTensors], Optional[OptTensors]]:
+    """Converts in-memory data to device tensors (once per ``fit``)."""
+    xs = spec.to_x(x)
+    if not with_targets:
+        return xs, None, None
+    if y is None:
+        return xs, None, None
+    ys = spec.to_y(y)
+    sws = spec.to_sample_weight(sample_weight, len(ys))
+    return xs, ys, sws
+
+
+def class_weight_table(class_weight: Dict[Any, float], device: torch.device) -> torch.Tensor:
+    """``class_weight`` as a lookup tensor indexed by class (keys 0 .. n-1, as Keras needs)."""
+    try:
+        keys = sorted(int(k) for k in class_weight)
+    except (TypeError, ValueError):
+        raise ValueError("Expected `class_weight` to be a dict with integer class keys. "
+                         f"Received: class_weight={class_weight!r}") from None
+    if keys != list(range(len(keys))):
+        raise ValueError("Expected `class_weight` to be a dict with keys from 0 to one less "
+                         f"than the number of classes, found {class_weight}")
+    values = [float(class_weight[k]) if k in class_weight else float(class_weight[str(k)])
+              for k in keys]
+    return torch.tensor(values, dtype=config.torch_dtype(), device=device)
+
+
+def class_indices(y: torch.Tensor) -> torch.Tensor:
+    """The class of each sample: argmax of one-hot targets, else the (rounded) label."""
+    if y.dim() == 2 and y.shape[1] > 1:
+        return torch.argmax(y, dim=1)
+    return torch.round(y.reshape(y.shape[0], -1)[:, 0]).long() if y.is_floating_point() \
+        else y.reshape(y.shape[0], -1)[:, 0].long()
+
+
+def make_class_weight_fn(class_weight: Optional[Dict[Any, float]], n_outputs: Optional[int],
+                         device: torch.device, check: bool = False):
+    """A function ``(ys, sws) -> sws`` multiplying sample weights by class weights."""
+    if not class_weight:
+        return None
+    if n_outputs is not None and n_outputs > 1:
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
+    table = class_weight_table(class_weight, device)
+
+    def apply(ys: OptTensors, sws: OptTensors) -> OptTensors:
+        y = ys[0]
+        classes = class_indices(y)
+        if check:
+            found = torch.unique(classes).tolist()
+            missing = [c for c in found if not 0 <= c < table.shape[0]]
+            if missing:
+                raise ValueError(f"`class_weight` must contain all classes in the data. The "
+                                 f"classes {set(missing)} exist in the data but not in "
+                                 "`class_weight`.")
+        weights = table[classes]
+        sw = sws[0]
+        if sw is not None:
+            weights = sw * (weights if sw.dim() == 1 else weights.reshape(-1, *[1] * (sw.dim() - 1)))
+        return [weights] + list(sws[1:])
+
+    return apply
+
+
+def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Optional[int],
+                     shuffle, steps: Optional[int], with_targets: bool, n_outputs: Optional[int],
+                     class_weight=None, workers: int = 1, use_multiprocessing: bool = False,
+                     max_queue_size: int = 10, what: str = "x") -> DataAdapter:
+    """The adapter for ``data`` (and, for arrays, ``y`` / ``sample_weight``).
+
+    Args:
+        data: the ``x`` argument: arrays, a generator, a Sequence, a Dataset or DataLoader.
+        y: targets (arrays only; other kinds yield them with the inputs).
+        sample_weight: sample weights (arrays only).
+        spec: the model's ``DataSpec``.
+        batch_size: samples per batch (arrays and Datasets).
+        shuffle: True, False or ``'batch'``.
+        steps: batches per epoch (None: one pass over the data).
+        with_targets: whether targets are needed (False for ``predict``).
+        n_outputs: the number of model outputs, if known.
+        class_weight: ``{class: weight}`` for single-output models.
+        workers, use_multiprocessing, max_queue_size: for generators and Sequences.
+        what: the argument's name, for error messages.
+    """
+    if data is None:
+        raise ValueError(f"No data provided: `{what}` is None.")
+    non_array = isinstance(data, KerasSequence) or is_torch_data(data) or is_generator_like(data)
+    if non_array and (y is not None or sample_weight is not None):
+        raise ValueError(f"`y` and `sample_weight` arguments are not supported when `{what}` is "
+                         f"a {type(data).__name__}: it must yield `(x, y)` or "
+                         "`(x, y, sample_weight)` itself.")
+    device = spec.device
+    if isinstance(data, KerasSequence):
+        return SequenceAdapter(data, spec, n_outputs, with_targets, steps=steps, shuffle=shuffle,
+                               workers=workers, use_multiprocessing=use_multiprocessing,
+                               max_queue_size=max_queue_size,
+                               class_weight_fn=make_class_weight_fn(class_weight, n_outputs, device))
+    if is_torch_data(data):
+        return TorchDataAdapter(data, spec, n_outputs, with_targets, batch_size=batch_size,
+                                shuffle=shuffle, steps=steps,
+                                class_weight_fn=make_class_weight_fn(class_weight, n_outputs, device))
+    if is_generator_like(data):
+        return GeneratorAdapter(data, spec, n_outputs, with_targets, steps=steps, workers=workers,
+                                use_multiprocessing=use_multiprocessing,
+                                max_queue_size=max_queue_size,
+                                class_weight_fn=make_class_weight_fn(class_weight, n_outputs, device))
+    if not is_array_like(data):
+        raise ValueError(f"Failed to find data adapter that can handle input: {type(data)}. "
+                         "Expected numpy arrays, torch tensors, lists or dicts of them, a "
+                         "generator, a `tkeras.utils.Sequence` or a torch Dataset / DataLoader.")
+    xs, ys, sws = make_array_tensors(spec, data, y, sample_weight, with_targets)
+    if ys is not None and class_weight:
+        fn = make_class_weight_fn(class_weight, len(ys), device, check=True)
+        sws = fn(ys, sws)
+    return ArrayAdapter(xs, ys, sws, batch_size=batch_size or 32, shuffle=shuffle, steps=steps)
+
+
+def split_tensors(group: Optional[OptTensors], at: int):
+    """(first ``at`` samples, the rest) of each tensor of a group."""
+    if group is None:
+        return None, None
+    return ([None if t is None else t[:at] for t in group],
+            [None if t is None else t[at:] for t in group])
+
+
+def warn_out_of_data(steps: Optional[int], epochs: int) -> None:
+    warnings.warn("Your input ran out of data; interrupting training. Make sure that your "
+                  "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                  f"batches (in this case, {steps} * {epochs} batches).", TkerasWarning,
+                  stacklevel=3)
