@@ -240,13 +240,15 @@ def _resolve_compile_value(value, module_objects: Mapping[str, Any], kind: str,
 
 def _per_output_metrics(model, metrics):
     """tf-keras writes compiled metrics as one list per output, ``None`` for none:
-    ``[[acc], [None]]`` becomes ``{"out_a": [acc]}``."""
+    ``[[acc]]`` becomes ``[acc]`` and ``[[acc], [None]]`` ``{"out_a": [acc]}``."""
     names = list(getattr(model, "output_names", None) or [])
-    if not isinstance(metrics, list) or len(names) < 2 or len(metrics) != len(names) or \
+    if not isinstance(metrics, list) or not metrics or len(metrics) != len(names) or \
             not all(isinstance(m, list) for m in metrics):
         return metrics
-    return {name: [m for m in ms if m is not None] for name, ms in zip(names, metrics)
-            if any(m is not None for m in ms)}
+    per_output = {name: [m for m in ms if m is not None] for name, ms in zip(names, metrics)}
+    if len(names) == 1:
+        return per_output[names[0]]
+    return {name: ms for name, ms in per_output.items() if ms}
 
 
 def _compile(model, config: Mapping[str, Any], custom_objects) -> None:
