@@ -11,6 +11,7 @@ from tkeras.layers import (
     LSTM, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout, Embedding, Input,
 )
 from tkeras.models import Model, Sequential, load_model
+from tkeras._warn import TkerasWarning
 from tkeras.saving import hdf5_format
 
 RNG = np.random.RandomState(11)
@@ -161,6 +162,38 @@ def test_one_more_step_after_loading_equals_one_more_step_before(optimizer, file
     loaded.train_on_batch(x2, y2)
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("filename", ["m.h5", "m.keras"])
+def test_compiled_but_untrained_model(filename, tmp_path):
+    """The optimizer has no state yet: the file loads without warnings and trains."""
+    skip_unless_trainer()
+    model = _randomize(_deterministic())
+    model.compile(optimizer=tkeras.optimizers.experimental.Adam(0.01), loss="mse")
+    path = str(tmp_path / filename)
+    model.save(path)
+    loaded = load_model(path)
+    assert not loaded.optimizer.built
+    model.train_on_batch(X, Y)
+    loaded.train_on_batch(X, Y)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_optimizer_state_that_does_not_fit_warns(tmp_path):
+    skip_unless_trainer()
+    model = _randomize(_deterministic())
+    model.compile(optimizer="adam", loss="mse")
+    model.train_on_batch(X, Y)
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    with h5py.File(path, "r+") as f:
+        group = f["optimizer_weights"]
+        names = decoded_attr(group, "weight_names")
+        group.attrs["weight_names"] = names[:-1]  # one variable short
+    with pytest.warns(TkerasWarning, match="Error in loading the saved optimizer state"):
+        loaded = load_model(path)
+    loaded.train_on_batch(X, Y)  # a fresh optimizer, still usable
 
 
 @pytest.mark.parametrize("filename", ["m.h5", "m.keras"])

@@ -180,9 +180,9 @@ def _weights_file_bytes(model, include_optimizer: bool) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         def visit(path: str, obj, kind: str) -> None:
-            if kind == "optimizer" and not include_optimizer:
-                return
             group = f.create_group(_join(path, "vars"))
+            if kind == "optimizer" and not (include_optimizer and obj.built):
+                return  # no state yet (or not wanted): an empty group, as Keras reads it
             for i, value in enumerate(_own_variables(obj, kind)):
                 group.create_dataset(str(i), data=value.detach().cpu().numpy())
 

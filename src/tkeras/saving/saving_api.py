@@ -163,10 +163,7 @@ def _serialize_compile_value(value):
 def _compile_arguments(model) -> Optional[Dict[str, Any]]:
     if getattr(model, "optimizer", None) is None:
         return None
-    getter = getattr(model, "get_compile_config", None)
-    if getter is None:
-        return {"loss": getattr(model, "loss", None)}
-    return getter()
+    return model.get_compile_config()
 
 
 def compile_config(model) -> Optional[Dict[str, Any]]:
