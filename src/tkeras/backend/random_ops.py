@@ -4,11 +4,14 @@ Seeded random functions draw from one ``torch.Generator`` per (seed, device): su
 calls give a reproducible sequence of *different* values, as TF's seeded stateful ops do.
 ``clear_session()`` restarts these sequences. Unseeded calls use torch's global RNG
 (``torch.manual_seed`` / ``tkeras.utils.set_random_seed`` condition them).
+
+Layers with a ``seed`` (Dropout, SpatialDropout, the noise layers) own a ``SeededRNG``
+instead: one generator per layer, seeded once.
 """
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 import torch
 
@@ -19,8 +22,9 @@ from .conversion import ShapeLike, _default_device, _shape_tuple
 from .variables import variable
 
 __all__ = [
-    "reset_seeded_generators", "random_normal", "random_uniform", "random_bernoulli",
-    "random_binomial", "truncated_normal", "random_normal_variable", "random_uniform_variable",
+    "SeededRNG", "seeded_generator", "reset_seeded_generators", "random_normal",
+    "random_uniform", "random_bernoulli", "random_binomial", "truncated_normal",
+    "random_normal_variable", "random_uniform_variable",
 ]
 
 
@@ -37,19 +41,93 @@ def reset_seeded_generators() -> None:
 config.register_clear_session_hook(reset_seeded_generators)
 
 
+def _generator_device(device: Union[str, torch.device]) -> torch.device:
+    """``device`` as a ``torch.device``, with an index for CUDA (the one generators have)."""
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return device
+
+
+def _new_generator(seed: int, device: torch.device) -> torch.Generator:
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed))
+    return gen
+
+
+def seeded_generator(seed: int, device: Union[str, torch.device]) -> torch.Generator:
+    """The generator that the seeded ``K.random_*`` / ``K.dropout`` calls share for
+    ``(seed, device)``: the same object on every call until ``clear_session()``, so
+    successive draws form one reproducible sequence.
+
+    Args:
+        seed: integer seed.
+        device: the device the values are drawn on.
+
+    Returns:
+        A ``torch.Generator`` on ``device``, seeded with ``seed`` when first made.
+
+    Raises:
+        ValueError: for the 'meta' device, which has no data to draw.
+    """
+    device = _generator_device(device)
+    if device.type == "meta":
+        raise ValueError("`seeded_generator` cannot draw on the 'meta' device (it has no "
+                         f"data). Received: seed={seed}, device={device}")
+    key = (int(seed), str(device))
+    gen = _SEEDED_GENERATORS.get(key)
+    if gen is None:
+        gen = _SEEDED_GENERATORS[key] = _new_generator(seed, device)
+    return gen
+
+
 def _seeded_or_global_generator(seed: Optional[int],
                                 device: torch.device) -> Optional[torch.Generator]:
     if seed is None or device.type == "meta":
         return None
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", torch.cuda.current_device())
-    key = (int(seed), str(device))
-    gen = _SEEDED_GENERATORS.get(key)
-    if gen is None:
-        gen = torch.Generator(device=device)
-        gen.manual_seed(int(seed))
-        _SEEDED_GENERATORS[key] = gen
-    return gen
+    return seeded_generator(seed, device)
+
+
+class SeededRNG:
+    """The random generator a layer owns (Dropout, SpatialDropout, the noise layers).
+
+    Made once per layer with the layer's seed: a seeded layer keeps one
+    ``torch.Generator``, seeded once, so its successive calls draw a reproducible sequence
+    of different values, independent of other layers and of ``K``'s seeded functions.
+    Without a seed, draws use torch's global RNG (``torch.manual_seed`` conditions them).
+
+    Args:
+        seed: integer seed, or None.
+
+    Example:
+        >>> rng = SeededRNG(seed=1)
+        >>> x = torch.ones(2, 3)
+        >>> noise = torch.rand(x.shape, generator=rng.generator(x.device))
+    """
+
+    def __init__(self, seed: Optional[int] = None):
+        self.seed = seed
+        self._generator: Optional[torch.Generator] = None
+
+    def generator(self, device: Union[str, torch.device]) -> Optional[torch.Generator]:
+        """The generator to draw with on ``device``.
+
+        Args:
+            device: the device of the values drawn.
+
+        Returns:
+            None without a seed or on the 'meta' device (torch's global RNG is used then);
+            otherwise the layer's generator. Moving to another device starts a new
+            generator there, seeded again with ``seed``.
+        """
+        if self.seed is None:
+            return None
+        device = _generator_device(device)
+        if device.type == "meta":
+            return None
+        if self._generator is None or self._generator.device != device:
+            self._generator = _new_generator(self.seed, device)
+        return self._generator
 
 
 # ------------------------------------------------------------------- random tensors

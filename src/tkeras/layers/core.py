@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
+from ..backend.random_ops import SeededRNG
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.keras_tensor import KerasTensor
@@ -171,20 +172,12 @@ class Dropout(Layer):
         self.noise_shape = noise_shape
         self.seed = seed
         self.supports_masking = True
-        self._generator: Optional[torch.Generator] = None
+        self._rng = SeededRNG(seed)
 
     def _noise_shape(self, inputs):
         if self.noise_shape is None:
             return None
         return tuple(inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
-
-    def _rng(self, device) -> Optional[torch.Generator]:
-        if self.seed is None:
-            return None
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(int(self.seed))
-        return self._generator
 
     def call(self, inputs, training=None):
         if not training or not 0.0 < self.rate < 1.0:
@@ -193,7 +186,7 @@ class Dropout(Layer):
         if noise_shape is None and self.seed is None:
             return F.dropout(inputs, p=self.rate, training=True)
         mask = _dropout_mask(inputs, self.rate, noise_shape or tuple(inputs.shape),
-                             self._rng(inputs.device))
+                             self._rng.generator(inputs.device))
         return inputs * mask
 
     def compute_output_shape(self, input_shape):
@@ -225,7 +218,8 @@ class _SpatialDropout(Dropout):
     def call(self, inputs, training=None):
         if not training or not 0.0 < self.rate < 1.0:
             return inputs
-        return inputs * _dropout_mask(inputs, self.rate, self._noise_shape(inputs), self._rng(inputs.device))
+        return inputs * _dropout_mask(inputs, self.rate, self._noise_shape(inputs),
+                                      self._rng.generator(inputs.device))
 
     def get_config(self):
         config = super().get_config()

@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 
+from ..backend.random_ops import SeededRNG
 from ..engine.base_layer import Layer
 
 __all__ = ["GaussianNoise", "GaussianDropout", "AlphaDropout"]
@@ -33,23 +34,14 @@ class _NoiseLayer(Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
         self.seed = seed
-        self._generator: Optional[torch.Generator] = None
-
-    def _rng(self, device: torch.device) -> Optional[torch.Generator]:
-        """The layer's generator on ``device`` (None without a seed: torch's global RNG)."""
-        if self.seed is None or device.type == "meta":
-            return None
-        if self._generator is None or self._generator.device != device:
-            self._generator = torch.Generator(device=device)
-            self._generator.manual_seed(int(self.seed))
-        return self._generator
+        self._rng = SeededRNG(seed)
 
     def _normal(self, shape: Tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-        return torch.randn(shape, generator=self._rng(like.device), dtype=like.dtype,
+        return torch.randn(shape, generator=self._rng.generator(like.device), dtype=like.dtype,
                            device=like.device)
 
     def _uniform(self, shape: Tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-        return torch.rand(shape, generator=self._rng(like.device), dtype=like.dtype,
+        return torch.rand(shape, generator=self._rng.generator(like.device), dtype=like.dtype,
                           device=like.device)
 
     def compute_output_shape(self, input_shape):
