@@ -168,11 +168,10 @@ def _compile_arguments(model) -> Optional[Dict[str, Any]]:
 
 def compile_config(model) -> Optional[Dict[str, Any]]:
     """The ``compile_config`` of a ``.keras`` file (None for a model not compiled)."""
-    from .. import optimizers
     args = _compile_arguments(model)
     if args is None:
         return None
-    config = {"optimizer": _with_family_flag(optimizers.serialize(model.optimizer))}
+    config = {"optimizer": _serialize_optimizer(model.optimizer)}
     for key in ("loss", "metrics", "loss_weights", "weighted_metrics"):
         config[key] = _serialize_compile_value(args.get(key))
     for key in ("run_eagerly", "steps_per_execution", "jit_compile"):
@@ -180,11 +179,15 @@ def compile_config(model) -> Optional[Dict[str, Any]]:
     return config
 
 
-def _with_family_flag(serialized: Dict[str, Any]) -> Dict[str, Any]:
-    """Marks a Keras 2 (legacy-family) optimizer config with ``is_legacy_optimizer: True``,
-    which tf-keras needs to pick its legacy class when it reads a ``.keras`` file."""
+def _serialize_optimizer(optimizer) -> Dict[str, Any]:
+    """The optimizer as a ``.keras`` compile_config holds it. Keras 2 (legacy-family)
+    optimizers are marked ``is_legacy_optimizer: True``, which tf-keras needs to pick its
+    legacy class when it reads the file."""
+    from .. import optimizers
+    serialized = optimizers.serialize(optimizer)
     inner = serialized.get("config")
-    if isinstance(inner, dict) and "is_legacy_optimizer" not in inner:
+    if isinstance(optimizer, optimizers.Optimizer) and isinstance(inner, dict) and \
+            "is_legacy_optimizer" not in inner:
         serialized = {**serialized, "config": {**inner, "is_legacy_optimizer": True}}
     return serialized
 
