@@ -1081,6 +1081,16 @@ def _example_inputs(model):
     return tuple(tensors) if len(tensors) > 1 else tensors[0]
 
 
+def __getattr__(name: str):
+    # ModelCheckpoint is written with the saving code; it is found here as in Keras.
+    if name == "ModelCheckpoint":
+        from . import saving
+        checkpoint = getattr(saving, "ModelCheckpoint", None)
+        if checkpoint is not None:
+            return checkpoint
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "ProgbarLogger", "EarlyStopping",
            "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger",
            "LambdaCallback", "RemoteMonitor", "TensorBoard", "LazyLogs"]

@@ -71,9 +71,7 @@ class StepRunner:
             self.compiled_metrics.resolve_names(self.compiled_loss.output_names)
         ys = batch.y if batch.y is not None else [None] * len(outputs)
         self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
-        first = next(iter(self.model.parameters()), None)
-        if first is not None and first.device != self.device:
-            self.refresh()
+        self.refresh()  # a model built by this first call has its weights only now
 
     # ------------------------------------------------------------ steps
 
@@ -685,6 +683,8 @@ class TrainerMixin:
             runner.reset_metrics()
         runner.train_step(batch)
         logs = runner.logs()
+        if reset_metrics:  # as Keras: a later call with reset_metrics=False starts afresh
+            runner.reset_metrics()
         return _results(logs, runner.metrics_names(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics: bool = True,
@@ -702,6 +702,8 @@ class TrainerMixin:
             runner.reset_metrics()
         runner.test_step(batch)
         logs = runner.logs()
+        if reset_metrics:  # as Keras: a later call with reset_metrics=False starts afresh
+            runner.reset_metrics()
         return _results(logs, runner.metrics_names(), return_dict)
 
     def predict_on_batch(self, x):
