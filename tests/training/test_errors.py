@@ -186,3 +186,11 @@ def test_training_without_any_loss():
     model.compile(optimizer="sgd")
     with pytest.raises(ValueError, match="no loss to optimize"):
         model.fit(X, np.zeros((10, 1)), verbose=0)
+
+
+def test_fit_without_targets_for_a_compiled_loss():
+    with pytest.raises(ValueError, match="Target data is missing. Your model was compiled with "
+                                         "loss='categorical_crossentropy'"):
+        _model().fit(X, verbose=0)
+    with pytest.raises(ValueError, match="`verbose` must be 0, 1, 2 or 'auto'"):
+        _model().fit(X, Y, verbose=3)

@@ -511,3 +511,40 @@ def test_the_train_step_reads_nothing_back_from_the_device(monkeypatch):
     monkeypatch.setattr(trainer.StepRunner, "train_step", guarded)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     assert len(calls) == 4
+
+
+def test_model_trained_only_by_add_loss_needs_no_targets():
+    class SquaredOutput(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(K.mean(K.square(inputs)))
+            return inputs
+
+    model = Sequential([Dense(2, input_shape=(3,), kernel_initializer="ones"), SquaredOutput()])
+    model.compile(optimizer=SGD(lr=0.1))
+    x = np.ones((4, 3), "float32")
+    h = model.fit(x, epochs=5, verbose=0)
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    np.testing.assert_allclose(h.history["loss"][0], 9.0, rtol=1e-6)  # (1+1+1)^2 at the start
+
+
+def test_compile_config_round_trip():
+    import json
+    from tkeras import losses, metrics
+    model = _frozen_linear(3, 2)
+    model.compile(optimizer=tkeras.optimizers.Adam(lr=0.01),
+                  loss=losses.CategoricalCrossentropy(label_smoothing=0.1),
+                  metrics=["acc", metrics.AUC(name="auc")], loss_weights=[2.0])
+    config = json.loads(json.dumps(model.get_compile_config()))
+    assert config["metrics"][0] == "acc" and config["metrics"][1]["class_name"] == "AUC"
+    assert config["loss"]["config"]["label_smoothing"] == 0.1 and config["loss_weights"] == [2.0]
+    other = _frozen_linear(3, 2)
+    other.set_weights(model.get_weights())
+    other.compile_from_config(config)
+    x = np.random.RandomState(0).rand(6, 3).astype("float32")
+    y = np.eye(2)[[0, 1, 0, 1, 1, 0]]
+    np.testing.assert_allclose(other.evaluate(x, y, verbose=0), model.evaluate(x, y, verbose=0),
+                               rtol=1e-6)
+    assert other.metrics_names == ["loss", "acc", "auc"]
+    assert float(K.get_value(other.optimizer.lr)) == pytest.approx(0.01)
+    total, count = model.metrics[0].get_weights()  # Keras's Mean variables of the loss
+    np.testing.assert_allclose(total / count, model.evaluate(x, y, verbose=0)[0], rtol=1e-6)

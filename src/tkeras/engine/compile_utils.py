@@ -256,7 +256,8 @@ class RunningMeans:
 
 
 class RunningMeanView:
-    """One of the ``RunningMeans`` seen as a Keras metric (``model.metrics`` lists these)."""
+    """One of the ``RunningMeans`` seen as a Keras ``Mean`` metric (``model.metrics`` lists
+    these); its ``variables`` are Keras's ``[total, count]``."""
 
     def __init__(self, means: RunningMeans, index: int):
         self._means = means
@@ -273,6 +274,28 @@ class RunningMeanView:
         self._means.reset()
 
     reset_states = reset_state
+
+    @property
+    def variables(self) -> Tensors:
+        """``[total, count]`` (copies: the state itself is shared by all the loss means)."""
+        means = self._means
+        if means._sums is None:
+            return [torch.zeros(()), torch.zeros(())]
+        total = means._sums[self._index].detach().clone()
+        return [total, torch.full((), float(means._count), dtype=total.dtype)]
+
+    def get_weights(self):
+        return [v.cpu().numpy() for v in self.variables]
+
+    def set_weights(self, weights) -> None:
+        """Sets ``[total, count]`` (the count is shared by all the loss means)."""
+        total, count = (float(w) for w in weights)
+        means = self._means
+        if means._sums is None:
+            means._sums = torch.zeros(len(means.names))
+        with torch.no_grad():
+            means._sums[self._index] = total
+        means._count = count
 
     def __repr__(self) -> str:
         return f"<Mean name={self.name!r}>"
@@ -341,6 +364,10 @@ class CompiledLoss:
             logged.append(value)
             weighted = value * weight if weight is not None else value
             total = weighted if total is None else total + weighted
+        if not logged and any(loss is not None for loss in self.losses):
+            raise ValueError("Target data is missing. Your model was compiled with "
+                             f"loss={self._loss_spec!r}, and therefore expects target data to "
+                             "be provided in `fit()` / `evaluate()`.")
         if regularization is not None:
             total = regularization if total is None else total + regularization
         if total is None:
@@ -510,3 +537,33 @@ def check_targets_against_outputs(y_true: Sequence[Optional[torch.Tensor]], outp
                 raise ValueError(
                     f"Error when checking target: expected {name} to have shape "
                     f"{shape[1:]} but got array with shape {tuple(y.shape)[1:]}.")
+
+
+# ------------------------------------------------------------------ compile configs
+
+def serialize_structure(spec: Any) -> Any:
+    """``compile`` arguments in tf-keras's ``compile_config`` form: names stay names,
+    functions become their names, objects become ``{"module", "class_name", "config"}``."""
+    from ..saving.object_registration import serialize_keras_object
+    if isinstance(spec, dict) and not _is_object_config(spec):
+        return {k: serialize_structure(v) for k, v in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return [serialize_structure(v) for v in spec]
+    return serialize_keras_object(spec)
+
+
+def deserialize_structure(spec: Any, kind: str) -> Any:
+    """Inverse of ``serialize_structure`` for losses (``kind="loss"``) or metrics: object
+    configs inside the structure become objects again; names are left for ``compile``."""
+    if _is_object_config(spec):
+        module = losses_module if kind == "loss" else metrics_module
+        return module.deserialize(spec)
+    if isinstance(spec, dict):
+        return {k: deserialize_structure(v, kind) for k, v in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return [deserialize_structure(v, kind) for v in spec]
+    return spec
+
+
+def _is_object_config(spec: Any) -> bool:
+    return isinstance(spec, dict) and "class_name" in spec and "config" in spec

@@ -48,6 +48,8 @@ class StepRunner:
     def refresh(self) -> None:
         """Collects trainable parameters, regularizers, constraints and the device."""
         model = self.model
+        if model._is_compiled:
+            self.optimizer = model.optimizer
         self.params = [w for w in model.trainable_weights if w.requires_grad]
         self.regularizers = model.weight_regularization_pairs()
         self.constraints = model.constraint_pairs()
@@ -182,6 +184,15 @@ def _legacy_epochs(epochs: int, kwargs: Dict[str, Any], where: str) -> int:
     return epochs
 
 
+def _verbosity(verbose) -> int:
+    """``verbose`` as 0, 1 or 2 (tf-keras's ``"auto"`` is 1)."""
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
 def _validation_due(epoch: int, validation_freq) -> bool:
     if isinstance(validation_freq, int):
         if validation_freq < 1:
@@ -262,23 +273,48 @@ class TrainerMixin:
             self.compiled_metrics.resolve_names(self.output_names)
         else:  # outputs unknown until the first batch: check the names now anyway
             check_identifiers(loss, metrics, weighted_metrics)
-        self._compile_config = {
+        self.__dict__["_compile_config"] = {
             "optimizer": optimizer, "loss": loss, "metrics": metrics,
             "loss_weights": loss_weights, "weighted_metrics": weighted_metrics,
-            "sample_weight_mode": sample_weight_mode, "run_eagerly": run_eagerly,
+            "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile}
         self.__dict__["_step_runner"] = None
         self._is_compiled = True
         self.stop_training = False
 
     def get_compile_config(self) -> Optional[Dict[str, Any]]:
-        """The arguments of the last ``compile`` (objects as passed), or None."""
+        """The last ``compile``'s arguments in tf-keras's ``compile_config`` form (the
+        optimizer, losses and metrics serialized), or None before ``compile``."""
+        from .compile_utils import serialize_structure
         config = self.__dict__.get("_compile_config")
-        return dict(config) if config is not None else None
+        if config is None:
+            return None
+        out = dict(config)
+        out["optimizer"] = serialize_structure(self.optimizer)
+        for key in ("loss", "metrics", "weighted_metrics"):
+            out[key] = serialize_structure(config[key])
+        return out
 
     def compile_from_config(self, config: Dict[str, Any]) -> None:
-        """Compiles the model from a dict of ``compile`` arguments."""
-        self.compile(**{k: v for k, v in config.items() if v is not None or k == "loss"})
+        """Compiles the model from ``get_compile_config()``'s output.
+
+        Args:
+            config: ``{"optimizer", "loss", "metrics", "loss_weights", ...}``.
+        """
+        from .. import optimizers
+        from .compile_utils import deserialize_structure
+        config = dict(config)
+        known = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics",
+                 "sample_weight_mode", "run_eagerly", "steps_per_execution", "jit_compile")
+        args = {k: config[k] for k in known if k in config}
+        if args.get("optimizer") is not None:
+            args["optimizer"] = optimizers.get(args["optimizer"])
+        else:
+            args.pop("optimizer", None)
+        args["loss"] = deserialize_structure(args.get("loss"), "loss")
+        for key in ("metrics", "weighted_metrics"):
+            args[key] = deserialize_structure(args.get(key), "metric")
+        self.compile(**args)
 
     def _runner(self, refresh: bool = False) -> StepRunner:
         if not self._is_compiled:
@@ -363,6 +399,7 @@ class TrainerMixin:
             A ``History`` whose ``history`` dict holds the epoch logs.
         """
         epochs = _legacy_epochs(epochs, kwargs, "fit")
+        verbose = _verbosity(verbose)
         runner = self._runner(refresh=True)
         self.stop_training = False
         spec = runner.data_spec()
@@ -543,6 +580,7 @@ class TrainerMixin:
         """
         if kwargs:
             raise TypeError(f"`evaluate` got unexpected keyword argument(s): {sorted(kwargs)}")
+        verbose = _verbosity(verbose)
         runner = self._runner()
         spec = runner.data_spec()
         n_outputs = len(spec.output_names) if spec.output_names is not None else None
@@ -577,6 +615,7 @@ class TrainerMixin:
         Returns:
             A numpy array (a list of arrays for several outputs).
         """
+        verbose = _verbosity(verbose)
         runner = self._predict_runner()
         spec = runner.data_spec()
         adapter = da.get_data_adapter(x, None, None, spec, batch_size=batch_size, shuffle=False,
