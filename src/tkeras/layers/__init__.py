@@ -24,3 +24,4 @@ from .noise import *  # noqa: F401,F403
 from .convolutional import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .local import *  # noqa: F401,F403
+from .cudnn_recurrent import *  # noqa: F401,F403
