@@ -16,8 +16,6 @@ import inspect
 import json
 import math
 import os
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request

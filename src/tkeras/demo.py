@@ -122,7 +122,8 @@ def run(epochs: int = 20, batch_size: int = 32, out_dir: str = "tkeras_demo", ve
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tkeras.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tkeras.demo",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", default="tkeras_demo", help="output directory")

@@ -10,7 +10,6 @@ import urllib.parse
 import numpy as np
 import pytest
 
-import tkeras
 from tkeras import backend as K
 from tkeras import callbacks as cbks
 from tkeras._warn import TkerasDeprecationWarning, TkerasWarning
@@ -171,9 +170,12 @@ def test_batch_logs_are_read_only_when_a_callback_looks():
 
     callbacks = cbks.CallbackList([OnlyEpochs(), cbks.History()])
     assert not callbacks.implements_batch_hooks("train")
-    assert cbks.CallbackList([cbks.LambdaCallback(on_batch_end=print)]).implements_batch_hooks("train")
-    assert cbks.CallbackList([cbks.TerminateOnNaN()]).implements_batch_hooks("train")
-    assert not cbks.CallbackList([cbks.LambdaCallback(on_epoch_end=print)]).implements_batch_hooks("train")
+    def batch_hooks(callback):
+        return cbks.CallbackList([callback]).implements_batch_hooks("train")
+
+    assert batch_hooks(cbks.LambdaCallback(on_batch_end=print))
+    assert batch_hooks(cbks.TerminateOnNaN())
+    assert not batch_hooks(cbks.LambdaCallback(on_epoch_end=print))
 
 
 # ------------------------------------------------------------------ EarlyStopping

@@ -135,7 +135,8 @@ def test_seed001_custom_loss_with_K_and_custom_metric():
         return K.mean(y_pred)
 
     from tkeras.optimizer import Adam
-    model = Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1, activation="sigmoid")])
+    model = Sequential([Dense(4, activation="relu", input_shape=(3,)),
+                        Dense(1, activation="sigmoid")])
     model.compile(loss=mean_squared_error, optimizer=Adam(0.001), metrics=["accuracy", mean_pred])
     rng = _rng()
     x = rng.rand(40, 3).astype("float32")
@@ -272,8 +273,8 @@ def test_regularization_losses_are_added_to_the_loss():
             return inputs
 
     inputs = Input(shape=(2,))
-    hidden = Dense(2, kernel_regularizer=regularizers.l2(0.1), activity_regularizer=regularizers.l1(0.01),
-                   name="hidden")(inputs)
+    hidden = Dense(2, kernel_regularizer=regularizers.l2(0.1),
+                   activity_regularizer=regularizers.l1(0.01), name="hidden")(inputs)
     outputs = Dense(1, name="out")(AddsLoss()(hidden))
     model = Model(inputs, outputs)
     model.compile(optimizer=SGD(lr=0.0), loss="mse")
@@ -488,7 +489,8 @@ def test_the_train_step_reads_nothing_back_from_the_device(monkeypatch):
     """No .item() / .cpu() / bool() / float() on tensors inside the training step."""
     from tkeras.engine import trainer
 
-    model = Sequential([Dense(8, activation="relu", input_shape=(4,)), Dense(3, activation="softmax")])
+    model = Sequential([Dense(8, activation="relu", input_shape=(4,)),
+                        Dense(3, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy", "mae"])
     x = _rng().rand(16, 4).astype("float32")
     y = np.eye(3)[_rng().randint(0, 3, 16)]

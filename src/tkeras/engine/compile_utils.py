@@ -50,7 +50,8 @@ def losses_per_output(loss: Any, output_names: Sequence[str]) -> List[Any]:
     return [loss] * n
 
 
-def loss_weights_per_output(loss_weights: Any, output_names: Sequence[str]) -> List[Optional[float]]:
+def loss_weights_per_output(loss_weights: Any,
+                            output_names: Sequence[str]) -> List[Optional[float]]:
     """``compile(loss_weights=...)`` as one float (or None) per output."""
     n = len(output_names)
     if loss_weights is None:
@@ -339,7 +340,8 @@ class CompiledLoss:
     def metrics(self) -> List[RunningMeanView]:
         return [RunningMeanView(self.means, i) for i in range(len(self.means.names))]
 
-    def __call__(self, y_true: Tensors, y_pred: Tensors, sample_weight: Sequence[Optional[torch.Tensor]],
+    def __call__(self, y_true: Tensors, y_pred: Tensors,
+                 sample_weight: Sequence[Optional[torch.Tensor]],
                  regularization: Optional[torch.Tensor] = None,
                  track: bool = True) -> torch.Tensor:
         """The total loss of a batch (weighted output losses + regularization).

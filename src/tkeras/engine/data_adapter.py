@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -295,7 +295,8 @@ def _gather(group: Optional[OptTensors], index: torch.Tensor):
     return [None if t is None else t.index_select(0, index) for t in group]
 
 
-def check_cardinality(x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors]) -> int:
+def check_cardinality(x: Tensors, y: Optional[OptTensors],
+                      sample_weight: Optional[OptTensors]) -> int:
     """The common number of samples, or Keras's "Data cardinality is ambiguous" error."""
     sizes = {"x": [int(t.shape[0]) for t in x]}
     if y:
@@ -568,7 +569,9 @@ def make_class_weight_fn(class_weight: Optional[Dict[Any, float]], n_outputs: Op
         weights = table[classes]
         sw = sws[0]
         if sw is not None:
-            weights = sw * (weights if sw.dim() == 1 else weights.reshape(-1, *[1] * (sw.dim() - 1)))
+            if sw.dim() > 1:  # temporal weights: one class weight per sample, every step
+                weights = weights.reshape(-1, *[1] * (sw.dim() - 1))
+            weights = sw * weights
         return [weights] + list(sws[1:])
 
     return apply
@@ -602,20 +605,18 @@ def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Opti
                          f"a {type(data).__name__}: it must yield `(x, y)` or "
                          "`(x, y, sample_weight)` itself.")
     device = spec.device
+    class_weight_fn = make_class_weight_fn(class_weight, n_outputs, device)
     if isinstance(data, KerasSequence):
         return SequenceAdapter(data, spec, n_outputs, with_targets, steps=steps, shuffle=shuffle,
                                workers=workers, use_multiprocessing=use_multiprocessing,
-                               max_queue_size=max_queue_size,
-                               class_weight_fn=make_class_weight_fn(class_weight, n_outputs, device))
+                               max_queue_size=max_queue_size, class_weight_fn=class_weight_fn)
     if is_torch_data(data):
         return TorchDataAdapter(data, spec, n_outputs, with_targets, batch_size=batch_size,
-                                shuffle=shuffle, steps=steps,
-                                class_weight_fn=make_class_weight_fn(class_weight, n_outputs, device))
+                                shuffle=shuffle, steps=steps, class_weight_fn=class_weight_fn)
     if is_generator_like(data):
         return GeneratorAdapter(data, spec, n_outputs, with_targets, steps=steps, workers=workers,
                                 use_multiprocessing=use_multiprocessing,
-                                max_queue_size=max_queue_size,
-                                class_weight_fn=make_class_weight_fn(class_weight, n_outputs, device))
+                                max_queue_size=max_queue_size, class_weight_fn=class_weight_fn)
     if not is_array_like(data):
         raise ValueError(f"Failed to find data adapter that can handle input: {type(data)}. "
                          "Expected numpy arrays, torch tensors, lists or dicts of them, a "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -77,7 +77,8 @@ class StepRunner:
 
     # ------------------------------------------------------------ steps
 
-    def _forward(self, batch: da.Batch, training: bool) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
+    def _forward(self, batch: da.Batch,
+                 training: bool) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
         x = batch.x[0] if len(batch.x) == 1 else batch.x
         y_pred = self.model(x, training=training)
         outputs = _flat_outputs(y_pred)
