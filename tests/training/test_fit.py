@@ -550,3 +550,22 @@ def test_compile_config_round_trip():
     assert float(K.get_value(other.optimizer.lr)) == pytest.approx(0.01)
     total, count = model.metrics[0].get_weights()  # Keras's Mean variables of the loss
     np.testing.assert_allclose(total / count, model.evaluate(x, y, verbose=0)[0], rtol=1e-6)
+
+
+def test_subclassed_model_called_with_a_dict_of_inputs():
+    class DictInputs(Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = Dense(1, kernel_initializer="ones", use_bias=False)
+
+        def call(self, inputs):
+            return self.dense(inputs["a"]) - inputs["b"]
+
+    model = DictInputs()
+    model.compile(optimizer=SGD(lr=0.0), loss="mse")
+    a = np.array([[1., 2.], [3., 4.]], dtype="float32")
+    b = np.array([[1.], [2.]], dtype="float32")
+    np.testing.assert_allclose(model.predict({"a": a, "b": b}), [[2.], [5.]])
+    h = model.fit({"b": b, "a": a}, np.zeros((2, 1), "float32"), verbose=0, validation_split=0.5)
+    np.testing.assert_allclose(h.history["loss"], [4.0])
+    np.testing.assert_allclose(h.history["val_loss"], [25.0])

@@ -40,15 +40,25 @@ class Batch:
         y: target tensors, one per output (None where an output has no target), or None.
         sample_weight: weight tensors, one per output (or None entries), or None.
         size: the number of samples.
+        x_keys: the dict keys of the inputs, for a model without an input graph that was
+            given a dict (None otherwise).
     """
 
-    __slots__ = ("x", "y", "sample_weight", "size")
+    __slots__ = ("x", "y", "sample_weight", "size", "x_keys")
 
-    def __init__(self, x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors]):
+    def __init__(self, x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors],
+                 x_keys: Optional[List[str]] = None):
         self.x = x
         self.y = y
         self.sample_weight = sample_weight
         self.size = _first_dim(x) or (_first_dim(y) if y else 0)
+        self.x_keys = x_keys
+
+    def model_input(self):
+        """What the model is called with: one tensor, a list, or a dict (``x_keys``)."""
+        if self.x_keys is not None:
+            return dict(zip(self.x_keys, self.x))
+        return self.x[0] if len(self.x) == 1 else self.x
 
 
 def _first_dim(tensors) -> int:
@@ -80,6 +90,10 @@ class DataSpec:
     @property
     def num_inputs(self) -> Optional[int]:
         return len(self.input_names) if self.input_names is not None else None
+
+    def x_keys(self, x) -> Optional[List[str]]:
+        """The keys of dict inputs of a model that has no input names (passed as a dict)."""
+        return list(x) if isinstance(x, dict) and self.input_names is None else None
 
     def flatten_x(self, x) -> List[Any]:
         """``x`` as a list in the order of the model's inputs (dicts matched by name)."""
@@ -226,8 +240,10 @@ class ArrayAdapter(DataAdapter):
     """
 
     def __init__(self, x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors],
-                 batch_size: int, shuffle=False, steps: Optional[int] = None):
+                 batch_size: int, shuffle=False, steps: Optional[int] = None,
+                 x_keys: Optional[List[str]] = None):
         self._x, self._y, self._sw = x, y, sample_weight
+        self._x_keys = x_keys
         self.num_samples = check_cardinality(x, y, sample_weight)
         if self.num_samples == 0:
             raise ValueError("Expected input data to be non-empty: the arrays passed hold 0 "
@@ -272,7 +288,7 @@ class ArrayAdapter(DataAdapter):
             else:
                 index = order[start:stop]
                 x, y, sw = (_gather(g, index) for g in groups)
-            yield Batch(x, y, sw)
+            yield Batch(x, y, sw, self._x_keys)
 
     def epoch(self) -> Iterator[Batch]:
         if self._steps is None:
@@ -341,16 +357,14 @@ class _ConvertedBatches(DataAdapter):
 
     def _convert(self, item) -> Batch:
         x, y, sw = unpack_x_y_sample_weight(item)
-        xs = self._spec.to_x(x)
-        if not self._with_targets:
-            return Batch(xs, None, None)
-        if y is None:
-            return Batch(xs, None, None)
+        xs, keys = self._spec.to_x(x), self._spec.x_keys(x)
+        if not self._with_targets or y is None:
+            return Batch(xs, None, None, keys)
         ys = self._spec.to_y(y)
         sws = self._spec.to_sample_weight(sw, len(ys))
         if self._class_weight_fn is not None:
             sws = self._class_weight_fn(ys, sws)
-        return Batch(xs, ys, sws)
+        return Batch(xs, ys, sws, keys)
 
 
 class GeneratorAdapter(_ConvertedBatches):
@@ -625,7 +639,8 @@ def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Opti
     if ys is not None and class_weight:
         fn = make_class_weight_fn(class_weight, len(ys), device, check=True)
         sws = fn(ys, sws)
-    return ArrayAdapter(xs, ys, sws, batch_size=batch_size or 32, shuffle=shuffle, steps=steps)
+    return ArrayAdapter(xs, ys, sws, batch_size=batch_size or 32, shuffle=shuffle, steps=steps,
+                        x_keys=spec.x_keys(data))
 
 
 def split_tensors(group: Optional[OptTensors], at: int):

@@ -22,9 +22,6 @@ from . import data_adapter as da
 from .base_layer import call_context
 from .keras_tensor import flatten, pack_like
 
-_FIT_KWARGS = ("nb_epoch",)
-
-
 class StepRunner:
     """The per-``compile`` machinery: the train / test / predict steps and the logs.
 
@@ -38,7 +35,6 @@ class StepRunner:
 
     def __init__(self, model):
         self.model = model
-        self.optimizer = model.optimizer
         self.compiled_loss = model.compiled_loss
         self.compiled_metrics = model.compiled_metrics
         self.refresh()
@@ -55,8 +51,16 @@ class StepRunner:
         self.constraints = model.constraint_pairs()
         self.callable_losses = [fn for layer in model._flatten_layers()
                                 for fn in layer._callable_losses]
-        first = next(iter(model.parameters()), None)
-        self.device = first.device if first is not None else torch.device("cpu")
+        self.device = self._model_device()
+
+    def _model_device(self) -> torch.device:
+        first = next(iter(self.model.parameters()), None)
+        return first.device if first is not None else torch.device("cpu")
+
+    def follow_device(self) -> None:
+        """Refreshes everything if the model moved to another device (a cheap check)."""
+        if self._model_device() != self.device:
+            self.refresh()
 
     def data_spec(self) -> da.DataSpec:
         return da.DataSpec(self.model, self.device)
@@ -67,11 +71,10 @@ class StepRunner:
             return list(names)
         return [f"output_{i + 1}" for i in range(n_outputs)]
 
-    def _build(self, outputs: List[torch.Tensor], batch: da.Batch) -> None:
+    def _build(self, outputs: List[torch.Tensor], ys: List[Optional[torch.Tensor]]) -> None:
         if not self.compiled_loss.built:
             self.compiled_loss.resolve_names(self.output_names(len(outputs)))
             self.compiled_metrics.resolve_names(self.compiled_loss.output_names)
-        ys = batch.y if batch.y is not None else [None] * len(outputs)
         self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
         self.refresh()  # a model built by this first call has its weights only now
 
@@ -79,8 +82,7 @@ class StepRunner:
 
     def _forward(self, batch: da.Batch,
                  training: bool) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
-        x = batch.x[0] if len(batch.x) == 1 else batch.x
-        y_pred = self.model(x, training=training)
+        y_pred = self.model(batch.model_input(), training=training)
         outputs = _flat_outputs(y_pred)
         return outputs, self._regularization(list(call_context().losses))
 
@@ -107,9 +109,9 @@ class StepRunner:
     def train_step(self, batch: da.Batch) -> None:
         """One optimization step on ``batch`` (no host reads)."""
         outputs, regularization = self._forward(batch, True)
-        if not self.compiled_metrics.built:
-            self._build(outputs, batch)
         ys, sws = self._targets(batch, outputs)
+        if not self.compiled_metrics.built:
+            self._build(outputs, ys)
         total = self.compiled_loss(ys, outputs, sws, regularization)
         params = self.params
         if params:
@@ -128,16 +130,15 @@ class StepRunner:
         """Loss and metric updates for ``batch`` in inference mode."""
         with torch.no_grad():
             outputs, regularization = self._forward(batch, False)
-            if not self.compiled_metrics.built:
-                self._build(outputs, batch)
             ys, sws = self._targets(batch, outputs)
+            if not self.compiled_metrics.built:
+                self._build(outputs, ys)
             self.compiled_loss(ys, outputs, sws, regularization)
             self.compiled_metrics.update(ys, outputs, sws)
 
     def predict_step(self, batch: da.Batch) -> List[torch.Tensor]:
         with torch.no_grad():
-            x = batch.x[0] if len(batch.x) == 1 else batch.x
-            return _flat_outputs(self.model(x, training=False))
+            return _flat_outputs(self.model(batch.model_input(), training=False))
 
     # ------------------------------------------------------------ logs
 
@@ -327,6 +328,8 @@ class TrainerMixin:
             self.__dict__["_step_runner"] = runner
         elif refresh:
             runner.refresh()
+        else:
+            runner.follow_device()
         return runner
 
     def _predict_runner(self) -> StepRunner:
@@ -484,9 +487,11 @@ class TrainerMixin:
         self._check_targets(runner, ty)
         if ty is not None and class_weight:
             tsw = da.make_class_weight_fn(class_weight, len(ty), spec.device, check=True)(ty, tsw)
+        keys = spec.x_keys(x)
         train = da.ArrayAdapter(tx, ty, tsw, batch_size=batch_size or 32, shuffle=shuffle,
-                                steps=steps_per_epoch)
-        val = da.ArrayAdapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size or 32)
+                                steps=steps_per_epoch, x_keys=keys)
+        val = da.ArrayAdapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size or 32,
+                              x_keys=keys)
         return train, val
 
     def _check_targets(self, runner, ys) -> None:
@@ -701,7 +706,7 @@ class TrainerMixin:
                 sws = da.make_class_weight_fn(class_weight, len(ys), spec.device)(ys, sws)
         if not da.check_cardinality(xs, None, None):
             raise ValueError("Expected input data to be non-empty: the batch holds 0 samples.")
-        return da.Batch(xs, ys, sws)
+        return da.Batch(xs, ys, sws, spec.x_keys(x))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics: bool = True, return_dict: bool = False):
