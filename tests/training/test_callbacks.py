@@ -479,3 +479,13 @@ def test_history_across_fits_and_callback_type_errors():
     assert first is not second and len(first.history["loss"]) == 2 and second.epoch == [0]
     with pytest.raises(TypeError, match="Callback"):
         model.fit(x, y, callbacks=[print], verbose=0)
+
+
+def test_predict_batch_logs_hold_the_outputs_as_numpy():
+    model = _model()
+    x, _ = _data(10)
+    outputs = []
+    model.predict(x, batch_size=4, callbacks=[cbks.LambdaCallback(
+        on_predict_batch_end=lambda batch, logs: outputs.append(logs["outputs"][0]))])
+    np.testing.assert_allclose(np.concatenate(outputs), model.predict(x), rtol=1e-6)
+    assert [len(o) for o in outputs] == [4, 4, 2]

@@ -248,7 +248,7 @@ class TrainerMixin:
             weighted_metrics: metrics that also receive the sample weights.
             run_eagerly: accepted (tkeras always runs eagerly).
             steps_per_execution: accepted and ignored.
-            jit_compile: accepted; compiled steps are not used (see the training notes).
+            jit_compile: accepted; the step runs eagerly (``True`` gives a warning).
             target_tensors: not supported (Keras 2 graph-mode feature).
 
         Example:
@@ -265,6 +265,10 @@ class TrainerMixin:
                             "loss_weights, sample_weight_mode, weighted_metrics.")
         if target_tensors is not None:
             raise ValueError("`target_tensors` is not supported: pass targets to `fit`.")
+        if jit_compile:
+            warnings.warn("`jit_compile=True` is accepted but not used: tkeras runs the training "
+                          "step eagerly (a compiled step has not been shown to be faster).",
+                          _warn.TkerasWarning, stacklevel=2)
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.loss_weights = loss_weights
@@ -638,6 +642,7 @@ class TrainerMixin:
         return self._pack_predictions(outputs)
 
     def _predict_loop(self, runner: StepRunner, adapter, callbacks) -> List[torch.Tensor]:
+        from ..callbacks import LazyLogs
         callbacks.on_predict_begin()
         batch_hooks = callbacks.implements_batch_hooks("predict")
         chunks: List[List[torch.Tensor]] = []
@@ -646,10 +651,10 @@ class TrainerMixin:
                 callbacks.on_predict_batch_begin(step, {"batch": step, "size": batch.size})
             outputs = runner.predict_step(batch)
             chunks.append(outputs)
-            if batch_hooks:
-                callbacks.on_predict_batch_end(
-                    step, {"batch": step, "size": batch.size,
-                           "outputs": [_to_numpy(o) for o in outputs]})
+            if batch_hooks:  # the outputs are copied to numpy only if a callback reads them
+                callbacks.on_predict_batch_end(step, LazyLogs(
+                    lambda outs=outputs: {"outputs": [_to_numpy(o) for o in outs]},
+                    {"batch": step, "size": batch.size}))
         if not chunks:
             raise ValueError("Expected input data to be non-empty: `predict` received no "
                              "batches.")
