@@ -15,9 +15,9 @@ import torch
 import tkeras.layers  # noqa: F401  (fills the layer registry)
 from conftest import ref_path
 from tkeras.engine.base_layer import LAYER_REGISTRY
-from tkeras.engine.training import Model
 
-REFERENCE_MODELS = [m["model"] for m in json.load(open(ref_path("files", "index.json")))["models"]]
+with open(ref_path("files", "index.json")) as _index:
+    REFERENCE_MODELS = [m["model"] for m in json.load(_index)["models"]]
 
 
 def model_dir(name: str) -> str:
@@ -74,14 +74,6 @@ def skip_unless_layers_exist(config) -> None:
 
 def skip_unless_reference_layers_exist(name: str) -> None:
     skip_unless_layers_exist(json.loads(model_json(name)))
-
-
-def skip_unless_trainer() -> None:
-    """The training API (compile / train_on_batch) comes from engine/trainer.py."""
-    for attr in ("compile", "train_on_batch"):
-        if not hasattr(Model, attr):
-            pytest.skip(f"Model.{attr} (engine/trainer.py, the training issue) is not "
-                        "implemented yet")
 
 
 def predict(model, inputs):

@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from saving_test_utils import predict, skip_unless_trainer
+from saving_test_utils import predict
 from tkeras.models import Sequential, load_model
 from tkeras.layers import Dense, GRU
 
@@ -194,7 +194,6 @@ def test_keras_224_weights_file_loads_into_model_built_in_code(tmp_path):
 
 
 def test_keras_224_training_config_and_optimizer_state_load(tmp_path):
-    skip_unless_trainer()
     path = str(tmp_path / "old_model.h5")
     state = _adam_224_state()
     _write_model_file(path, _functional_config(), _functional_layers(), TRAINING_CONFIG, state)

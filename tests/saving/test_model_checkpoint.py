@@ -7,17 +7,12 @@ import numpy as np
 import pytest
 
 import tkeras
-from saving_test_utils import predict, skip_unless_trainer
+from saving_test_utils import predict
 from tkeras._warn import TkerasWarning
 from tkeras.layers import Dense
 from tkeras.models import Sequential, load_model
 
-try:
-    from tkeras.callbacks import ModelCheckpoint
-except ImportError:  # tkeras.callbacks comes with the training issue
-    ModelCheckpoint = None
-pytestmark = pytest.mark.skipif(ModelCheckpoint is None,
-                                reason="tkeras.callbacks.ModelCheckpoint is not there yet")
+from tkeras.callbacks import ModelCheckpoint
 
 X = np.random.RandomState(0).standard_normal((32, 4)).astype(np.float32)
 Y = (X[:, :1] > 0).astype(np.float32)
@@ -175,7 +170,6 @@ def _compiled():
 
 def test_seed_001_resume_pattern(tmp_path):
     """if os.path.exists(path): model.load_weights(path); model.fit(..., callbacks=[ckpt])"""
-    skip_unless_trainer()
     path = str(tmp_path / "weights.best.hdf5")
     for run in range(2):
         tkeras.backend.clear_session()
@@ -192,7 +186,6 @@ def test_seed_001_resume_pattern(tmp_path):
 
 
 def test_seed_004_example_with_fit(tmp_path):
-    skip_unless_trainer()
     path = str(tmp_path / "weights.hdf5")
     model = _compiled()
     checkpointer = ModelCheckpoint(filepath=path, verbose=1, save_best_only=True)
@@ -207,7 +200,6 @@ def test_seed_004_example_with_fit(tmp_path):
 
 
 def test_templated_checkpoints_during_fit(tmp_path):
-    skip_unless_trainer()
     model = _compiled()
     template = str(tmp_path / "weights.{epoch:02d}-{val_loss:.2f}.hdf5")
     history = model.fit(X, Y, batch_size=8, epochs=2, verbose=0, validation_data=(X, Y),

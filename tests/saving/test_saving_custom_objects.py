@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from saving_test_utils import predict, skip_unless_trainer
+from saving_test_utils import predict
 from tkeras import initializers
 from tkeras.layers import Dense, Input, Lambda, Layer
 from tkeras.models import Model, load_model, model_from_json
@@ -157,7 +157,6 @@ def test_registered_classes_need_no_custom_objects(fmt, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["h5", "keras"])
 def test_custom_loss_and_metric(fmt, tmp_path):
-    skip_unless_trainer()
     model = _custom_model()
     model.compile(optimizer="sgd", loss=my_loss, metrics=[my_metric])
     model.train_on_batch(X, Y)

@@ -15,6 +15,11 @@ from tkeras.layers import Dense, Input
 from tkeras.models import Model, Sequential, load_model, model_from_json
 
 
+def _bytes(path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def _mlp(units=8, name=None):
     return Sequential([Dense(units, activation="relu", input_shape=(4,)), Dense(2)], name=name)
 
@@ -46,7 +51,7 @@ def test_missing_file(loader, tmp_path):
 @pytest.mark.parametrize("kind", ["h5", "keras", "weights"])
 def test_truncated_file(kind, saved, tmp_path):
     _, paths = saved
-    data = open(paths[kind], "rb").read()
+    data = _bytes(paths[kind])
     path = str(tmp_path / ("cut" + os.path.splitext(paths[kind])[1]))
     with open(path, "wb") as f:
         f.write(data[:len(data) // 2])
@@ -66,7 +71,7 @@ def test_corrupted_hdf5_file(kind, saved, tmp_path):
     _, paths = saved
     path = str(tmp_path / "broken.h5")
     with open(path, "wb") as f:
-        f.write(_corrupt_middle(open(paths[kind], "rb").read()))
+        f.write(_corrupt_middle(_bytes(paths[kind])))
     with pytest.raises(ValueError, match="truncated or corrupted"):
         if kind == "weights":
             _mlp().load_weights(path)
@@ -76,7 +81,7 @@ def test_corrupted_hdf5_file(kind, saved, tmp_path):
 
 def test_corrupted_keras_zip(saved, tmp_path):
     _, paths = saved
-    data = bytearray(open(paths["keras"], "rb").read())
+    data = bytearray(_bytes(paths["keras"]))
     with zipfile.ZipFile(paths["keras"]) as zf:
         info = zf.getinfo("model.weights.h5")
     middle = info.header_offset + 200 + info.file_size // 2
@@ -267,12 +272,12 @@ def test_savedmodel_format_is_refused(tmp_path):
 
 def test_overwrite_false_keeps_the_existing_file(saved):
     _, paths = saved
-    before = open(paths["h5"], "rb").read()
+    before = _bytes(paths["h5"])
     with pytest.raises(FileExistsError, match="overwrite=False"):
         _mlp(units=3).save(paths["h5"], overwrite=False)
     with pytest.raises(FileExistsError, match="overwrite=False"):
         _mlp(units=3).save_weights(paths["weights"], overwrite=False)
-    assert open(paths["h5"], "rb").read() == before
+    assert _bytes(paths["h5"]) == before
 
 
 def test_save_model_needs_a_model(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tkeras
-from saving_test_utils import decoded_attr, predict, skip_unless_trainer
+from saving_test_utils import decoded_attr, predict
 from tkeras.layers import (
     LSTM, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout, Embedding, Input,
 )
@@ -145,7 +145,6 @@ OPTIMIZERS = {
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("filename", ["m.h5", "m.keras"])
 def test_one_more_step_after_loading_equals_one_more_step_before(optimizer, filename, tmp_path):
-    skip_unless_trainer()
     model = _randomize(_deterministic())
     model.compile(optimizer=OPTIMIZERS[optimizer](), loss="mse", metrics=["mae"])
     for _ in range(3):
@@ -167,7 +166,6 @@ def test_one_more_step_after_loading_equals_one_more_step_before(optimizer, file
 @pytest.mark.parametrize("filename", ["m.h5", "m.keras"])
 def test_compiled_but_untrained_model(filename, tmp_path):
     """The optimizer has no state yet: the file loads without warnings and trains."""
-    skip_unless_trainer()
     model = _randomize(_deterministic())
     model.compile(optimizer=tkeras.optimizers.experimental.Adam(0.01), loss="mse")
     path = str(tmp_path / filename)
@@ -181,7 +179,6 @@ def test_compiled_but_untrained_model(filename, tmp_path):
 
 
 def test_optimizer_state_that_does_not_fit_warns(tmp_path):
-    skip_unless_trainer()
     model = _randomize(_deterministic())
     model.compile(optimizer="adam", loss="mse")
     model.train_on_batch(X, Y)
@@ -198,7 +195,6 @@ def test_optimizer_state_that_does_not_fit_warns(tmp_path):
 
 @pytest.mark.parametrize("filename", ["m.h5", "m.keras"])
 def test_include_optimizer_false(filename, tmp_path):
-    skip_unless_trainer()
     model = _randomize(_sequential())
     model.compile(optimizer="adam", loss="mse")
     model.train_on_batch(X, Y)

@@ -17,6 +17,11 @@ from tkeras.models import Model, Sequential, load_model
 X = np.random.RandomState(5).standard_normal((6, 4)).astype(np.float32)
 
 
+def _bytes(path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def _bn_model():
     inputs = Input(shape=(4,))
     x = BatchNormalization()(Dense(5, activation="relu")(inputs))
@@ -100,21 +105,14 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("filename,method", [("ckpt.h5", "save"), ("ckpt.keras", "save"),
-                                              ("ckpt_weights.h5", "save_weights")])
-def test_killed_save_leaves_previous_checkpoint_intact(filename, method, tmp_path):
-    path = str(tmp_path / filename)
-    model = Sequential([Dense(256, input_shape=(64,)), Dense(256), Dense(3)])
-    getattr(model, method)(path)  # the last good checkpoint
-    before = open(path, "rb").read()
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, path, method],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=os.path.dirname(__file__))
+def _run_until_midway(code: str, *args: str):
+    """Starts ``code`` in a child process, waits for it to print MIDWAY (it is then in the
+    middle of writing a file), SIGKILLs it and returns its exit code."""
+    child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=os.path.dirname(__file__))
     try:
         line = child.stdout.readline().strip()
         assert line == "MIDWAY", child.stderr.read()
-        leftovers = [n for n in os.listdir(tmp_path) if n != filename]
-        assert leftovers, "the child should be writing a temporary file next to the checkpoint"
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
     finally:
@@ -122,8 +120,21 @@ def test_killed_save_leaves_previous_checkpoint_intact(filename, method, tmp_pat
             child.kill()
         child.stdout.close()
         child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
-    assert open(path, "rb").read() == before
+    return child.returncode
+
+
+@pytest.mark.parametrize("filename,method", [("ckpt.h5", "save"), ("ckpt.keras", "save"),
+                                              ("ckpt_weights.h5", "save_weights")])
+def test_killed_save_leaves_previous_checkpoint_intact(filename, method, tmp_path):
+    path = str(tmp_path / filename)
+    model = Sequential([Dense(256, input_shape=(64,)), Dense(256), Dense(3)])
+    getattr(model, method)(path)  # the last good checkpoint
+    before = _bytes(path)
+    returncode = _run_until_midway(_CHILD, path, method)
+    assert returncode == -signal.SIGKILL
+    assert _bytes(path) == before
+    assert [n for n in os.listdir(tmp_path) if n != filename], \
+        "the killed save should have been writing a temporary file next to the checkpoint"
     x = np.random.RandomState(0).standard_normal((2, 64)).astype(np.float32)
     if method == "save":
         restored = load_model(path)
@@ -131,3 +142,41 @@ def test_killed_save_leaves_previous_checkpoint_intact(filename, method, tmp_pat
         restored = Sequential([Dense(256, input_shape=(64,)), Dense(256), Dense(3)])
         restored.load_weights(path)
     np.testing.assert_array_equal(predict(restored, [x])[0], predict(model, [x])[0])
+
+
+_FIT_CHILD = textwrap.dedent("""
+    import os, shutil, sys, time
+    import h5py, numpy as np
+    import tkeras
+    from tkeras.callbacks import ModelCheckpoint
+    from tkeras.layers import Dense
+    from tkeras.models import Sequential
+
+    path = sys.argv[1]
+    model = Sequential([Dense(64, activation="relu", input_shape=(8,)), Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    original = h5py.Group.create_dataset
+
+    def stall_in_second_save(self, *args, **kwargs):
+        if os.path.exists(path):  # epoch 1's checkpoint exists: this is epoch 2's save
+            shutil.copyfile(path, path + ".epoch1")
+            print("MIDWAY", flush=True)
+            time.sleep(60)
+        return original(self, *args, **kwargs)
+
+    h5py.Group.create_dataset = stall_in_second_save
+    x = np.random.RandomState(0).standard_normal((32, 8)).astype(np.float32)
+    model.fit(x, x[:, :1], epochs=2, batch_size=8, verbose=0,
+              callbacks=[ModelCheckpoint(path)])
+    print("FINISHED", flush=True)
+""")
+
+
+def test_fit_killed_during_a_checkpoint_keeps_the_previous_one(tmp_path):
+    """A training process killed while ModelCheckpoint writes epoch 2's file: epoch 1's
+    checkpoint is still there, byte for byte, and loads."""
+    path = str(tmp_path / "checkpoint.h5")
+    assert _run_until_midway(_FIT_CHILD, path) == -signal.SIGKILL
+    assert _bytes(path) == _bytes(path + ".epoch1")
+    model = load_model(path)
+    assert [w.shape for w in model.get_weights()] == [(8, 64), (64,), (64, 1), (1,)]

@@ -78,14 +78,30 @@ def _model_metrics(model) -> List[Any]:
             if _metric_variables(m) is not None]
 
 
-def _model_children(model) -> List[Tuple[str, Any]]:
+def _model_children(model, metrics: List[Any]) -> List[Tuple[str, Any]]:
     """The top-level model's children: its layers, then its metrics and optimizer."""
     children = dict(_layer_children(model))
-    children["metrics"] = _model_metrics(model)
+    children["metrics"] = metrics
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
         children["optimizer"] = optimizer
     return sorted(children.items())
+
+
+# tkeras classes that stand for another Keras class in the saved layout: the training
+# loop's loss means (engine.compile_utils.RunningMeanView) are Keras's ``Mean`` metrics.
+_STANDS_FOR = {"RunningMeanView": "Mean"}
+
+
+def _keras_class_name(obj) -> str:
+    """The Keras class an object stands for: its ``_keras_class_name`` (a string, or a method
+    as on models) when it has one, else its class name (mapped by ``_STANDS_FOR``)."""
+    name = getattr(obj, "_keras_class_name", None)
+    if callable(name):
+        name = name()
+    if isinstance(name, str):
+        return name
+    return _STANDS_FOR.get(type(obj).__name__, type(obj).__name__)
 
 
 def _join(path: str, name: str) -> str:
@@ -106,7 +122,7 @@ def _walk(obj, path: str, visit: Callable[[str, Any], None], visited: set,
         if isinstance(child, list):
             used: Dict[str, int] = {}
             for item in child:
-                name = to_snake_case(type(item).__name__)
+                name = to_snake_case(_keras_class_name(item))
                 if name in used:
                     used[name] += 1
                     name = f"{name}_{used[name]}"
@@ -120,7 +136,8 @@ def _walk(obj, path: str, visit: Callable[[str, Any], None], visited: set,
 def walk_model(model, visit: Callable[[str, Any, str], None]) -> None:
     """Calls ``visit(path, obj, kind)`` for the model (path ``""``), every layer below it,
     its metrics and its optimizer; ``kind`` is "layer", "metric" or "optimizer"."""
-    metric_ids = {id(m) for m in _model_metrics(model)}
+    metrics = _model_metrics(model)  # read once: the list may hold fresh views each time
+    metric_ids = {id(m) for m in metrics}
     optimizer = getattr(model, "optimizer", None)
 
     def kind_of(obj) -> str:
@@ -129,7 +146,7 @@ def walk_model(model, visit: Callable[[str, Any, str], None]) -> None:
         return "metric" if id(obj) in metric_ids else "layer"
 
     _walk(model, "", lambda path, obj: visit(path, obj, kind_of(obj)), set(),
-          children=_model_children(model))
+          children=_model_children(model, metrics))
 
 
 # ------------------------------------------------------------------ own variables
@@ -295,9 +312,15 @@ def load_weights_from_store(f: h5py.File, model, load_optimizer: bool = True) ->
 
 
 def _load_metric(metric, values: Sequence[np.ndarray]) -> None:
+    """Restores a metric's state when it matches (``set_weights`` where the metric has it;
+    its ``variables`` may be copies), as Keras does; a mismatch leaves the metric fresh."""
     variables = _metric_variables(metric) or []
-    if len(variables) == len(values) and all(
-            tuple(v.shape) == tuple(np.shape(a)) for v, a in zip(variables, values)):
+    if len(variables) != len(values) or any(
+            tuple(v.shape) != tuple(np.shape(a)) for v, a in zip(variables, values)):
+        return
+    if hasattr(metric, "set_weights"):
+        metric.set_weights(list(values))
+    else:
         assign_values(list(zip(variables, values)))
 
 
