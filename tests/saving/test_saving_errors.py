@@ -251,6 +251,30 @@ def test_subclassed_model_cannot_be_saved_whole(filename, tmp_path):
     assert not os.listdir(tmp_path)  # nothing half-written
 
 
+class _Configurable(_Subclassed):
+    """A subclassed model with get_config: it can be saved whole as a .keras file."""
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls()
+
+
+def test_subclassed_model_with_config_saves_as_keras_zip_not_hdf5(tmp_path):
+    x = np.random.RandomState(0).standard_normal((3, 3)).astype(np.float32)
+    model = _Configurable()
+    model(x)
+    with pytest.raises(NotImplementedError, match="HDF5 requires a Sequential or functional"):
+        model.save(str(tmp_path / "sub.h5"))
+    path = str(tmp_path / "sub.keras")
+    model.save(path)
+    loaded = load_model(path, custom_objects={"_Configurable": _Configurable})
+    assert type(loaded) is _Configurable
+    np.testing.assert_array_equal(predict(loaded, [x])[0], predict(model, [x])[0])
+
+
 def test_subclassed_model_saves_weights(tmp_path):
     x = np.random.RandomState(0).standard_normal((3, 3)).astype(np.float32)
     model = _Subclassed()

@@ -66,10 +66,18 @@ def _save_format(filepath, save_format: Optional[str]) -> str:
     return "keras" if os.fspath(filepath).endswith(".keras") else "h5"
 
 
-def _check_savable(model) -> None:
+def _check_savable(model, fmt: str) -> None:
+    from ..engine.functional import Functional
     from ..engine.training import Model
     if not isinstance(model, Model):
         raise TypeError(f"save_model expects a tkeras Model. Received: {type(model).__name__}")
+    if fmt == "h5" and not isinstance(model, Functional):
+        raise NotImplementedError(
+            f"Saving model {model.name!r} ({type(model).__name__}) to HDF5 requires a "
+            "Sequential or functional model: a subclassed model's layers are defined in "
+            "Python code. Save it as a .keras file (it needs `get_config()` and the class "
+            "passed to `load_model` in custom_objects), or save its weights with "
+            "`model.save_weights(path)`.")
     try:
         model.get_config()
     except NotImplementedError as e:
@@ -99,7 +107,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     """
     from . import hdf5_format, keras_v3
     fmt = _save_format(filepath, save_format)
-    _check_savable(model)
+    _check_savable(model, fmt)
     if fmt == "keras":
         keras_v3.save_model(model, filepath, overwrite=overwrite,
                             include_optimizer=include_optimizer)
