@@ -569,3 +569,23 @@ def test_subclassed_model_called_with_a_dict_of_inputs():
     h = model.fit({"b": b, "a": a}, np.zeros((2, 1), "float32"), verbose=0, validation_split=0.5)
     np.testing.assert_allclose(h.history["loss"], [4.0])
     np.testing.assert_allclose(h.history["val_loss"], [25.0])
+
+
+def test_temporal_sample_weights_and_masked_timesteps():
+    inputs = Input(shape=(4,), dtype="int32")
+    x = layers.Embedding(10, 3, mask_zero=True)(inputs)
+    outputs = layers.TimeDistributed(Dense(1, kernel_initializer="ones"))(x)
+    model = Model(inputs, outputs)
+    model.compile(optimizer=SGD(lr=0.0), loss="mse", sample_weight_mode="temporal")
+    tokens = np.array([[1, 2, 0, 0], [3, 4, 5, 0]])
+    y = np.zeros((2, 4, 1), "float32")
+    emb, kernel, bias = model.get_weights()
+    per_step = ((emb[tokens] @ kernel + bias) ** 2)[..., 0]   # (2, 4) squared errors
+    valid = tokens != 0
+    # Keras 2 (tf-keras 2.21): a masked output averages over the valid timesteps only
+    np.testing.assert_allclose(model.evaluate(tokens, y, verbose=0), per_step[valid].mean(),
+                               rtol=1e-5)
+    weights = np.array([[1., 2., 5., 5.], [0., 1., 3., 7.]], dtype="float32")
+    expected = np.sum(per_step * weights * valid) / valid.sum()
+    np.testing.assert_allclose(model.evaluate(tokens, y, sample_weight=weights, verbose=0),
+                               expected, rtol=1e-5)
