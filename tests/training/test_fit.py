@@ -589,3 +589,14 @@ def test_temporal_sample_weights_and_masked_timesteps():
     expected = np.sum(per_step * weights * valid) / valid.sum()
     np.testing.assert_allclose(model.evaluate(tokens, y, sample_weight=weights, verbose=0),
                                expected, rtol=1e-5)
+
+
+def test_plain_python_lists_as_data_of_a_single_input_model():
+    model = _frozen_linear(2, 1)
+    rows = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    np.testing.assert_allclose(model.predict(rows), _dense_forward(model, np.array(rows)),
+                               rtol=1e-6)
+    h = model.fit(rows, [1.0, 2.0, 3.0], batch_size=3, verbose=0)
+    p = _dense_forward(model, np.array(rows))[:, 0]
+    np.testing.assert_allclose(h.history["loss"], [np.mean((p - [1.0, 2.0, 3.0]) ** 2)],
+                               rtol=1e-5)

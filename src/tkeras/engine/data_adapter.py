@@ -112,7 +112,9 @@ class DataSpec:
                     f'Missing data for input "{missing[0]}". You passed a data dictionary with '
                     f"keys {list(x)}. Expected the following keys: {names}")
             return [x[n] for n in names]
-        flat = list(x) if isinstance(x, (list, tuple)) else [x]
+        one_array = _is_number_list(x) or (_is_nested_list(x) and names is not None
+                                           and len(names) == 1)
+        flat = list(x) if isinstance(x, (list, tuple)) and not one_array else [x]
         if names is not None and len(flat) != len(names):
             raise ValueError(
                 f'Layer "{self.model_name}" expects {len(names)} input(s), but it received '
@@ -165,7 +167,14 @@ class DataSpec:
 
 
 def _is_number_list(y) -> bool:
-    return bool(y) and isinstance(y[0], (int, float, np.number, bool))
+    return isinstance(y, (list, tuple)) and bool(y) and \
+        isinstance(y[0], (int, float, np.number, bool))
+
+
+def _is_nested_list(x) -> bool:
+    """A list of plain Python lists (rows of numbers), not a list of arrays."""
+    return isinstance(x, (list, tuple)) and bool(x) and \
+        all(isinstance(row, (list, tuple)) for row in x)
 
 
 def _describe(flat: List[Any]) -> str:
