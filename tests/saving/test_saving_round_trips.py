@@ -206,3 +206,14 @@ def test_include_optimizer_false(filename, tmp_path):
     if filename.endswith(".h5"):
         with h5py.File(path, "r") as f:
             assert "optimizer_weights" not in f and "training_config" not in f.attrs
+
+
+def test_save_to_and_load_from_an_open_h5py_file(tmp_path):
+    model = _randomize(_sequential())
+    path = str(tmp_path / "open.h5")
+    with h5py.File(path, "w") as f:
+        model.save(f)
+    with h5py.File(path, "r") as f:
+        loaded = load_model(f)
+        assert f.attrs["keras_version"]  # the caller's file stays open
+    np.testing.assert_array_equal(predict(loaded, [X])[0], predict(model, [X])[0])
