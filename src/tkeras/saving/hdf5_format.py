@@ -333,13 +333,13 @@ def save_model_to_hdf5(model, filepath, overwrite: bool = True,
     state in Keras 2's HDF5 layout, written atomically.
 
     Args:
-        model: a Sequential or functional model (or a subclassed one with ``get_config``).
+        model: a Sequential or functional model.
         filepath: destination path, or an open writable ``h5py.File``.
         overwrite: replace an existing file.
         include_optimizer: also store the training config and the optimizer's state.
     """
     from . import saving_api
-    model_config = _model_config_json(model)  # fails early for subclassed models
+    model_config = _model_config_json(model)  # before anything is written
     training_config = saving_api.training_config(model) if include_optimizer else None
     optimizer = getattr(model, "optimizer", None)
     save_optimizer = bool(include_optimizer and training_config and optimizer.built)
