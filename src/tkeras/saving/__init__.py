@@ -4,4 +4,4 @@ from .object_registration import (  # noqa: F401
     get_registered_name, get_registered_object, register_keras_serializable,
     serialize_keras_object,
 )
-from .saving_api import load_model, save_model  # noqa: F401,E402
+from .saving_api import load_model, save_model  # noqa: F401
