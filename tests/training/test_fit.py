@@ -600,3 +600,25 @@ def test_plain_python_lists_as_data_of_a_single_input_model():
     p = _dense_forward(model, np.array(rows))[:, 0]
     np.testing.assert_allclose(h.history["loss"], [np.mean((p - [1.0, 2.0, 3.0]) ** 2)],
                                rtol=1e-5)
+
+
+def test_metric_objects_and_class_names_keep_their_own_names():
+    from tkeras import metrics
+    inputs = Input(shape=(3,))
+    outputs = [Dense(1, activation="sigmoid", name=n)(inputs) for n in ("left", "right")]
+    model = Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="binary_crossentropy",
+                  metrics=["AUC", metrics.Precision(name="prec"), "mae"])
+    expected = ["loss", "left_loss", "right_loss", "left_auc", "left_prec", "left_mae",
+                "right_auc", "right_prec", "right_mae"]
+    assert model.metrics_names == expected  # known right after compile, as in Keras 2
+    x = np.random.RandomState(0).rand(8, 3).astype("float32")
+    y = (np.arange(8) % 2)[:, None].astype("float32")
+    result = model.evaluate(x, [y, y], verbose=0, return_dict=True)
+    assert list(result) == expected
+    left, _ = model.predict(x)
+    np.testing.assert_allclose(result["left_mae"], np.mean(np.abs(left - y)), rtol=1e-5)
+    tkeras.backend.clear_session()  # metric default names are unique per session: auc, auc_1
+    single = Sequential([Dense(1, activation="sigmoid", input_shape=(3,))])
+    single.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["AUC", "Precision"])
+    assert list(single.evaluate(x, y, verbose=0, return_dict=True)) == ["loss", "auc", "precision"]

@@ -165,13 +165,29 @@ def _resolve_generic(name: str, y_true: torch.Tensor, y_pred: torch.Tensor, loss
         else metrics_module.categorical_crossentropy
 
 
-def get_metric_object(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tensor,
-                      loss) -> metrics_module.Metric:
-    """A ``Metric`` for a metric identifier, named as Keras names it (what the user wrote
-    for strings, the function's name for functions)."""
+class NamedMetricFunction:
+    """A metric function and the name it is logged under (what the user wrote)."""
+
+    __slots__ = ("fn", "name")
+
+    def __init__(self, fn, name: str):
+        self.fn = fn
+        self.name = name
+
+
+def resolve_metric(identifier: Any) -> Any:
+    """Resolves one ``compile(metrics=...)`` entry once, at ``compile``.
+
+    Returns ``'acc'`` / ``'accuracy'`` / ``'crossentropy'`` / ``'ce'`` unchanged (their
+    function depends on the outputs), a ``Metric`` object, or a ``NamedMetricFunction``.
+    Unknown names raise ``ValueError`` here.
+    """
     if isinstance(identifier, str) and identifier.lower() in _ACCURACY + _CROSSENTROPY:
-        fn = _resolve_generic(identifier, y_true, y_pred, loss)
-        return metrics_module.MeanMetricWrapper(fn, name=identifier)
+        return identifier
+    if isinstance(identifier, metrics_module.Metric):
+        return identifier
+    if not isinstance(identifier, (str, dict)) and not callable(identifier):
+        raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
     obj = metrics_module.get(identifier)
     if inspect.isclass(obj) and issubclass(obj, metrics_module.Metric):
         obj = obj()
@@ -184,7 +200,34 @@ def get_metric_object(identifier: Any, y_true: torch.Tensor, y_pred: torch.Tenso
     name = identifier if isinstance(identifier, str) else getattr(obj, "__name__", None)
     if name is None:
         raise ValueError(f"Metric should be a callable with a name, received: {identifier!r}")
-    return metrics_module.MeanMetricWrapper(obj, name=name)
+    return NamedMetricFunction(obj, name)
+
+
+def resolve_metric_structure(spec: Any) -> Any:
+    """``resolve_metric`` on every entry of a metrics argument (lists, per-output dicts)."""
+    if spec is None:
+        return None
+    if isinstance(spec, dict) and not _is_object_config(spec):
+        return {k: resolve_metric_structure(v) for k, v in spec.items()}
+    if isinstance(spec, (list, tuple)):
+        return [resolve_metric_structure(v) for v in spec]
+    return resolve_metric(spec)
+
+
+def _metric_base_name(resolved: Any) -> str:
+    return resolved if isinstance(resolved, str) else resolved.name
+
+
+def make_metric_object(resolved: Any, y_true: torch.Tensor, y_pred: torch.Tensor,
+                       loss) -> metrics_module.Metric:
+    """The ``Metric`` of a resolved entry for one output (generic accuracy / cross-entropy
+    pick their function from the loss and the shapes)."""
+    if isinstance(resolved, str):
+        fn = _resolve_generic(resolved, y_true, y_pred, loss)
+        return metrics_module.MeanMetricWrapper(fn, name=resolved)
+    if isinstance(resolved, NamedMetricFunction):
+        return metrics_module.MeanMetricWrapper(resolved.fn, name=resolved.name)
+    return resolved
 
 
 class _LossAsMetric:
@@ -393,6 +436,9 @@ def _batch_size(tensors: Tensors) -> int:
 class CompiledMetrics:
     """The ``metrics`` and ``weighted_metrics`` of ``compile``, as Metric objects per output.
 
+    Names are resolved when the container is made (unknown names raise then); the
+    Metric objects are made on the first batch, when the outputs' shapes are known.
+
     Args:
         metrics: ``compile``'s ``metrics`` argument.
         weighted_metrics: ``compile``'s ``weighted_metrics`` argument (these receive the
@@ -400,63 +446,64 @@ class CompiledMetrics:
     """
 
     def __init__(self, metrics: Any = None, weighted_metrics: Any = None):
-        self._metrics_spec = metrics
-        self._weighted_spec = weighted_metrics
+        self._metrics_spec = resolve_metric_structure(metrics)
+        self._weighted_spec = resolve_metric_structure(weighted_metrics)
         self.built = False
         self.output_names: List[str] = []
-        self._identifiers: List[List[Any]] = []
-        self._weighted_identifiers: List[List[Any]] = []
+        self._planned: List[Tuple[int, Any, bool]] = []
         self._entries: List[Tuple[int, metrics_module.Metric, bool]] = []
 
     def resolve_names(self, output_names: Sequence[str]) -> None:
-        """Maps the arguments onto the outputs (metric objects are made on the first batch)."""
+        """Maps the metrics onto the outputs, in Keras's order (per output: the metrics,
+        then the weighted metrics)."""
         self.output_names = list(output_names)
-        self._identifiers = metrics_per_output(self._metrics_spec, output_names, "metrics")
-        self._weighted_identifiers = metrics_per_output(self._weighted_spec, output_names,
-                                                        "weighted_metrics")
-        for per_output in self._identifiers + self._weighted_identifiers:
-            for identifier in per_output:
-                _check_metric_identifier(identifier)
+        plain = metrics_per_output(self._metrics_spec, output_names, "metrics")
+        weighted = metrics_per_output(self._weighted_spec, output_names, "weighted_metrics")
+        self._planned = [(i, entry, is_weighted) for i in range(len(output_names))
+                         for is_weighted, entries in ((False, plain[i]), (True, weighted[i]))
+                         for entry in entries if entry is not None]
         self.built = False
 
     @property
     def has_metrics(self) -> bool:
-        return any(self._identifiers) or any(self._weighted_identifiers)
+        return bool(self._planned)
+
+    def _final_names(self, planned: Sequence[Tuple[int, Any, bool]],
+                     base_names: Sequence[str]) -> List[str]:
+        """Keras's names: ``<output>_<name>`` with several outputs, ``weighted_`` added to
+        a weighted metric whose name is taken; two equal plain names are an error."""
+        multi = len(self.output_names) > 1
+        taken: set = set()
+        names = []
+        for (i, _, is_weighted), base in zip(planned, base_names):
+            prefix = f"{self.output_names[i]}_" if multi else ""
+            name = prefix + base
+            if is_weighted and name in taken:
+                name = prefix + "weighted_" + base
+            elif name in taken:
+                raise ValueError(f"Found two metrics with the same name: {name}. All the "
+                                 "metrics added to the model need to have unique names.")
+            taken.add(name)
+            names.append(name)
+        return names
+
+    def expected_names(self) -> List[str]:
+        """The metric names, known before the first batch."""
+        return self._final_names(self._planned,
+                                 [_metric_base_name(entry) for _, entry, _ in self._planned])
 
     def build(self, y_true: Sequence[Optional[torch.Tensor]], y_pred: Tensors,
               losses: Sequence[Optional[losses_module.Loss]]) -> None:
         """Creates the Metric objects from the first batch's targets and outputs."""
-        multi = len(self.output_names) > 1
-        entries = []
-        names = set()
-        for i, name in enumerate(self.output_names):
-            y_t, y_p = y_true[i], y_pred[i]
-            if y_t is None:
-                continue
-            loss = losses[i] if i < len(losses) else None
-            for identifier in self._identifiers[i]:
-                metric = get_metric_object(identifier, y_t, y_p, loss)
-                if multi:
-                    metric.name = f"{name}_{metric.name}"
-                if metric.name in names:
-                    raise ValueError(f"Found two metrics with the same name: {metric.name}. All "
-                                     "the metrics added to the model need to have unique names.")
-                names.add(metric.name)
-                entries.append((i, metric, False))
-            for identifier in self._weighted_identifiers[i]:
-                metric = get_metric_object(identifier, y_t, y_p, loss)
-                if multi:
-                    clash = f"{name}_{metric.name}" in names
-                    metric.name = f"{name}_{'weighted_' if clash else ''}{metric.name}"
-                elif metric.name in names:
-                    metric.name = "weighted_" + metric.name
-                names.add(metric.name)
-                entries.append((i, metric, True))
-        device = y_pred[0].device if y_pred else None
-        for _, metric, _ in entries:
-            if device is not None:
-                metric.to(device)
-        self._entries = entries
+        planned = [p for p in self._planned if y_true[p[0]] is not None]
+        objects = [make_metric_object(entry, y_true[i], y_pred[i],
+                                      losses[i] if i < len(losses) else None)
+                   for i, entry, _ in planned]
+        for metric, name in zip(objects, self._final_names(planned, [m.name for m in objects])):
+            metric.name = name
+            metric.to(y_pred[0].device)
+        self._entries = [(i, metric, is_weighted)
+                         for (i, _, is_weighted), metric in zip(planned, objects)]
         self.built = True
 
     @property
@@ -486,15 +533,6 @@ class CompiledMetrics:
             metric.reset_state()
 
 
-def _check_metric_identifier(identifier: Any) -> None:
-    """Raises for unknown metric names at ``compile`` time (not on the first batch)."""
-    if isinstance(identifier, str) and identifier.lower() not in _ACCURACY + _CROSSENTROPY:
-        metrics_module.get(identifier)
-    elif identifier is not None and not isinstance(identifier, (str, dict)) \
-            and not callable(identifier):
-        raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
-
-
 def _leaves(spec: Any) -> List[Any]:
     if isinstance(spec, dict):
         return [leaf for v in spec.values() for leaf in _leaves(v)]
@@ -503,12 +541,10 @@ def _leaves(spec: Any) -> List[Any]:
     return [spec]
 
 
-def check_identifiers(loss: Any, metrics: Any, weighted_metrics: Any) -> None:
-    """Resolves every loss and metric name once, so unknown names fail at ``compile``."""
+def check_losses(loss: Any) -> None:
+    """Resolves every loss name once, so unknown names fail at ``compile``."""
     for identifier in _leaves(loss):
         get_loss_object(identifier)
-    for identifier in _leaves(metrics) + _leaves(weighted_metrics):
-        _check_metric_identifier(identifier)
 
 
 def _is_builtin_loss(loss) -> bool:

@@ -256,7 +256,7 @@ class TrainerMixin:
             ...               metrics=['accuracy'])
         """
         from .. import optimizers
-        from .compile_utils import CompiledLoss, CompiledMetrics, check_identifiers
+        from .compile_utils import CompiledLoss, CompiledMetrics, check_losses
         kwargs.pop("experimental_run_tf_function", None)
         kwargs.pop("distribute", None)
         if kwargs:
@@ -278,7 +278,7 @@ class TrainerMixin:
             self.compiled_loss.resolve_names(self.output_names)
             self.compiled_metrics.resolve_names(self.output_names)
         else:  # outputs unknown until the first batch: check the names now anyway
-            check_identifiers(loss, metrics, weighted_metrics)
+            check_losses(loss)
         self.__dict__["_compile_config"] = {
             "optimizer": optimizer, "loss": loss, "metrics": metrics,
             "loss_weights": loss_weights, "weighted_metrics": weighted_metrics,
@@ -359,7 +359,7 @@ class TrainerMixin:
         if runner is not None and self.compiled_metrics.built:
             return runner.metrics_names()
         if self.compiled_loss is not None and self.compiled_loss.built:
-            return list(self.compiled_loss.means.names)
+            return list(self.compiled_loss.means.names) + self.compiled_metrics.expected_names()
         return []
 
     def reset_metrics(self) -> None:
