@@ -5,7 +5,8 @@ output and computes the total loss of a batch (per-output losses times their wei
 plus the regularization losses) while keeping device-side running means of the values
 logged as ``loss`` and ``<output>_loss``. ``CompiledMetrics`` turns ``metrics`` /
 ``weighted_metrics`` into ``Metric`` objects per output, named as Keras names them.
-Both are built on the first batch, when the outputs (and their shapes) are known.
+Names are resolved to objects once, at ``compile``; what depends on the outputs (their
+names for subclassed models, the kind of ``'accuracy'``) is settled on the first batch.
 """
 from __future__ import annotations
 
@@ -134,11 +135,6 @@ def _is_binary_crossentropy(loss) -> bool:
 def _is_sparse_crossentropy(loss) -> bool:
     return isinstance(loss, losses_module.SparseCategoricalCrossentropy) or \
         _loss_function(loss) is losses_module.sparse_categorical_crossentropy
-
-
-def is_sparse_crossentropy(loss) -> bool:
-    """Whether ``loss`` is the sparse categorical cross-entropy (a class or the function)."""
-    return _is_sparse_crossentropy(loss)
 
 
 _ACCURACY = ("accuracy", "acc")
@@ -463,10 +459,6 @@ class CompiledMetrics:
                          for is_weighted, entries in ((False, plain[i]), (True, weighted[i]))
                          for entry in entries if entry is not None]
         self.built = False
-
-    @property
-    def has_metrics(self) -> bool:
-        return bool(self._planned)
 
     def _final_names(self, planned: Sequence[Tuple[int, Any, bool]],
                      base_names: Sequence[str]) -> List[str]:

@@ -87,10 +87,6 @@ class DataSpec:
             [t.dtype for t in model.inputs] if graph else None
         self.model_name = model.name
 
-    @property
-    def num_inputs(self) -> Optional[int]:
-        return len(self.input_names) if self.input_names is not None else None
-
     def x_keys(self, x) -> Optional[List[str]]:
         """The keys of dict inputs of a model that has no input names (passed as a dict)."""
         return list(x) if isinstance(x, dict) and self.input_names is None else None
