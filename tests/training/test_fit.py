@@ -622,3 +622,22 @@ def test_metric_objects_and_class_names_keep_their_own_names():
     single = Sequential([Dense(1, activation="sigmoid", input_shape=(3,))])
     single.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["AUC", "Precision"])
     assert list(single.evaluate(x, y, verbose=0, return_dict=True)) == ["loss", "auc", "precision"]
+
+
+def test_torch_optimizer_in_compile_and_a_rate_schedule():
+    from tkeras.callbacks import LearningRateScheduler
+    model = Sequential([Dense(1, input_shape=(2,), kernel_initializer="zeros")])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.compile(optimizer=optimizer, loss="mse")
+    x = np.array([[1., 0.], [0., 1.]], dtype="float32")
+    y = np.array([[1.], [2.]], dtype="float32")
+    model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0,
+              callbacks=[LearningRateScheduler(lambda epoch: [0.1, 0.5][epoch])])
+    # by hand: two SGD steps of mse on the same batch, rates 0.1 then 0.5
+    w, b = np.zeros((2, 1)), np.zeros(1)
+    for lr in (0.1, 0.5):
+        err = x @ w + b - y
+        w, b = w - lr * x.T @ err, b - lr * err.sum(axis=0)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-5)
+    np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-5)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.5)
