@@ -489,3 +489,11 @@ def test_predict_batch_logs_hold_the_outputs_as_numpy():
         on_predict_batch_end=lambda batch, logs: outputs.append(logs["outputs"][0]))])
     np.testing.assert_allclose(np.concatenate(outputs), model.predict(x), rtol=1e-6)
     assert [len(o) for o in outputs] == [4, 4, 2]
+
+
+def test_tensorboard_without_the_package_says_what_to_install(monkeypatch, tmp_path):
+    import sys
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails
+    with pytest.raises(ImportError, match="needs the `tensorboard` package: `pip install "
+                                          "tensorboard`"):
+        cbks.TensorBoard(log_dir=str(tmp_path))
