@@ -265,7 +265,7 @@ class TrainerMixin:
                             "loss_weights, sample_weight_mode, weighted_metrics.")
         if target_tensors is not None:
             raise ValueError("`target_tensors` is not supported: pass targets to `fit`.")
-        if jit_compile:
+        if jit_compile is True:  # Keras 3's "auto" (in saved configs) asks for nothing
             warnings.warn("`jit_compile=True` is accepted but not used: tkeras runs the training "
                           "step eagerly (a compiled step has not been shown to be faster).",
                           _warn.TkerasWarning, stacklevel=2)
