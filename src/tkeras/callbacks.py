@@ -1,7 +1,8 @@
 """Callbacks: objects called at given points of ``fit``, ``evaluate`` and ``predict``.
 
 Keras 2's callbacks (``Callback``, ``History``, ``EarlyStopping``, ``ReduceLROnPlateau``,
-``CSVLogger``, ``TensorBoard`` ...). ``ModelCheckpoint`` lives with the saving code.
+``CSVLogger``, ``TensorBoard`` ...). ``ModelCheckpoint`` (at the end) is written with the
+saving code.
 
 Batch-level hooks are free when no callback overrides them: the training loop asks the
 ``CallbackList`` once per ``fit`` whether any callback implements them. The ``logs``
@@ -1077,16 +1078,6 @@ def _example_inputs(model):
         dtype = config.torch_dtype(t.dtype) if t.dtype else config.torch_dtype()
         tensors.append(torch.zeros(shape, dtype=dtype, device=device))
     return tuple(tensors) if len(tensors) > 1 else tensors[0]
-
-
-def __getattr__(name: str):
-    # ModelCheckpoint is written with the saving code; it is found here as in Keras.
-    if name == "ModelCheckpoint":
-        from . import saving
-        checkpoint = getattr(saving, "ModelCheckpoint", None)
-        if checkpoint is not None:
-            return checkpoint
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "ProgbarLogger", "EarlyStopping",
