@@ -278,6 +278,18 @@ def deserialize(config: Any, custom_objects: Optional[Mapping[str, Any]] = None,
                                     printable_module_name="activation function")
 
 
+def tensor_form(fn: Optional[Callable]) -> Optional[Callable]:
+    """The callable a layer applies on its hot path for activation ``fn``: None for linear,
+    the torch function itself for activations that are exactly one torch op on a tensor
+    (relu, tanh), ``fn`` otherwise. Saves the argument handling of the Keras functions."""
+    if fn is None or fn is linear or getattr(fn, "__name__", None) == "linear":
+        return None
+    return _TORCH_FORMS.get(fn, fn)
+
+
+_TORCH_FORMS = {relu: torch.relu, tanh: torch.tanh}
+
+
 def get(identifier: Any) -> Callable:
     """Resolves an activation identifier to a callable.
 

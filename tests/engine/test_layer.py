@@ -112,6 +112,18 @@ def test_input_spec_error_message_in_keras_style():
         layer(Input(shape=(100,)))
 
 
+def test_input_spec_is_checked_again_after_a_passing_call():
+    layer = Dense(4, name="dense")
+    x = torch.zeros(2, 3)
+    layer(x)
+    layer(x)  # same shape again: still fine
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 3"):
+        layer(torch.zeros(2, 5))
+    layer.input_spec = keras.layers.InputSpec(ndim=3)  # a new spec applies to known shapes too
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        layer(x)
+
+
 def test_training_flag_resolution():
     drop = Dropout(0.5)
     x = torch.ones(200, 50)

@@ -2,8 +2,8 @@
 
 ``__call__`` does the Keras work (symbolic dispatch, build from the first input shape,
 input_spec checks, masks, the ``training`` flag, activity regularization) and then runs
-the module through ``torch.nn.Module.__call__`` (so torch hooks fire), whose ``forward``
-is ``call``.
+``forward`` (which is ``call``): directly when torch's ``__call__`` would do nothing more,
+through ``torch.nn.Module.__call__`` when hooks, ``module.compile()`` or jit tracing need it.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.modules import module as _torch_module
 
 from .. import _warn
 from ..backend import config
@@ -47,6 +48,19 @@ _CTX = _CallContext()
 
 def call_context() -> _CallContext:
     return _CTX
+
+
+def _runs_plain_forward(d: dict) -> bool:
+    """True when ``nn.Module.__call__`` would only call ``forward``: no hook of the module
+    or global, no ``module.compile()``, no ``torch.jit.trace`` in progress. Layers then call
+    ``forward`` directly and save torch's dispatch frames; otherwise torch's ``__call__``
+    runs, so hooks, compiled modules and tracing behave as for any module."""
+    return not (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
+                or d["_backward_pre_hooks"] or d.get("_compiled_call_impl") is not None
+                or _torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks
+                or _torch_module._global_backward_hooks
+                or _torch_module._global_backward_pre_hooks
+                or torch._C._get_tracing_state())
 
 
 # K.in_train_phase(training=None) inside a layer call follows that call's training flag.
@@ -293,6 +307,7 @@ class Layer(nn.Module):
         d["_weight_regularizers"] = []
         d["_callable_losses"] = []
         d["_call_losses"] = []
+        d["_spec_checked"] = None
         d["_build_input_shape"] = None
         d["stateful"] = d.get("stateful", False)
         d["dynamic"] = dynamic
@@ -632,7 +647,10 @@ class Layer(nn.Module):
             self._maybe_build(shape_structure(inputs))
         spec = d["input_spec"]
         if spec is not None:
-            self._check_input_spec(spec, inputs)
+            checked = d["_spec_checked"]
+            if checked is None or checked[0] is not spec or type(inputs) is not torch.Tensor \
+                    or inputs.shape != checked[1]:
+                self._check_input_spec(spec, inputs)
         ctx = _CTX
         training = kwargs.get("training") if kwargs else None
         if training is None:
@@ -656,7 +674,10 @@ class Layer(nn.Module):
             ctx.losses = []
         ctx.training, ctx.depth = training, outer_depth + 1
         try:
-            outputs = nn.Module.__call__(self, inputs, *rest, **kwargs)
+            if _runs_plain_forward(d):
+                outputs = self.forward(inputs, *rest, **kwargs)
+            else:
+                outputs = nn.Module.__call__(self, inputs, *rest, **kwargs)
         finally:
             ctx.training, ctx.depth = outer_training, outer_depth
         if d["_activity_regularizer"] is not None:
@@ -677,6 +698,7 @@ class Layer(nn.Module):
                     (spec.max_ndim is None or ndim <= spec.max_ndim):
                 shape = inputs.shape
                 if all(v is None or (-ndim <= a < ndim and shape[a] == v) for a, v in spec.axes.items()):
+                    d["_spec_checked"] = (spec, shape)  # the next call like this skips the check
                     return
         assert_input_compatibility(spec, _spec_shapes(shape_structure(inputs)), d["_name"])
 

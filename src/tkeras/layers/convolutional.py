@@ -26,7 +26,6 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer, register_layer_alias
 from ..engine.input_spec import InputSpec
-from .core import _is_linear
 from ..utils.conv_utils import (  # noqa: F401  (Keras 2 exposed them here too)
     normalize_tuple, normalize_padding, conv_output_length, deconv_output_length, tf_same_padding, tf_padding, pad_spec, pad_for_torch, to_torch_layout, from_torch_layout, torch_kernel, depthwise_torch_kernel, spatial_shape, _with_spatial,
 )
@@ -85,7 +84,7 @@ class _Conv(Layer):
             self._default_data_format if data_format is None else data_format)
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate")
         self.activation = activations.get(activation)
-        self._act = None if _is_linear(self.activation) else self.activation
+        self._act = activations.tensor_form(self.activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)

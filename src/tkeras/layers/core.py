@@ -17,10 +17,6 @@ from ..engine.input_spec import InputSpec
 from ..engine.keras_tensor import KerasTensor
 
 
-def _is_linear(fn) -> bool:
-    return fn is None or getattr(fn, "__name__", None) == "linear"
-
-
 class Dense(Layer):
     """Densely connected layer: ``output = activation(dot(input, kernel) + bias)``.
 
@@ -57,7 +53,7 @@ class Dense(Layer):
                              f"Received: units={units}")
         self.units = units
         self.activation = activations.get(activation)
-        self._act = None if _is_linear(self.activation) else self.activation
+        self._act = activations.tensor_form(self.activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -87,17 +83,20 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        if inputs.dtype != self.kernel.dtype:
-            inputs = inputs.to(self.kernel.dtype)
-        if inputs.dim() == 2 and self.bias is not None:
-            out = torch.addmm(self.bias, inputs, self.kernel)
+        params = self._parameters  # direct reads skip nn.Module.__getattr__ on the hot path
+        kernel, bias = params.get("kernel"), params.get("bias")
+        if kernel is None:  # replaced by a parametrization or a plain tensor
+            kernel, bias = self.kernel, self.bias
+        if inputs.dtype != kernel.dtype:
+            inputs = inputs.to(kernel.dtype)
+        if bias is not None and inputs.dim() == 2:
+            out = torch.addmm(bias, inputs, kernel)
         else:
-            out = torch.matmul(inputs, self.kernel)
-            if self.bias is not None:
-                out = out + self.bias
-        if self._act is not None:
-            out = self._act(out)
-        return out
+            out = torch.matmul(inputs, kernel)
+            if bias is not None:
+                out = out + bias
+        act = self._act
+        return out if act is None else act(out)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

@@ -31,7 +31,6 @@ from ..backend import config as backend_config
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from .convolutional import conv_output_length, normalize_padding, normalize_tuple, pad_spec
-from .core import _is_linear
 
 __all__ = ["LocallyConnected1D", "LocallyConnected2D"]
 
@@ -82,7 +81,7 @@ class _LocallyConnected(Layer):
         self.implementation = int(implementation)
         self.data_format = backend_config.normalize_data_format(data_format)
         self.activation = activations.get(activation)
-        self._act = None if _is_linear(self.activation) else self.activation
+        self._act = activations.tensor_form(self.activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
