@@ -66,7 +66,7 @@ def main() -> None:
     from tkeras.layers.convolutional import torch_kernel
 
     device = torch.device(args.device)
-    batch, size, channels, filters = (4, 8, 8, 8) if args.quick else (64, 32, 32, 64)
+    batch, size, channels, filters = (4, 8, 8, 8) if args.quick else (64, 32, 64, 64)
     number = 3 if args.quick else (50 if device.type == "cuda" else 5)
     repeats = 2 if args.quick else args.repeats
 

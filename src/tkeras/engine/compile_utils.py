@@ -299,6 +299,8 @@ class RunningMeanView:
     """One of the ``RunningMeans`` seen as a Keras ``Mean`` metric (``model.metrics`` lists
     these); its ``variables`` are Keras's ``[total, count]``."""
 
+    _keras_class_name = "Mean"  # what saving records for it (.keras metric state)
+
     def __init__(self, means: RunningMeans, index: int):
         self._means = means
         self._index = index

@@ -90,18 +90,15 @@ def _model_children(model, metrics: List[Any]) -> List[Tuple[str, Any]]:
 
 # tkeras classes that stand for another Keras class in the saved layout: the training
 # loop's loss means (engine.compile_utils.RunningMeanView) are Keras's ``Mean`` metrics.
-_STANDS_FOR = {"RunningMeanView": "Mean"}
-
-
 def _keras_class_name(obj) -> str:
     """The Keras class an object stands for: its ``_keras_class_name`` (a string, or a method
-    as on models) when it has one, else its class name (mapped by ``_STANDS_FOR``)."""
+    as on models) when it has one, else its class name."""
     name = getattr(obj, "_keras_class_name", None)
     if callable(name):
         name = name()
     if isinstance(name, str):
         return name
-    return _STANDS_FOR.get(type(obj).__name__, type(obj).__name__)
+    return type(obj).__name__
 
 
 def _join(path: str, name: str) -> str:
