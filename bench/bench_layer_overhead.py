@@ -24,7 +24,8 @@ def _time(fn, number: int) -> float:
     return (time.perf_counter() - start) / number
 
 
-def compare(name: str, keras_fn, torch_fn, number: int = 2000, repeats: int = 7) -> float:
+def compare(name: str, keras_fn, torch_fn, number: int = 2000, repeats: int = 7,
+            label: str = "tkeras") -> float:
     for _ in range(200):
         keras_fn()
         torch_fn()
@@ -36,7 +37,7 @@ def compare(name: str, keras_fn, torch_fn, number: int = 2000, repeats: int = 7)
         t_times.append(t)
         ratios.append(k / t)
     ratio = statistics.median(ratios)
-    print(f"{name:<34} tkeras {statistics.median(k_times) * 1e6:8.2f} us   "
+    print(f"{name:<34} {label} {statistics.median(k_times) * 1e6:8.2f} us   "
           f"torch {statistics.median(t_times) * 1e6:8.2f} us   ratio {ratio:5.2f}x")
     return ratio
 
@@ -89,6 +90,14 @@ def main(batch: int = 32) -> None:
         return torch.addmm(sw[5], y, sw[4])
 
     compare("3-layer MLP 20-64-64-1 (overhead)", lambda: small_model(small), small_by_hand)
+
+    # For context: the same small model as torch.nn modules, against the same hand-written ops.
+    torch_seq = torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64),
+                                    torch.nn.ReLU(), torch.nn.Linear(64, 1))
+    for linear, (kernel, bias) in zip(torch_seq[::2], zip(sw[::2], sw[1::2])):
+        linear.weight.data.copy_(kernel.t())
+        linear.bias.data.copy_(bias)
+    compare("same with torch.nn modules", lambda: torch_seq(small), small_by_hand, label="nn.Seq")
 
 
 if __name__ == "__main__":

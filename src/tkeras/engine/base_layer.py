@@ -652,6 +652,18 @@ class Layer(nn.Module):
                     or inputs.shape != checked[1]:
                 self._check_input_spec(spec, inputs)
         ctx = _CTX
+        if ctx.depth and not kwargs and not rest and type(inputs) is torch.Tensor \
+                and not self._overrides_compute_mask and d["_activity_regularizer"] is None \
+                and getattr(inputs, "_keras_mask", None) is None:
+            # A plain tensor inside an outer layer call (a model's step): the outer call has
+            # set the training flag and collects losses; no mask comes in or goes out.
+            if d["_call_losses"]:
+                d["_call_losses"] = []
+            if self._accepts_training:
+                kwargs = {"training": ctx.training}
+            if _runs_plain_forward(d):
+                return self.forward(inputs, **kwargs)
+            return nn.Module.__call__(self, inputs, **kwargs)
         training = kwargs.get("training") if kwargs else None
         if training is None:
             training = ctx.training
