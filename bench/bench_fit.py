@@ -16,6 +16,9 @@ After one warm-up epoch each, tkeras and torch are timed alternately ``--rounds`
 (``--epochs`` epochs per round); the medians per epoch and their ratio are printed.
 ``--quick`` is a smoke run (one round of one epoch, a tenth of the batches).
 ``--profile`` runs cProfile over tkeras W4 and prints the top functions.
+``--jit`` also times tkeras compiled with ``jit_compile=True`` (torch.compile of forward and
+loss; its warm-up epoch includes the compilation): the measurement behind eager being
+the default.
 """
 from __future__ import annotations
 
@@ -167,10 +170,12 @@ def missing_layers(key: str) -> Tuple[str, ...]:
 
 # ------------------------------------------------------------------ the two loops
 
-def keras_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str):
+def keras_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str,
+                 jit_compile: bool = False):
     model = work.build_keras()
     model.to(device)
-    model.compile(optimizer=tkeras.optimizers.Adam(lr=1e-3), loss=work.keras_loss)
+    model.compile(optimizer=tkeras.optimizers.Adam(lr=1e-3), loss=work.keras_loss,
+                  jit_compile=jit_compile or None)
 
     def run(epochs: int) -> None:
         model.fit(x, y, batch_size=work.batch, epochs=epochs, verbose=0, shuffle=True)
@@ -206,7 +211,8 @@ def _timed(run: Callable[[int], None], epochs: int, device: str) -> float:
     return (time.perf_counter() - start) / epochs
 
 
-def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float) -> Optional[Dict]:
+def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
+            jit: bool = False) -> Optional[Dict]:
     work = WORKLOADS[key]()
     missing = missing_layers(key)
     if missing:
@@ -218,16 +224,27 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float)
     torch.manual_seed(0)
     keras_run = keras_runner(work, x, y, device)
     torch_run = torch_runner(work, x, y, device)
-    keras_run(1)  # warm-up epochs
+    jit_run = keras_runner(work, x, y, device, jit_compile=True) if jit else None
+    keras_run(1)  # warm-up epochs (for jit_compile=True: the compilation)
     torch_run(1)
-    k_times, t_times = [], []
+    if jit_run is not None:
+        jit_run(1)
+    k_times, t_times, j_times = [], [], []
     for _ in range(rounds):
         k_times.append(_timed(keras_run, epochs, device))
         t_times.append(_timed(torch_run, epochs, device))
+        if jit_run is not None:
+            j_times.append(_timed(jit_run, epochs, device))
     k, t = statistics.median(k_times), statistics.median(t_times)
     print(f"{work.name:<28} tkeras {k:8.4f} s/epoch ({k / batches * 1e3:7.3f} ms/step)   "
           f"torch {t:8.4f} s/epoch ({t / batches * 1e3:7.3f} ms/step)   ratio {k / t:5.2f}x")
-    return {"workload": key, "tkeras_s_per_epoch": k, "torch_s_per_epoch": t, "ratio": k / t}
+    result = {"workload": key, "tkeras_s_per_epoch": k, "torch_s_per_epoch": t, "ratio": k / t}
+    if j_times:
+        j = statistics.median(j_times)
+        print(f"{'  jit_compile=True':<28} tkeras {j:8.4f} s/epoch ({j / batches * 1e3:7.3f} "
+              f"ms/step)   ratio {j / t:5.2f}x")
+        result["jit_s_per_epoch"] = j
+    return result
 
 
 def profile_w4(device: str, batch_scale: float) -> None:
@@ -253,6 +270,8 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=2, help="epochs per timed round")
     parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="workloads to run")
     parser.add_argument("--profile", action="store_true", help="cProfile tkeras on W4 instead")
+    parser.add_argument("--jit", action="store_true",
+                        help="also time tkeras with compile(jit_compile=True)")
     args = parser.parse_args(argv)
     rounds, epochs, scale = (1, 1, 0.1) if args.quick else (args.rounds, args.epochs, 1.0)
     if args.profile:
@@ -261,7 +280,7 @@ def main(argv=None) -> None:
     print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads, "
           f"{rounds} rounds x {epochs} epochs")
     for key in args.only or sorted(WORKLOADS):
-        compare(key, args.device, rounds, epochs, scale)
+        compare(key, args.device, rounds, epochs, scale, jit=args.jit)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Per-call cost of a tkeras Dense layer and of a 3-layer model's forward pass, as a ratio
 to the same torch ops written by hand (issue: target <= 1.3x at batch 32).
 
-Run on a quiet machine:  python bench/bench_layer_overhead.py
+Run on a quiet machine:  python bench/bench_layer_overhead.py [batch] [--quick]
+(``--quick``: a few iterations, a smoke test that the script runs.)
 Each case runs the tkeras call and the hand-written torch call interleaved, in the same
 process, and reports the median of several repeats.
 """
@@ -24,9 +25,14 @@ def _time(fn, number: int) -> float:
     return (time.perf_counter() - start) / number
 
 
+QUICK = False
+
+
 def compare(name: str, keras_fn, torch_fn, number: int = 2000, repeats: int = 7,
             label: str = "tkeras") -> float:
-    for _ in range(200):
+    if QUICK:
+        number, repeats = 5, 1
+    for _ in range(5 if QUICK else 200):
         keras_fn()
         torch_fn()
     ratios, k_times, t_times = [], [], []
@@ -101,4 +107,6 @@ def main(batch: int = 32) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 32)
+    QUICK = "--quick" in sys.argv
+    numbers = [a for a in sys.argv[1:] if a != "--quick"]
+    main(int(numbers[0]) if numbers else 32)

@@ -12,15 +12,12 @@ import sys
 from pathlib import Path
 
 SCRIPTS = ("bench_layer_overhead.py", "bench_conv.py", "bench_rnn.py", "bench_fit.py")
-QUICK_ARGS = {"bench_layer_overhead.py": []}  # it has no --quick: its run is short
-
-
 def main(argv) -> int:
     quick = "--quick" in argv
     here = Path(__file__).resolve().parent
     failed = []
     for name in SCRIPTS:
-        args = QUICK_ARGS.get(name, ["--quick"]) if quick else []
+        args = ["--quick"] if quick else []
         print(f"=== {name} {' '.join(args)}".rstrip(), flush=True)
         if subprocess.call([sys.executable, str(here / name), *args]) != 0:
             failed.append(name)

@@ -194,9 +194,3 @@ def test_fit_without_targets_for_a_compiled_loss():
         _model().fit(X, verbose=0)
     with pytest.raises(ValueError, match="`verbose` must be 0, 1, 2 or 'auto'"):
         _model().fit(X, Y, verbose=3)
-
-
-def test_jit_compile_true_warns_that_the_step_runs_eagerly():
-    from tkeras._warn import TkerasWarning
-    with pytest.warns(TkerasWarning, match="jit_compile=True"):
-        _model(loss=None).compile(optimizer="sgd", loss="mse", jit_compile=True)

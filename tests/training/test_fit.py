@@ -641,3 +641,27 @@ def test_torch_optimizer_in_compile_and_a_rate_schedule():
     np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-5)
     np.testing.assert_allclose(model.get_weights()[1], b, rtol=1e-5)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.5)
+
+
+def test_jit_compile_trains_like_the_eager_step():
+    """compile(jit_compile=True) runs forward and loss through torch.compile: same history
+    and weights as the eager step (within float32 tolerance)."""
+    rng = _rng(3)
+    x = rng.rand(64, 5).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.randint(0, 3, 64)]
+    results = []
+    for jit in (None, True):
+        tkeras.utils.set_random_seed(0)
+        model = Sequential([Dense(8, activation="relu", input_shape=(5,)),
+                            Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["acc"],
+                      jit_compile=jit)
+        history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+        results.append((history.history, model.get_weights(), model._step_runner))
+    (eager_h, eager_w, eager_runner), (jit_h, jit_w, jit_runner) = results
+    assert jit_runner._training_loss_fn is not jit_runner._training_loss  # compiled
+    assert eager_runner._training_loss_fn == eager_runner._training_loss
+    np.testing.assert_allclose(jit_h["loss"], eager_h["loss"], rtol=1e-5)
+    assert jit_h["acc"] == eager_h["acc"]
+    for a, b in zip(jit_w, eager_w):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)

@@ -37,7 +37,13 @@ class StepRunner:
         self.model = model
         self.compiled_loss = model.compiled_loss
         self.compiled_metrics = model.compiled_metrics
+        self.n_outputs = 0  # known after the first step
         self.refresh()
+        # compile(jit_compile=True): forward and loss (and through AOTAutograd their backward)
+        # run as one torch.compile'd graph; the optimizer update and metrics stay eager.
+        jit = (model.__dict__.get("_compile_config") or {}).get("jit_compile") is True
+        self._training_loss_fn = torch.compile(self._training_loss) if jit \
+            else self._training_loss
 
     # ------------------------------------------------------------ set-up
 
@@ -76,13 +82,14 @@ class StepRunner:
             self.compiled_loss.resolve_names(self.output_names(len(outputs)))
             self.compiled_metrics.resolve_names(self.compiled_loss.output_names)
         self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
+        self.n_outputs = len(outputs)
         self.refresh()  # a model built by this first call has its weights only now
 
     # ------------------------------------------------------------ steps
 
-    def _forward(self, batch: da.Batch,
+    def _forward(self, inputs,
                  training: bool) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
-        y_pred = self.model(batch.model_input(), training=training)
+        y_pred = self.model(inputs, training=training)
         outputs = _flat_outputs(y_pred)
         return outputs, self._regularization(list(call_context().losses))
 
@@ -97,8 +104,7 @@ class StepRunner:
             total = total + t
         return total
 
-    def _targets(self, batch: da.Batch, outputs: List[torch.Tensor]):
-        n = len(outputs)
+    def _targets(self, batch: da.Batch, n: int):
         ys = batch.y if batch.y is not None else [None] * n
         sws = batch.sample_weight if batch.sample_weight is not None else [None] * n
         if len(ys) != n:
@@ -106,13 +112,21 @@ class StepRunner:
                              "target array(s). Pass one target per output.")
         return ys, sws
 
+    def _training_loss(self, inputs, ys, sws) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """The total training loss (the loss means updated) and the outputs."""
+        outputs, regularization = self._forward(inputs, True)
+        return self.compiled_loss(ys, outputs, sws, regularization), outputs
+
     def train_step(self, batch: da.Batch) -> None:
         """One optimization step on ``batch`` (no host reads)."""
-        outputs, regularization = self._forward(batch, True)
-        ys, sws = self._targets(batch, outputs)
-        if not self.compiled_metrics.built:
+        if self.compiled_metrics.built:
+            ys, sws = self._targets(batch, self.n_outputs)
+            total, outputs = self._training_loss_fn(batch.model_input(), ys, sws)
+        else:  # the first step: the outputs build the metrics before the loss is taken
+            outputs, regularization = self._forward(batch.model_input(), True)
+            ys, sws = self._targets(batch, len(outputs))
             self._build(outputs, ys)
-        total = self.compiled_loss(ys, outputs, sws, regularization)
+            total = self.compiled_loss(ys, outputs, sws, regularization)
         params = self.params
         if params:
             grads = torch.autograd.grad(total, params, allow_unused=True)
@@ -129,8 +143,8 @@ class StepRunner:
     def test_step(self, batch: da.Batch) -> None:
         """Loss and metric updates for ``batch`` in inference mode."""
         with torch.no_grad():
-            outputs, regularization = self._forward(batch, False)
-            ys, sws = self._targets(batch, outputs)
+            outputs, regularization = self._forward(batch.model_input(), False)
+            ys, sws = self._targets(batch, len(outputs))
             if not self.compiled_metrics.built:
                 self._build(outputs, ys)
             self.compiled_loss(ys, outputs, sws, regularization)
@@ -248,7 +262,10 @@ class TrainerMixin:
             weighted_metrics: metrics that also receive the sample weights.
             run_eagerly: accepted (tkeras always runs eagerly).
             steps_per_execution: accepted and ignored.
-            jit_compile: accepted; the step runs eagerly (``True`` gives a warning).
+            jit_compile: ``True`` runs the training step's forward pass and loss (and
+                their backward) as one ``torch.compile``'d graph; the first steps then
+                take the compile time. None, False or ``'auto'``: eager, the default,
+                since bench/ measures eager faster on CPU (see ``bench/bench_fit.py --jit``).
             target_tensors: not supported (Keras 2 graph-mode feature).
 
         Example:
@@ -265,10 +282,6 @@ class TrainerMixin:
                             "loss_weights, sample_weight_mode, weighted_metrics.")
         if target_tensors is not None:
             raise ValueError("`target_tensors` is not supported: pass targets to `fit`.")
-        if jit_compile is True:  # Keras 3's "auto" (in saved configs) asks for nothing
-            warnings.warn("`jit_compile=True` is accepted but not used: tkeras runs the training "
-                          "step eagerly (a compiled step has not been shown to be faster).",
-                          _warn.TkerasWarning, stacklevel=2)
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.loss_weights = loss_weights
