@@ -26,6 +26,12 @@ def _scale(tensors: Tensors, factor: Scalar) -> Tensors:
     return torch._foreach_mul(tensors, factor)
 
 
+def _sub_quotient_(params: Tensors, numerators: Tensors, denominators: Tensors) -> None:
+    """``w -= numerator / denominator`` in one pass (addcdiv with value -1 rounds exactly as
+    a division followed by a subtraction)."""
+    torch._foreach_addcdiv_(params, numerators, denominators, -1)
+
+
 def _moving_average_(avg: Tensors, values: Tensors, one_minus_decay: float) -> None:
     """``avg += (values - avg) * one_minus_decay`` (TF's ``assign_add`` form of an EMA)."""
     torch._foreach_lerp_(avg, values, one_minus_decay)
@@ -112,8 +118,7 @@ def rmsprop_plain_legacy_(params: Tensors, grads: Tensors, lr: Scalar, rms: Tens
         _weighted_sum_(mg, rho, grads, one_minus_rho)
         denominator = torch._foreach_sub(rms, _square(mg))
     update = _scale(grads, lr)
-    torch._foreach_div_(update, _sqrt_plus(denominator, eps))
-    torch._foreach_sub_(params, update)
+    _sub_quotient_(params, update, _sqrt_plus(denominator, eps))
 
 
 def rmsprop_momentum_legacy_(params: Tensors, grads: Tensors, lr: Scalar, rms: Tensors,
@@ -164,8 +169,7 @@ def adagrad_(params: Tensors, grads: Tensors, lr: Scalar, accumulators: Tensors,
     torch._foreach_add_(accumulators, _square(grads))
     denominator = (_sqrt_of_plus if eps_inside_sqrt else _sqrt_plus)(accumulators, eps)
     update = _scale(grads, lr)
-    torch._foreach_div_(update, denominator)
-    torch._foreach_sub_(params, update)
+    _sub_quotient_(params, update, denominator)
 
 
 def adadelta_(params: Tensors, grads: Tensors, lr: Scalar, accum_grads: Tensors,
@@ -194,8 +198,7 @@ def adam_(params: Tensors, grads: Tensors, alpha: torch.Tensor, ms: Tensors, vs:
         torch._foreach_maximum_(vhats, vs)
         second = vhats
     update = _scale(ms, alpha)
-    torch._foreach_div_(update, _sqrt_plus(second, eps))
-    torch._foreach_sub_(params, update)
+    _sub_quotient_(params, update, _sqrt_plus(second, eps))
 
 
 def adamax_(params: Tensors, grads: Tensors, lr: Scalar, bias_correction: torch.Tensor,
@@ -210,11 +213,11 @@ def adamax_(params: Tensors, grads: Tensors, lr: Scalar, bias_correction: torch.
     if legacy:
         update = torch._foreach_div(ms, denominator)
         torch._foreach_mul_(update, lr / bias_correction)
+        torch._foreach_sub_(params, update)
     else:
         update = _scale(ms, lr)
         torch._foreach_mul_(denominator, bias_correction)
-        torch._foreach_div_(update, denominator)
-    torch._foreach_sub_(params, update)
+        _sub_quotient_(params, update, denominator)
 
 
 def nadam_legacy_(params: Tensors, grads: Tensors, lr: Scalar, ms: Tensors, vs: Tensors,
@@ -232,8 +235,7 @@ def nadam_legacy_(params: Tensors, grads: Tensors, lr: Scalar, ms: Tensors, vs: 
     torch._foreach_add_(m_bar, _scale(torch._foreach_div(ms, 1.0 - schedule_next), m_t_1))
     v_prime = torch._foreach_div(vs, 1.0 - beta_2_power)
     update = _scale(m_bar, lr)
-    torch._foreach_div_(update, _sqrt_plus(v_prime, eps))
-    torch._foreach_sub_(params, update)
+    _sub_quotient_(params, update, _sqrt_plus(v_prime, eps))
 
 
 def nadam_new_(params: Tensors, grads: Tensors, lr: Scalar, ms: Tensors, vs: Tensors,
@@ -252,8 +254,7 @@ def nadam_new_(params: Tensors, grads: Tensors, lr: Scalar, ms: Tensors, vs: Ten
     torch._foreach_add_(m_hat, gradient_part)
     v_hat = torch._foreach_div(vs, 1.0 - beta_2_power)
     update = _scale(m_hat, lr)
-    torch._foreach_div_(update, _sqrt_plus(v_hat, eps))
-    torch._foreach_sub_(params, update)
+    _sub_quotient_(params, update, _sqrt_plus(v_hat, eps))
 
 
 # ------------------------------------------------------------------ Ftrl
