@@ -500,3 +500,16 @@ def test_argument_errors():
         layers.Conv2D(2, 3)(layers.Input(shape=(5, 5, None)))
     with pytest.raises(ValueError, match="does not support dilation"):
         layers.Conv3DTranspose(2, 3, dilation_rate=2)
+    for make in (lambda f: layers.Conv2D(2, 3, data_format=f),
+                 lambda f: layers.Conv1DTranspose(2, 3, data_format=f),
+                 lambda f: layers.SeparableConv2D(2, 3, data_format=f),
+                 lambda f: layers.DepthwiseConv2D(3, data_format=f),
+                 lambda f: layers.Cropping2D(1, data_format=f),
+                 lambda f: layers.ZeroPadding3D(1, data_format=f),
+                 lambda f: layers.UpSampling2D(data_format=f),
+                 lambda f: layers.LocallyConnected2D(2, 3, data_format=f),
+                 lambda f: layers.ConvLSTM2D(2, 3, data_format=f)):
+        with pytest.raises(ValueError, match=r"The `data_format` argument must be one of "
+                                             r"\{'channels_first', 'channels_last'\}. Received: "
+                                             r"data_format=channels_middle"):
+            make("channels_middle")

@@ -156,6 +156,19 @@ def test_pooling_errors():
         layers.MaxPooling2D()(layers.Input(shape=(4, 4)))
     with pytest.raises(ValueError, match="output size would be negative or zero"):
         layers.MaxPooling2D(3)(layers.Input(shape=(2, 8, 1)))
+    with pytest.raises(ValueError, match=r"output size would be negative or zero in layer "
+                                         r"\"pool\": pool_size=\(4, 4\) with padding='valid' does "
+                                         r"not fit the input shape \(1, 3, 3, 1\)"):
+        layers.MaxPooling2D(4, name="pool")(np.zeros((1, 3, 3, 1), "float32"))  # eager call
+    with pytest.raises(ValueError, match="output size would be negative or zero"):
+        layers.AveragePooling1D(3)(np.zeros((2, 2, 1), "float32"))
+    assert layers.MaxPooling2D(4, padding="same")(np.zeros((1, 3, 3, 1), "float32")).shape == \
+        (1, 1, 1, 1)
+    for layer in (layers.MaxPooling2D, layers.AveragePooling3D, layers.GlobalMaxPooling1D):
+        with pytest.raises(ValueError, match=r"The `data_format` argument must be one of "
+                                             r"\{'channels_first', 'channels_last'\}. Received: "
+                                             r"data_format=NHWC"):
+            layer(data_format="NHWC")
     with pytest.raises(ValueError, match="`padding` argument must be one of"):
         layers.MaxPooling1D(padding="causal")
     with pytest.raises(ValueError, match="The `pool_size` argument must be a tuple of 2 integers"):

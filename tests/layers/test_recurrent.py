@@ -665,10 +665,34 @@ def test_seed_cudnn_lstm_then_time_distributed_dense():
     ip = Input(shape=(10, 16))
     op = layers.CuDNNLSTM(32, input_shape=(10, 16), return_sequences=True)(ip)
     op = layers.TimeDistributed(layers.Dense(4))(op)
-    model = Model(inputs=ip, outputs=op)
-    predict = getattr(model, "predict", None)
-    y = predict(x_test) if predict is not None else model(x_test).detach().numpy()
-    assert tuple(y.shape) == (512, 10, 4)
+    model = Model(input=ip, output=op)  # the seed's Keras 2 spelling
+    assert model.predict(x_test).shape == (512, 10, 4)
+
+
+def test_seed_stateful_lstm_with_time_distributed_dense():
+    """Seed 001: a stateful LSTM(32, batch_size=32) with return_sequences and
+    TimeDistributed(Dense(4)) gives (512, 10, 4); fit needs shuffle=False and a sample count
+    the batch size divides."""
+    rng = np.random.RandomState(0)
+    x = rng.rand(512, 10, 16).astype("float32")
+    ip = Input(shape=(10, 16), batch_size=32)
+    op = layers.LSTM(32, return_sequences=True, stateful=True)(ip)
+    model = Model(ip, layers.TimeDistributed(layers.Dense(4))(op))
+    assert model.predict(x, batch_size=32).shape == (512, 10, 4)
+    model.compile("adam", "mse")
+    history = model.fit(x, rng.rand(512, 10, 4).astype("float32"), batch_size=32, epochs=1,
+                        shuffle=False, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    states = [s.detach().clone() for s in model.layers[1].states]
+    assert all(torch.count_nonzero(s) > 0 for s in states)  # carried from the last batch
+    model.reset_states()
+    assert all(torch.count_nonzero(s) == 0 for s in model.layers[1].states)
+    with pytest.raises(ValueError, match="In a stateful network, you should only pass inputs "
+                                         "with a number of samples that can be divided by the "
+                                         "batch size. Found: 500 samples"):
+        model.fit(x[:500], rng.rand(500, 10, 4).astype("float32"), batch_size=32, verbose=0)
+    with pytest.raises(ValueError, match="Found: 100 samples"):
+        model.predict(x[:100], batch_size=32)
 
 
 # ------------------------------------------------------------------ Keras 2 compatibility

@@ -224,6 +224,14 @@ def test_bidirectional_config_round_trip_with_backward_layer():
 
 
 def test_bidirectional_errors():
+    with pytest.raises(ValueError, match=r"`Bidirectional` needs a recurrent layer as `layer` "
+                                         r".*Received: layer=Dense \(layer 'dense'\), which has "
+                                         r"no `go_backwards`"):
+        layers.Bidirectional(layers.Dense(3, name="dense"))
+    with pytest.raises(ValueError, match="needs a recurrent layer as `backward_layer`"):
+        layers.Bidirectional(layers.LSTM(2), backward_layer=layers.Conv1D(3, 2))
+    with pytest.raises(ValueError, match="Please initialize `Bidirectional` with a"):
+        layers.Bidirectional("lstm")
     with pytest.raises(ValueError, match="Invalid merge mode"):
         layers.Bidirectional(layers.LSTM(2), merge_mode="max")
     with pytest.raises(ValueError, match="different `go_backwards`"):

@@ -247,6 +247,30 @@ def test_reduce_lr_on_plateau_lowers_the_rate():
     np.testing.assert_allclose(K.get_value(model.optimizer.lr), 0.02, rtol=1e-6)
 
 
+def test_reduce_lr_on_plateau_min_delta_and_mode():
+    x, y = _data(8)
+    # min_delta: improvements smaller than 0.1 do not count (1.0 -> 0.95 -> 0.91 ...).
+    model = _model(lr=0.1)
+    h = model.fit(x, y, epochs=4, verbose=0, callbacks=[
+        ScriptedValLoss([1.0, 0.95, 0.91, 0.5]),
+        cbks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_delta=0.1)])
+    # e0 best 1.0; e1 -0.05 wait 1; e2 -0.09 wait 2 -> 0.05; e3 real gain
+    np.testing.assert_allclose(h.history["lr"], [0.1, 0.1, 0.1, 0.05], rtol=1e-6)
+    # mode='max' (an accuracy-like quantity): a falling value is no improvement.
+    model = _model(lr=0.1)
+    h = model.fit(x, y, epochs=3, verbose=0, callbacks=[
+        ScriptedValLoss([0.9, 0.8, 0.95]),
+        cbks.ReduceLROnPlateau(monitor="val_loss", mode="max", factor=0.5, patience=1)])
+    np.testing.assert_allclose(h.history["lr"], [0.1, 0.1, 0.05], rtol=1e-6)
+    # mode='auto' on a name with "acc" maximizes too.
+    model = _model(lr=0.1)
+    script = ScriptedValLoss([0.9, 0.8, 0.95])
+    script.on_epoch_end = lambda epoch, logs=None: logs.update(val_acc=[0.9, 0.8, 0.95][epoch])
+    h = model.fit(x, y, epochs=3, verbose=0, callbacks=[
+        script, cbks.ReduceLROnPlateau(monitor="val_acc", factor=0.5, patience=1)])
+    np.testing.assert_allclose(h.history["lr"], [0.1, 0.1, 0.05], rtol=1e-6)
+
+
 def test_reduce_lr_on_plateau_accepts_the_keras2_epsilon_name():
     with pytest.warns(TkerasDeprecationWarning, match="min_delta"):
         reduce = cbks.ReduceLROnPlateau(epsilon=0.3)
@@ -302,10 +326,12 @@ def test_csv_logger_writes_and_appends(tmp_path):
 
 class _Collector(http.server.BaseHTTPRequestHandler):
     received = []
+    received_headers = []
 
     def do_POST(self):  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append((self.path, self.headers["Content-Type"], body.decode()))
+        self.received_headers.append(dict(self.headers))
         self.send_response(200)
         self.end_headers()
 
@@ -316,6 +342,7 @@ class _Collector(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def http_server():
     _Collector.received = []
+    _Collector.received_headers = []
     server = http.server.HTTPServer(("127.0.0.1", 0), _Collector)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -342,6 +369,19 @@ def test_remote_monitor_posts_epoch_logs(http_server, send_as_json):
             payload = json.loads(urllib.parse.parse_qs(body)["data"][0])
         assert payload == {"epoch": epoch, "loss": h.history["loss"][epoch],
                            "mae": h.history["mae"][epoch]}
+
+
+def test_remote_monitor_path_field_and_headers(http_server):
+    root, received = http_server
+    model = _model()
+    x, y = _data(8)
+    monitor = cbks.RemoteMonitor(root=root, path="/api/logs", field="payload",
+                                 headers={"X-Run": "seed-004"})
+    h = model.fit(x, y, epochs=1, callbacks=[monitor], verbose=0)
+    assert [r[0] for r in received] == ["/api/logs"]  # root + path
+    assert _Collector.received_headers[0]["X-Run"] == "seed-004"
+    payload = json.loads(urllib.parse.parse_qs(received[0][2])["payload"][0])
+    assert payload["loss"] == h.history["loss"][0]
 
 
 def test_remote_monitor_warns_when_the_server_is_unreachable():

@@ -86,6 +86,9 @@ class DataSpec:
         self.input_dtypes: Optional[List[Optional[str]]] = \
             [t.dtype for t in model.inputs] if graph else None
         self.model_name = model.name
+        flatten_layers = getattr(model, "_flatten_layers", None)
+        self.stateful = flatten_layers is not None and any(
+            getattr(layer, "stateful", False) for layer in flatten_layers(include_self=False))
 
     def x_keys(self, x) -> Optional[List[str]]:
         """The keys of dict inputs of a model that has no input names (passed as a dict)."""
@@ -644,8 +647,14 @@ def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Opti
     if ys is not None and class_weight:
         fn = make_class_weight_fn(class_weight, len(ys), device, check=True)
         sws = fn(ys, sws)
-    return ArrayAdapter(xs, ys, sws, batch_size=batch_size or 32, shuffle=shuffle, steps=steps,
-                        x_keys=spec.x_keys(data))
+    adapter = ArrayAdapter(xs, ys, sws, batch_size=batch_size or 32, shuffle=shuffle,
+                           steps=steps, x_keys=spec.x_keys(data))
+    if spec.stateful and adapter.num_samples % adapter.batch_size:
+        raise ValueError("In a stateful network, you should only pass inputs with a number of "
+                         "samples that can be divided by the batch size. Found: "
+                         f"{adapter.num_samples} samples (batch size {adapter.batch_size}, "
+                         f"`{what}`).")
+    return adapter
 
 
 def split_tensors(group: Optional[OptTensors], at: int):

@@ -63,6 +63,8 @@ class _Pooling(Layer):
     def call(self, inputs):
         rank, channels_last = self._rank, self._channels_last
         sizes = spatial_shape(inputs.shape, rank, channels_last)
+        if self.padding == "valid" and any(n < k for n, k in zip(sizes, self.pool_size)):
+            raise self._window_error(tuple(inputs.shape))
         pads = tf_padding(self.padding, sizes, self.pool_size, self.strides)
         x = to_torch_layout(inputs, rank, channels_last)
         y = self._pool(x, pads)
@@ -78,13 +80,16 @@ class _Pooling(Layer):
         out = tuple(conv_output_length(n, k, self.padding, s)
                     for n, k, s in zip(sizes, self.pool_size, self.strides))
         if any(o is not None and o <= 0 for o in out):
-            raise ValueError(f"Computed output size would be negative or zero in layer "
-                             f"\"{self.name}\": pool_size={self.pool_size} with "
-                             f"padding='{self.padding}' does not fit the input shape "
-                             f"{input_shape}.")
+            raise self._window_error(input_shape)
         if channels_last:
             return (input_shape[0],) + out + (input_shape[-1],)
         return (input_shape[0], input_shape[1]) + out
+
+    def _window_error(self, input_shape) -> ValueError:
+        return ValueError(f"Computed output size would be negative or zero in layer "
+                          f"\"{self.name}\": pool_size={self.pool_size} with "
+                          f"padding='{self.padding}' does not fit the input shape "
+                          f"{input_shape}.")
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()

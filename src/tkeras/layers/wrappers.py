@@ -25,6 +25,19 @@ def _check_is_layer(layer, wrapper: str, argument: str = "layer") -> None:
                          f"`{argument}`. Received: {argument}={layer!r}")
 
 
+_RNN_ATTRIBUTES = ("go_backwards", "return_sequences", "return_state", "stateful")
+
+
+def _check_is_recurrent(layer, argument: str = "layer") -> None:
+    missing = [a for a in _RNN_ATTRIBUTES if not hasattr(layer, a)]
+    if missing:
+        raise ValueError(
+            f"`Bidirectional` needs a recurrent layer as `{argument}` (such as LSTM, GRU, "
+            f"SimpleRNN or RNN) with {', '.join(f'`{a}`' for a in _RNN_ATTRIBUTES)}. Received: "
+            f"{argument}={type(layer).__name__} (layer {layer.name!r}), which has no "
+            f"`{missing[0]}`")
+
+
 def _convert_with(layer, values: List[np.ndarray]) -> List[np.ndarray]:
     convert = getattr(layer, "convert_loaded_weights", None)
     return convert(values) if convert is not None else values
@@ -208,8 +221,10 @@ class Bidirectional(_PackedStateCallMixin, Wrapper):
     def __init__(self, layer: Layer, merge_mode: Optional[str] = "concat", weights=None,
                  backward_layer: Optional[Layer] = None, **kwargs):
         _check_is_layer(layer, "Bidirectional")
+        _check_is_recurrent(layer)
         if backward_layer is not None:
             _check_is_layer(backward_layer, "Bidirectional", "backward_layer")
+            _check_is_recurrent(backward_layer, "backward_layer")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: merge_mode={merge_mode!r}. Merge mode "
                              "should be one of {'sum', 'mul', 'ave', 'concat', None}")

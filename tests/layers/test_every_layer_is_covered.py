@@ -1,0 +1,46 @@
+"""Every layer class tkeras.layers exports goes through the shared layer test
+(``layer_test_utils.check_layer``): found in the case lists of the family test modules,
+directly or as a sublayer (cells inside RNN, layers inside wrappers)."""
+import importlib
+
+import tkeras
+from tkeras.engine.base_layer import Layer
+
+FAMILY_MODULES = ["test_advanced_activations", "test_convolutional", "test_core_merge_contract",
+                  "test_embeddings", "test_local", "test_noise", "test_normalization",
+                  "test_pooling", "test_recurrent", "test_wrappers"]
+
+# Exported classes that are not layers to test on data: abstract bases, and the two
+# engine classes tested with the engine (tests/engine).
+NOT_CONTRACT_CASES = {"Layer", "Wrapper", "AbstractRNNCell", "ConvRNN2D", "InputLayer",
+                      "TorchModuleWrapper"}
+
+
+def _layers_in_case_lists(module):
+    found = set()
+    for value in vars(module).values():
+        if not isinstance(value, list):
+            continue
+        for case in value:
+            for item in case if isinstance(case, (tuple, list)) else (case,):
+                if not callable(item) or isinstance(item, type):
+                    continue
+                try:
+                    obj = item()
+                except TypeError:  # not a zero-argument factory
+                    continue
+                if isinstance(obj, Layer):
+                    found.update(type(layer) for layer in obj._flatten_layers())
+    return found
+
+
+def test_every_exported_layer_class_is_in_a_shared_test_case():
+    covered = set()
+    for name in FAMILY_MODULES:
+        covered |= _layers_in_case_lists(importlib.import_module(name))
+    exported = {getattr(tkeras.layers, n) for n in dir(tkeras.layers)
+                if isinstance(getattr(tkeras.layers, n), type)
+                and issubclass(getattr(tkeras.layers, n), Layer)}
+    missing = sorted(c.__name__ for c in exported - covered
+                     if c.__name__ not in NOT_CONTRACT_CASES)
+    assert not missing, f"layer classes without a shared-test case: {missing}"
