@@ -235,6 +235,18 @@ def test_written_h5_full_structure_equals_keras(name, tmp_path):
                                     "optimizer_config"}
 
 
+@pytest.mark.parametrize("name", REFERENCE_MODELS)
+def test_written_h5_configs_equal_keras(name, tmp_path):
+    """The model_config and training_config tkeras writes are Keras's own (decoded JSON
+    equal): Keras 2's layer entries, metrics as one list per output."""
+    model = _load(name, "model.h5")
+    path = str(tmp_path / "model.h5")
+    model.save(path)
+    with h5py.File(path, "r") as ours, h5py.File(model_file(name, "model.h5"), "r") as keras:
+        for attr in ("model_config", "training_config"):
+            assert json.loads(decoded_attr(ours, attr)) == json.loads(decoded_attr(keras, attr)), attr
+
+
 def _optimizer_from_training_config(path):
     with h5py.File(path, "r") as f:
         config = json.loads(decoded_attr(f, "training_config"))["optimizer_config"]

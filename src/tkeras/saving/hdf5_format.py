@@ -322,9 +322,43 @@ def save_optimizer_weights_to_hdf5_group(f, optimizer) -> None:
     _write_datasets(group, names, values)
 
 
+def legacy_form(value):
+    """A training config in the form Keras's HDF5 files hold: serialized objects (dicts with
+    ``class_name`` and ``config``) without the Keras 3 keys (``module``, ``registered_name``,
+    ``build_config``), a registered class named by its registered name."""
+    if isinstance(value, list):
+        return [legacy_form(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "class_name" in value and "config" in value:
+        return _without_keras3_keys({k: legacy_form(v) for k, v in value.items()})
+    return {k: legacy_form(v) for k, v in value.items()}
+
+
+def legacy_layer_entry(entry: dict) -> dict:
+    """A model config in the form of Keras's HDF5 ``model_config``: the model and each entry
+    of its ``layers`` (nested models included) without the Keras 3 keys; what a layer's own
+    config holds (initializers, a wrapped layer) keeps them, as in Keras's files."""
+    out = _without_keras3_keys(entry)
+    config = out.get("config")
+    if isinstance(config, dict) and isinstance(config.get("layers"), list):
+        out["config"] = dict(config, layers=[legacy_layer_entry(layer) if isinstance(layer, dict)
+                                             else layer for layer in config["layers"]])
+    return out
+
+
+def _without_keras3_keys(serialized: dict) -> dict:
+    out = {k: v for k, v in serialized.items()
+           if k not in ("module", "registered_name", "build_config")}
+    registered = serialized.get("registered_name")
+    if isinstance(registered, str) and ">" in registered:
+        out["class_name"] = registered  # Keras 2 names registered classes "package>Name"
+    return out
+
+
 def _model_config_json(model) -> str:
     config = {"class_name": model._keras_class_name(), "config": model.get_config()}
-    return json.dumps(config, default=json_default)
+    return json.dumps(legacy_layer_entry(config), default=json_default)
 
 
 def save_model_to_hdf5(model, filepath, overwrite: bool = True,
@@ -349,7 +383,8 @@ def save_model_to_hdf5(model, filepath, overwrite: bool = True,
         f.attrs["backend"] = BACKEND
         f.attrs["model_config"] = model_config
         if training_config is not None:
-            f.attrs["training_config"] = json.dumps(training_config, default=json_default)
+            f.attrs["training_config"] = json.dumps(legacy_form(training_config),
+                                                    default=json_default)
         save_weights_to_hdf5_group(f.create_group("model_weights"), model)
         if save_optimizer:
             save_optimizer_weights_to_hdf5_group(f, optimizer)

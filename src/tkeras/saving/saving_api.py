@@ -217,6 +217,8 @@ def training_config(model) -> Optional[Dict[str, Any]]:
         return None
     config = {key: _serialize_compile_value(args.get(key))
               for key in ("loss", "metrics", "weighted_metrics", "loss_weights")}
+    for key in ("metrics", "weighted_metrics"):  # as tf-keras writes trained models' metrics
+        config[key] = _metrics_per_output_lists(model, config[key])
     config["optimizer_config"] = _optimizer_config(model.optimizer)
     return config
 
@@ -257,6 +259,25 @@ def _per_output_metrics(model, metrics):
     if len(names) == 1:
         return per_output[names[0]]
     return {name: ms for name, ms in per_output.items() if ms}
+
+
+def _metrics_per_output_lists(model, metrics):
+    """The inverse of ``_per_output_metrics``: one list per output in output order, ``[None]``
+    for an output without metrics (a flat list applies to every output, as in Keras 2)."""
+    names = list(getattr(model, "output_names", None) or [])
+    if metrics is None or not names:
+        return metrics
+    if isinstance(metrics, Mapping):
+        lists = [metrics.get(name) for name in names]
+        lists = [list(m) if isinstance(m, (list, tuple)) else ([m] if m is not None else None)
+                 for m in lists]
+    elif isinstance(metrics, list) and len(metrics) == len(names) and \
+            all(isinstance(m, list) or m is None for m in metrics) and \
+            any(isinstance(m, list) for m in metrics):
+        lists = metrics
+    else:
+        lists = [list(metrics) if isinstance(metrics, list) else [metrics]] * len(names)
+    return [ms if ms else [None] for ms in lists]
 
 
 def _compile(model, config: Mapping[str, Any], custom_objects) -> None:
