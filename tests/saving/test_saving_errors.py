@@ -7,6 +7,7 @@ import zipfile
 import h5py
 import numpy as np
 import pytest
+import torch
 
 import tkeras
 from saving_test_utils import predict
@@ -215,13 +216,35 @@ def test_failed_load_changes_no_weight(saved):
             np.testing.assert_array_equal(a, b)
 
 
-def test_skip_mismatch_warns_per_skipped_layer(saved):
-    model, paths = saved
-    other = Sequential([Dense(8, activation="relu", input_shape=(4,), name=model.layers[0].name),
-                        Dense(3, name=model.layers[1].name)])
-    with pytest.warns(TkerasWarning, match="Skipping loading weights .*" + model.layers[1].name):
-        other.load_weights(paths["weights"], by_name=True, skip_mismatch=True)
-    np.testing.assert_array_equal(other.layers[0].get_weights()[0], model.layers[0].get_weights()[0])
+def test_skip_mismatch_warns_once_per_skipped_layer(tmp_path):
+    model = Sequential([Dense(8, activation="relu", input_shape=(4,), name="a"),
+                        Dense(5, name="b"), Dense(2, name="c")])
+    path = str(tmp_path / "weights.h5")
+    model.save_weights(path)
+    # "a" and "b" differ (b only in its kernel: its bias shape (5,) still matches), "c" fits.
+    other = Sequential([Dense(8, activation="relu", input_shape=(3,), name="a"),
+                        Dense(5, name="b"), Dense(2, name="c")])
+    other.build()
+    before = [w.copy() for w in other.get_weights()]
+    with pytest.warns(TkerasWarning) as record:
+        other.load_weights(path, by_name=True, skip_mismatch=True)
+    messages = [str(w.message) for w in record if issubclass(w.category, TkerasWarning)]
+    assert len(messages) == 1, messages  # only "a" mismatches: (3, 8) against (4, 8)
+    assert messages[0].startswith("Skipping loading weights of layer a (Shape mismatch in "
+                                  "layer #0 (named a): weight")
+    assert "(3, 8)" in messages[0] and "(4, 8)" in messages[0]
+    np.testing.assert_array_equal(other.layers[0].get_weights()[0], before[0])  # a kept its own
+    np.testing.assert_array_equal(other.layers[0].get_weights()[1], before[1])  # bias too
+    for ours, theirs in zip(other.layers[1:], model.layers[1:]):
+        for a, b in zip(ours.get_weights(), theirs.get_weights()):
+            np.testing.assert_array_equal(a, b)
+    third = Sequential([Dense(8, activation="relu", input_shape=(3,), name="a"),
+                        Dense(6, name="b"), Dense(2, name="c")])
+    third.build()
+    with pytest.warns(TkerasWarning) as record:
+        third.load_weights(path, by_name=True, skip_mismatch=True)
+    warned = sorted(str(w.message).split(" (")[0] for w in record)
+    assert warned == [f"Skipping loading weights of layer {n}" for n in "abc"]  # c: (6, 2) kernel
 
 
 def test_skip_mismatch_needs_by_name(saved):
@@ -249,6 +272,25 @@ def test_subclassed_model_cannot_be_saved_whole(filename, tmp_path):
     with pytest.raises(NotImplementedError, match="subclassed model.*save_weights"):
         model.save(str(tmp_path / filename))
     assert not os.listdir(tmp_path)  # nothing half-written
+
+
+@pytest.mark.parametrize("filename", ["model.h5", "model.keras"])
+def test_model_with_wrapped_torch_module_saves_weights_only(filename, tmp_path):
+    from tkeras.layers import TorchModuleWrapper
+    inputs = Input(shape=(4,))
+    model = Model(inputs, Dense(2)(TorchModuleWrapper(torch.nn.Linear(4, 3), name="lin")(inputs)))
+    with pytest.raises(NotImplementedError,
+                       match=r"^Unable to save model 'model' \(Functional\) with its architecture: "
+                             r"TorchModuleWrapper 'lin' wraps arbitrary torch code, which has no "
+                             r"Keras config"):
+        model.save(str(tmp_path / filename))
+    assert not os.listdir(tmp_path)
+    path = str(tmp_path / "weights.h5")
+    model.save_weights(path)
+    again = Model(inputs, Dense(2)(TorchModuleWrapper(torch.nn.Linear(4, 3))(inputs)))
+    again.load_weights(path)
+    x = np.random.rand(3, 4).astype("float32")
+    np.testing.assert_array_equal(predict(again, [x])[0], predict(model, [x])[0])
 
 
 class _Configurable(_Subclassed):

@@ -231,17 +231,19 @@ def load_weights_from_hdf5_group_by_name(group, model, skip_mismatch: bool = Fal
                                   stacklevel=3)
                     continue
                 raise ValueError(f"Weight count mismatch for {detail}")
-            for param, value in zip(params, layer_values):
-                if tuple(param.shape) != tuple(value.shape):
-                    message = (f"Shape mismatch in layer #{k} (named {layer.name}) for weight "
-                               f"{param._keras_name}. Weight expects shape {tuple(param.shape)}. "
-                               f"Received saved weight with shape {tuple(value.shape)}")
-                    if skip_mismatch:
-                        warnings.warn(f"Skipping loading weights ({message})", TkerasWarning,
-                                      stacklevel=3)
-                        continue
-                    raise ValueError(message)
-                pairs.append((param, value))
+            mismatches = [f"weight {param._keras_name} expects shape {tuple(param.shape)}, "
+                          f"received saved weight with shape {tuple(value.shape)}"
+                          for param, value in zip(params, layer_values)
+                          if tuple(param.shape) != tuple(value.shape)]
+            if mismatches:
+                message = f"Shape mismatch in layer #{k} (named {layer.name}): " + \
+                    "; ".join(mismatches)
+                if skip_mismatch:  # one warning per layer, which keeps all its weights
+                    warnings.warn(f"Skipping loading weights of layer {layer.name} ({message})",
+                                  TkerasWarning, stacklevel=3)
+                    continue
+                raise ValueError(message)
+            pairs.extend(zip(params, layer_values))
     assign_values(pairs)
 
 
