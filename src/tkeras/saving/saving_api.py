@@ -81,12 +81,15 @@ def _check_savable(model, fmt: str) -> None:
     try:
         model.get_config()
     except NotImplementedError as e:
+        prefix = (f"Unable to save model {model.name!r} ({type(model).__name__}) with its "
+                  "architecture")
+        if isinstance(model, Functional):  # a layer without a config, e.g. wrapped torch code
+            raise NotImplementedError(f"{prefix}: {e}") from None
         raise NotImplementedError(
-            f"Unable to save model {model.name!r} ({type(model).__name__}) with its architecture: "
-            "it is a subclassed model whose layers are defined in Python code, which a file "
-            "cannot hold. Save its weights with `model.save_weights(path)` and rebuild the model "
-            "in code before `load_weights`, or implement `get_config()` / `from_config()` in "
-            f"the class. ({e})") from None
+            f"{prefix}: it is a subclassed model whose layers are defined in Python code, which a "
+            "file cannot hold. Save its weights with `model.save_weights(path)` and rebuild the "
+            "model in code before `load_weights`, or implement `get_config()` / "
+            f"`from_config()` in the class. ({e})") from None
 
 
 def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True,
