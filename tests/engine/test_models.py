@@ -294,3 +294,33 @@ def test_subclass_calling_model_init_with_inputs_and_outputs():
     assert isinstance(model, Classifier) and model.name == "classifier"
     assert model.output_shape == (None, 3) and len(model.layers) == 3
     assert tuple(model(torch.ones(2, 5)).shape) == (2, 3)
+
+
+def test_model_from_config_of_a_functional_config():
+    """keras.Model.from_config(functional config) rebuilds the graph (tf-keras does too)."""
+    inputs = Input(shape=(3,), name="x")
+    outputs = Dense(2, name="d")(Dense(4, activation="relu")(inputs))
+    model = Model(inputs, outputs, name="net")
+    again = Model.from_config(model.get_config())
+    assert again.name == "net" and [l.name for l in again.layers] == [l.name for l in model.layers]
+    assert again.input_shape == (None, 3) and again.output_shape == (None, 2)
+    again.set_weights(model.get_weights())
+    data = np.random.rand(5, 3).astype("float32")
+    np.testing.assert_allclose(again(data).detach().numpy(), model(data).detach().numpy())
+
+
+def test_model_from_config_of_a_subclass_calls_its_constructor():
+    class Scaled(Model):
+        def __init__(self, units=2, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.dense = Dense(units)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+        def get_config(self):
+            return {"units": self.units, "name": self.name}
+
+    again = Scaled.from_config(Scaled(units=5, name="s").get_config())
+    assert type(again) is Scaled and again.units == 5 and again.name == "s"

@@ -116,6 +116,31 @@ def test_long_string_lists_are_split_under_the_header_limit(tmp_path):
         assert hdf5_format.load_attributes_from_hdf5_group(f, "layer_names") == names
 
 
+@pytest.mark.parametrize("method", ["save", "save_weights"])
+def test_model_with_names_over_the_header_limit_round_trips(method, tmp_path):
+    """End to end: 40 layers with 2,000-character names need more than 64 KB of
+    layer_names; the file splits them (layer_names0, layer_names1 ...) and loads back."""
+    inputs = Input(shape=(3,))
+    x = inputs
+    for i in range(40):
+        x = Dense(3, name=f"dense_{i:02d}_" + "n" * 2000)(x)
+    model = Model(inputs, x)
+    path = str(tmp_path / "long.h5")
+    getattr(model, method)(path)
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"] if method == "save" else f
+        assert "layer_names" not in group.attrs
+        assert sorted(k for k in group.attrs if k.startswith("layer_names")) == \
+            ["layer_names0", "layer_names1"]
+    if method == "save":
+        loaded = load_model(path)
+    else:
+        loaded = Model.from_config(model.get_config())
+        loaded.load_weights(path)
+    data = np.random.RandomState(0).rand(4, 3).astype("float32")
+    np.testing.assert_array_equal(predict(loaded, [data])[0], predict(model, [data])[0])
+
+
 def test_keras_2_chunked_byte_string_attributes_load(tmp_path):
     """Keras 2.2 split long lists into layer_names0, layer_names1 ... of byte strings."""
     model = _randomize(_sequential())

@@ -140,6 +140,21 @@ class Model(TrainerMixin, Layer):
                 "`save_weights()`, or implement `get_config()` and `from_config()`.")
         return {"name": self.name, "trainable": self.trainable}
 
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects=None):
+        """A model from its config. A functional config (``layers``, ``input_layers``,
+        ``output_layers``) rebuilds the graph, as tf-keras's ``Model.from_config`` does;
+        any other config goes to the class's constructor.
+
+        Args:
+            config: the ``get_config()`` dict.
+            custom_objects: classes and functions the config names, by name.
+        """
+        if all(key in config for key in ("name", "layers", "input_layers", "output_layers")):
+            from .functional import Functional
+            return Functional.from_config.__func__(cls, config, custom_objects)
+        return super().from_config(config)
+
     def _keras_class_name(self) -> str:
         return type(self).__name__
 
