@@ -180,3 +180,39 @@ def test_fit_killed_during_a_checkpoint_keeps_the_previous_one(tmp_path):
     assert _bytes(path) == _bytes(path + ".epoch1")
     model = load_model(path)
     assert [w.shape for w in model.get_weights()] == [(8, 64), (64,), (64, 1), (1,)]
+
+
+@pytest.mark.parametrize("filename,method", [("model.h5", "save"), ("model.keras", "save"),
+                                             ("weights.h5", "save_weights")])
+def test_save_that_fails_midway_leaves_the_previous_file(filename, method, tmp_path,
+                                                         monkeypatch):
+    """An exception in the middle of writing (after some weights are written) leaves the
+    previous file byte-identical and loadable, and no temporary file behind."""
+    import h5py
+    model = _bn_model()
+    path = str(tmp_path / filename)
+    getattr(model, method)(path)
+    before, expected = _bytes(path), model.predict(X, verbose=0)
+    written = []
+    real_create = h5py.Group.create_dataset
+
+    def failing_create(self, *args, **kwargs):
+        if len(written) == 3:
+            raise OSError("disk full (simulated)")
+        written.append(args[0] if args else kwargs.get("name"))
+        return real_create(self, *args, **kwargs)
+
+    monkeypatch.setattr(h5py.Group, "create_dataset", failing_create)
+    model.set_weights([w * 2 for w in model.get_weights()])
+    with pytest.raises(OSError, match="disk full"):
+        getattr(model, method)(path)
+    monkeypatch.undo()
+    assert len(written) == 3  # the failure came after real writes
+    assert _bytes(path) == before
+    assert os.listdir(tmp_path) == [filename]
+    if method == "save":
+        loaded = load_model(path)
+    else:
+        loaded = _bn_model()
+        loaded.load_weights(path)
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), expected, rtol=1e-6)
