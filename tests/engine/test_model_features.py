@@ -262,17 +262,12 @@ def test_dict_model_called_symbolically_with_a_dict():
     assert out["pair"].shape == (None, 2) and out["total"].shape == (None, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="tkeras bug: a symbolic call with a dict checks the "
-                   "input specs against the dict's own key order (engine/base_layer.py "
-                   "_spec_shapes) instead of matching the keys to the model's inputs")
 def test_dict_model_called_symbolically_with_keys_in_another_order():
     model = dict_model()[0]
     out = model({"b": Input(shape=(1,)), "a": Input(shape=(2,))})
     assert out["total"].shape == (None, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="deviation from tf-keras: Keras flattens dict inputs and "
-                   "outputs with tf.nest (sorted by key); tkeras keeps insertion order")
 def test_dict_model_orders_inputs_and_outputs_by_key_as_keras():
     a, b = Input(shape=(2,), name="a"), Input(shape=(1,), name="b")
     y1, y2 = Dense(1, name="y1")(a), Dense(1, name="y2")(b)
@@ -280,12 +275,13 @@ def test_dict_model_orders_inputs_and_outputs_by_key_as_keras():
     assert model.inputs[0] is a and model.outputs[0] is y1
 
 
-@pytest.mark.xfail(strict=True, reason="deviation from tf-keras: a model built from a dict maps "
-                   "call dicts by the dict's keys in Keras; tkeras matches Input names only")
 def test_dict_model_maps_call_dicts_by_the_constructor_keys():
     a = Input(shape=(2,), name="a")
     model = Model(inputs={"features": a}, outputs=Dense(1)(a))
     assert model({"features": np.ones((1, 2), "float32")}).shape == (1, 1)
+    assert model({"a": np.ones((1, 2), "float32")}).shape == (1, 1)  # the Input's name too
+    with pytest.raises(ValueError, match=r"Missing data for input \"features\""):
+        model({"other": np.ones((1, 2), "float32")})
 
 
 # ------------------------------------------------------------------ per-node accessors
@@ -514,9 +510,6 @@ def test_sequential_refuses_a_multi_output_layer(build):
         build()
 
 
-@pytest.mark.xfail(strict=True, reason="tkeras bug: Sequential.add appends the layer before "
-                   "checking its outputs (engine/sequential.py add), so a refused layer stays in "
-                   "model.layers; tf-keras leaves the model unchanged")
 def test_a_refused_layer_leaves_the_sequential_model_unchanged():
     model = Sequential([Input(shape=(4,)), Dense(4, name="kept")])
     with pytest.raises(ValueError, match=SINGLE_OUTPUT_ERROR):

@@ -25,6 +25,7 @@ from ..backend import ops as backend_ops
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
     KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
+    sorted_keys,
 )
 
 _ALLOWED_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size", "weights",
@@ -730,10 +731,14 @@ class Layer(nn.Module):
         if not self.built:
             self._maybe_build(shape_structure(inputs))
         if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, _spec_shapes(shape_structure(inputs)), self.name)
+            assert_input_compatibility(self.input_spec, self._spec_input_shapes(inputs), self.name)
         outputs = self.compute_output_spec(inputs, *rest, **kwargs)
         Node(self, call_args=(inputs,) + tuple(rest), call_kwargs=kwargs, outputs=outputs)
         return outputs
+
+    def _spec_input_shapes(self, inputs) -> List[tuple]:
+        """The input shapes, in ``input_spec``'s order, of a symbolic call."""
+        return _spec_shapes(shape_structure(inputs))
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         """Output KerasTensor(s) (with masks) for symbolic inputs; records no node."""
@@ -987,7 +992,7 @@ def _spec_shapes(shapes) -> List[tuple]:
     if isinstance(shapes, list):
         return [tuple(s) for s in shapes]
     if isinstance(shapes, dict):
-        return [tuple(s) for s in shapes.values()]
+        return [tuple(shapes[k]) for k in sorted_keys(shapes)]
     return [tuple(shapes)]
 
 

@@ -9,7 +9,7 @@ import torch
 from .base_layer import Layer, convert_inputs, shape_structure
 from .input_layer import InputLayer
 from .input_spec import InputSpec
-from .keras_tensor import KerasTensor, Node, flatten, map_structure, pack_like
+from .keras_tensor import KerasTensor, Node, flatten, map_structure, pack_like, sorted_keys
 from .training import Model
 
 # ------------------------------------------------------------------ graph mapping
@@ -293,10 +293,21 @@ class Functional(Model):
 
     # -------------------------------------------------------------- running
 
+    def _input_keys(self, call_keys) -> List[str]:
+        """The keys a dict of call inputs is matched by, in ``self.inputs`` order: the keys of
+        the dict the model was built from (as in tf-keras), else the input names (which a
+        dict-built model accepts too)."""
+        nested = self._nested_inputs
+        if isinstance(nested, dict):
+            keys = sorted_keys(nested)
+            if set(call_keys) == set(keys) or set(call_keys) != set(self.input_names):
+                return keys
+        return list(self.input_names)
+
     def _flatten_call_inputs(self, inputs) -> List[Any]:
-        """The call's inputs as a list in the order of self.inputs (dicts matched by name)."""
+        """The call's inputs as a list in the order of self.inputs (dicts matched by key)."""
         if isinstance(inputs, dict):
-            names = self.input_names
+            names = self._input_keys(inputs)
             missing = [n for n in names if n not in inputs]
             if missing or len(inputs) != len(names):
                 raise ValueError(
@@ -309,6 +320,9 @@ class Functional(Model):
         if isinstance(inputs, (list, tuple)) and not hasattr(inputs, "shape"):
             return list(inputs)
         return [inputs]
+
+    def _spec_input_shapes(self, inputs) -> List[tuple]:
+        return [tuple(x.shape) for x in self._flatten_call_inputs(inputs)]
 
     def _convert(self, flat: List[Any]) -> List[Any]:
         out = []

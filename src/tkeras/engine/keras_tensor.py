@@ -68,8 +68,18 @@ def is_keras_tensor(x: Any) -> bool:
 
 # ------------------------------------------------------------------ nested structures
 
+def sorted_keys(mapping: dict) -> List[Any]:
+    """A dict's keys in the order tf.nest (and so Keras) flattens them: sorted; insertion
+    order for keys that do not sort."""
+    try:
+        return sorted(mapping)
+    except TypeError:
+        return list(mapping)
+
+
 def flatten(structure: Any) -> List[Any]:
-    """Flattens lists, tuples and dicts (dicts in key-insertion order) into a list of leaves."""
+    """Flattens lists, tuples and dicts (dicts by sorted key, as tf.nest) into a list of
+    leaves."""
     if isinstance(structure, (list, tuple)):
         out: List[Any] = []
         for item in structure:
@@ -77,20 +87,21 @@ def flatten(structure: Any) -> List[Any]:
         return out
     if isinstance(structure, dict):
         out = []
-        for item in structure.values():
-            out.extend(flatten(item))
+        for key in sorted_keys(structure):
+            out.extend(flatten(structure[key]))
         return out
     return [structure]
 
 
 def map_structure(fn, structure: Any) -> Any:
+    """``fn`` applied to every leaf, in ``flatten``'s order, in a structure like the input."""
     if isinstance(structure, list):
         return [map_structure(fn, s) for s in structure]
     if isinstance(structure, tuple):
         mapped = [map_structure(fn, s) for s in structure]
         return type(structure)(*mapped) if hasattr(structure, "_fields") else tuple(mapped)
     if isinstance(structure, dict):
-        return {k: map_structure(fn, v) for k, v in structure.items()}
+        return {k: map_structure(fn, structure[k]) for k in sorted_keys(structure)}
     return fn(structure)
 
 

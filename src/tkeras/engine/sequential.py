@@ -76,8 +76,22 @@ class Sequential(Functional):
             raise ValueError(f'All layers added to a Sequential model should have unique names. '
                              f'Name "{layer.name}" is already the name of a layer in this model. '
                              "Update the `name` argument to pass a unique name.")
+        input_layer_before = self._input_layer
         self._seq_layers.append(layer)
         self._sync_modules()
+        try:
+            self._connect_added(layer)
+        except Exception:  # a refused layer leaves the model as it was (as in tf-keras)
+            self._seq_layers.pop()
+            self.__dict__["_input_layer"] = input_layer_before
+            self._sync_modules()
+            if self._seq_layers and self._input_layer is not None:
+                self._rebuild_graph()
+            raise
+
+    def _connect_added(self, layer: Layer) -> None:
+        """Links the layer just appended into the graph (an input layer from the first
+        layer's input shape, when it has one)."""
         if self._input_layer is None and len(self._seq_layers) == 1:
             shape = getattr(layer, "_batch_input_shape", None)
             if shape is None and isinstance(layer, Functional) and layer._is_graph_network:
