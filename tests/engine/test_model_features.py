@@ -334,6 +334,9 @@ def test_input_and_output_of_a_layer_with_one_node():
     assert add.input == merged_inputs and add.output is s  # several inputs: a list
     with pytest.raises(AttributeError, match="is not connected, no input to return"):
         Dense(2).input
+    with pytest.raises(RuntimeError, match="The layer never has never been called and thus has "
+                                           "no defined output shape"):
+        Dense(2, name="never").get_output_shape_at(0)
 
 
 # ------------------------------------------------------------------ Input / InputLayer in code

@@ -844,8 +844,9 @@ class Layer(nn.Module):
     # -------------------------------------------------------------- graph properties
 
     def _node_attr(self, node_index: int, attr: str, what: str):
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return.")
+        if not self._inbound_nodes:  # (the properties say "not connected" before this)
+            raise RuntimeError(f"The layer {self.name} has never been called and thus has no "
+                               f"defined {what}.")
         if not -len(self._inbound_nodes) <= node_index < len(self._inbound_nodes):
             raise ValueError(f"Asked to get {what} at node {node_index}, but the layer has only "
                              f"{len(self._inbound_nodes)} inbound nodes.")
