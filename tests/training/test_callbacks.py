@@ -486,6 +486,30 @@ def test_progress_bar_redraws_in_place_in_a_terminal(monkeypatch):
     assert final.rstrip().endswith("- loss: %.4f" % np.mean([1, 1 / 2, 1 / 3, 1 / 4]))
 
 
+def test_progress_bar_redraws_in_a_notebook_and_not_in_a_plain_pipe(monkeypatch):
+    import io
+    import sys
+    import types
+    from tkeras.utils import generic_utils
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # not a terminal
+    monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+
+    def drawn():
+        out = io.StringIO()
+        bar = generic_utils.Progbar(3, interval=0.0, file=out)
+        for step in range(1, 4):
+            bar.update(step, [("loss", 1.0)])
+        return out.getvalue()
+
+    piped = drawn()
+    assert "\r" not in piped and piped.count("\n") == 1  # a log file gets the final line only
+    assert piped.startswith("3/3 [==============================]")
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # Jupyter
+    in_notebook = drawn()
+    assert in_notebook.count("\r") == 3 and in_notebook.endswith("\n")
+
+
 def test_progbar_throttles_redraws(monkeypatch):
     import io
     from tkeras.utils import generic_utils

@@ -419,9 +419,16 @@ def test_initial_epoch_and_validation_freq():
     assert h.epoch == [2, 3, 4]
     h = model.fit(x, y, epochs=4, validation_data=(x, y), validation_freq=2, verbose=0)
     assert len(h.history["loss"]) == 4 and len(h.history["val_loss"]) == 2
-    h = model.fit(x, y, epochs=3, validation_data=(x, y, np.ones(6)), validation_freq=[1, 3],
+    y_val = np.arange(1, 7, dtype="float32")[:, None]  # per-sample squared errors 1, 4, ..., 36
+    weights = np.array([1, 0, 0, 2, 0, 0], "float32")
+    h = model.fit(x, y, epochs=3, validation_data=(x, y_val, weights), validation_freq=[1, 3],
                   verbose=0)
     assert len(h.history["val_loss"]) == 2
+    bias = float(model.layers[0].get_weights()[1][0])  # x = 0: the prediction is the bias
+    errors = (y_val[:, 0] - bias) ** 2
+    # Keras's weighted loss: sum(w * loss) / number of samples (one validation batch here)
+    np.testing.assert_allclose(h.history["val_loss"], [np.sum(weights * errors) / 6] * 2,
+                               rtol=1e-6)
 
 
 def test_shuffle_modes_order_the_batches():
@@ -441,6 +448,17 @@ def test_shuffle_modes_order_the_batches():
     assert sorted(sum(first, [])) == list(range(10)) and [len(b) for b in first] == [3, 3, 3, 1]
     torch.manual_seed(0)
     assert order(True) == first  # seeded by torch's generator
+    identity = order(False)
+    shuffled, batch_shuffled = [], []
+    for seed in range(5):  # the shuffles really reorder (for some seed), whole batches for 'batch'
+        torch.manual_seed(seed)
+        shuffled.append(order(True))
+        torch.manual_seed(seed)
+        batch_shuffled.append(order("batch"))
+    assert any(o != identity for o in shuffled)
+    assert any(sum(o, []) != list(range(10)) for o in shuffled)
+    assert any(o[:3] != identity[:3] for o in batch_shuffled)
+    assert all(sorted(o[:3]) == identity[:3] and o[3] == [9] for o in batch_shuffled)
 
 
 def test_fit_with_torch_tensors_and_lists_of_numbers():
@@ -665,3 +683,20 @@ def test_jit_compile_trains_like_the_eager_step():
     assert jit_h["acc"] == eager_h["acc"]
     for a, b in zip(jit_w, eager_w):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_run_eagerly_reports_and_switches_off_the_compiled_step():
+    x, y = np.ones((8, 2), "float32"), np.ones((8, 1), "float32")
+    model = Sequential([Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse", run_eagerly=True)
+    assert model.run_eagerly is True
+    model.fit(x, y, verbose=0)
+    model.compile("sgd", "mse", jit_compile=True)
+    assert model.run_eagerly is False
+    model.run_eagerly = True  # Keras's debugging switch: back to the plain Python step
+    assert model.run_eagerly is True
+    model.fit(x, y, verbose=0)
+    runner = model._step_runner
+    assert runner._training_loss_fn == runner._training_loss
+    with pytest.raises(ValueError, match="cannot set `run_eagerly=True` and `jit_compile=True`"):
+        model.compile("sgd", "mse", run_eagerly=True, jit_compile=True)

@@ -260,7 +260,8 @@ class TrainerMixin:
             sample_weight_mode: accepted for Keras 2 compatibility (``'temporal'``
                 sample weights of shape ``(samples, timesteps)`` work either way).
             weighted_metrics: metrics that also receive the sample weights.
-            run_eagerly: accepted (tkeras always runs eagerly).
+            run_eagerly: ``True`` runs the step as plain Python even with ``jit_compile``
+                set later (the default runs eagerly anyway; see ``jit_compile``).
             steps_per_execution: accepted and ignored.
             jit_compile: ``True`` runs the training step's forward pass and loss (and
                 their backward) as one ``torch.compile``'d graph; the first steps then
@@ -282,6 +283,9 @@ class TrainerMixin:
                             "loss_weights, sample_weight_mode, weighted_metrics.")
         if target_tensors is not None:
             raise ValueError("`target_tensors` is not supported: pass targets to `fit`.")
+        if run_eagerly and jit_compile is True:
+            raise ValueError("You cannot set `run_eagerly=True` and `jit_compile=True` at the "
+                             "same time.")
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self.loss_weights = loss_weights
@@ -300,6 +304,22 @@ class TrainerMixin:
         self.__dict__["_step_runner"] = None
         self._is_compiled = True
         self.stop_training = False
+
+    @property
+    def run_eagerly(self) -> bool:
+        """Whether the training step runs as plain Python: True unless the model was compiled
+        with ``jit_compile=True``. Setting it to True turns a compiled step back to eager."""
+        config = self.__dict__.get("_compile_config") or {}
+        return config.get("jit_compile") is not True
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        config = self.__dict__.get("_compile_config")
+        if value and config is not None and config.get("jit_compile") is True:
+            config["jit_compile"] = False
+            self.__dict__["_step_runner"] = None  # the next step builds an eager runner
+        if config is not None:
+            config["run_eagerly"] = bool(value)
 
     def get_compile_config(self) -> Optional[Dict[str, Any]]:
         """The last ``compile``'s arguments in tf-keras's ``compile_config`` form (the
