@@ -115,3 +115,16 @@ def test_out_of_range_index_on_cpu_is_a_value_error(bad):
 def test_keras2_module_path():
     from tkeras.layers import embeddings
     assert embeddings.Embedding is layers.Embedding
+
+
+def test_embeddings_constraint_applies_after_each_step():
+    from tkeras import constraints
+    model = Sequential([Embedding(6, 3, embeddings_initializer="ones",
+                                  embeddings_constraint=constraints.MaxNorm(1.0), input_length=2)])
+    model.compile("sgd", "mse")
+    model.fit(np.array([[0, 1], [2, 3]]), np.zeros((2, 2, 3), "float32"), epochs=1, verbose=0)
+    table = model.layers[0].get_weights()[0]
+    # Keras's MaxNorm default axis=0: each output column's norm over the 6 rows is at most 1
+    # (it started at sqrt(6) with all ones, so the constraint must have scaled it).
+    norms = np.sqrt(np.sum(table ** 2, axis=0))
+    assert np.all(norms <= 1.0 + 1e-6) and np.all(norms > 0.5)

@@ -255,3 +255,30 @@ def test_keras2_module_path():
     from tkeras.layers import normalization
     assert normalization.BatchNormalization is layers.BatchNormalization
     assert normalization.LayerNormalization is layers.LayerNormalization
+
+
+def test_batch_normalization_initializers_regularizers_and_constraints():
+    from tkeras import constraints, initializers, regularizers
+    from tkeras.models import Sequential
+    bn = BatchNormalization(moving_mean_initializer="ones",
+                            moving_variance_initializer=initializers.Constant(2.0),
+                            gamma_initializer=initializers.Constant(3.0),
+                            gamma_regularizer=regularizers.l2(0.1),
+                            beta_regularizer=regularizers.l1(0.5),
+                            beta_initializer=initializers.Constant(-1.0),
+                            beta_constraint=constraints.NonNeg(),
+                            gamma_constraint=constraints.MaxNorm(1.0, axis=0),
+                            input_shape=(4,))
+    model = Sequential([bn])
+    gamma, beta, mean, variance = (w.copy() for w in bn.get_weights())
+    np.testing.assert_array_equal(mean, np.ones(4))
+    np.testing.assert_array_equal(variance, np.full(4, 2.0))
+    np.testing.assert_array_equal(gamma, np.full(4, 3.0))
+    # penalties by hand: 0.1 * sum(gamma^2) + 0.5 * sum(|beta|)
+    np.testing.assert_allclose(float(sum(model.losses).detach()), 0.1 * 4 * 9.0 + 0.5 * 4 * 1.0, rtol=1e-6)
+    model.compile("sgd", "mse")
+    x = np.random.RandomState(0).rand(16, 4).astype("float32")
+    model.fit(x, np.zeros((16, 4), "float32"), batch_size=16, epochs=1, verbose=0)
+    gamma, beta = bn.get_weights()[:2]
+    assert np.all(beta >= 0)  # NonNeg after the step (beta started at -1)
+    assert np.linalg.norm(gamma) <= 1.0 + 1e-6  # MaxNorm over the only axis

@@ -722,3 +722,4 @@ def test_hdf5_weights_of_a_cudnn_model_load_into_an_lstm_model(tmp_path):
     lstm_model.load_weights(path)
     np.testing.assert_allclose(lstm_model(X).detach().numpy(), cudnn_model(X).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
+
