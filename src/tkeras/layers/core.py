@@ -73,6 +73,12 @@ class Dense(Layer):
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
+        # Keras's (input, units) kernel stored column-major, i.e. in torch.nn.Linear's
+        # (units, input) memory layout: the matmuls and their gradients then run the
+        # BLAS kernels torch's Linear runs (measured ~3% faster on the W1 MLP on CPU).
+        # The shape, get_weights and set_weights are Keras's; gradients follow the layout.
+        with torch.no_grad():
+            self.kernel.data = self.kernel.data.t().contiguous().t()
         if self.use_bias:
             self.bias = self.add_weight("bias", shape=(self.units,), initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer,
