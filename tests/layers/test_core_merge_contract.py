@@ -70,3 +70,27 @@ def test_reshape_and_flatten_shapes():
     with pytest.raises(ValueError, match="total size of the tensor must be unchanged"):
         layers.Reshape((5, -1))(layers.Input(shape=(3, 4)))
     assert layers.Flatten()(layers.Input(shape=(None, 4))).shape == (None, None)
+
+
+def test_dense_kernel_keeps_torch_linear_layout_through_training_and_loading(tmp_path):
+    """The kernel (Keras shape (in, units)) lives column-major like torch.nn.Linear's
+    weight; set_weights, load_weights, training and the optimizer slots keep that layout
+    (mixed layouts would slow every step), and Keras sees plain C-ordered arrays."""
+    from tkeras.models import Sequential
+    model = Sequential([layers.Dense(5, input_shape=(3,)), layers.Dense(2)])
+    kernel = model.layers[0].kernel
+    assert tuple(kernel.shape) == (3, 5) and kernel.stride() == (1, 3)
+    values = [np.arange(w.size, dtype="float32").reshape(w.shape) for w in model.get_weights()]
+    model.set_weights(values)
+    np.testing.assert_array_equal(model.get_weights()[0], values[0])
+    assert model.get_weights()[0].flags["C_CONTIGUOUS"] and kernel.stride() == (1, 3)
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 3), "float32"), np.ones((4, 2), "float32"), verbose=0)
+    slots = [s for slot in model.optimizer._slots.values() for s in slot if s.shape == (3, 5)]
+    assert slots and all(s.stride() == (1, 3) for s in slots)
+    path = str(tmp_path / "w.h5")
+    model.save_weights(path)
+    again = Sequential([layers.Dense(5, input_shape=(3,)), layers.Dense(2)])
+    again.load_weights(path)
+    assert again.layers[0].kernel.stride() == (1, 3)
+    np.testing.assert_array_equal(again.get_weights()[0], model.get_weights()[0])
