@@ -17,6 +17,20 @@ from ..engine.input_spec import InputSpec
 from ..engine.keras_tensor import KerasTensor
 
 
+def use_linear_layout_(weight: torch.Tensor) -> None:
+    """Stores a Keras ``(input, units)`` kernel column-major: torch.nn.Linear's ``(units,
+    input)`` memory layout. Matmuls and their gradients then run the BLAS kernels torch's
+    Linear runs (measured ~3% faster on the W1 MLP on CPU) and ``kernel.t()`` is the
+    contiguous weight torch's fused RNN ops take, with no copy. The shape, get_weights and
+    set_weights stay Keras's; gradients and optimizer slots follow the layout.
+
+    Args:
+        weight: a 2-D parameter, rewritten in place.
+    """
+    with torch.no_grad():
+        weight.data = weight.data.t().contiguous().t()
+
+
 class Dense(Layer):
     """Densely connected layer: ``output = activation(dot(input, kernel) + bias)``.
 
@@ -73,12 +87,7 @@ class Dense(Layer):
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
-        # Keras's (input, units) kernel stored column-major, i.e. in torch.nn.Linear's
-        # (units, input) memory layout: the matmuls and their gradients then run the
-        # BLAS kernels torch's Linear runs (measured ~3% faster on the W1 MLP on CPU).
-        # The shape, get_weights and set_weights are Keras's; gradients follow the layout.
-        with torch.no_grad():
-            self.kernel.data = self.kernel.data.t().contiguous().t()
+        use_linear_layout_(self.kernel)
         if self.use_bias:
             self.bias = self.add_weight("bias", shape=(self.units,), initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer,

@@ -107,10 +107,10 @@ class SimpleRNNCell(_RecurrentCell):
 
 # ------------------------------------------------------------------ GRU cell
 
-def _reorder_zrh_to_rzh(w: torch.Tensor, units: int) -> torch.Tensor:
-    """Keras's GRU gate blocks (z, r, h) on the last axis -> torch's (r, z, n)."""
-    z, r, h = w.split(units, dim=-1)
-    return torch.cat([r, z, h], dim=-1)
+def _reorder_zrh_to_rzh(w: torch.Tensor, units: int, dim: int = -1) -> torch.Tensor:
+    """Keras's GRU gate blocks (z, r, h) along ``dim`` -> torch's (r, z, n)."""
+    z, r, h = w.split(units, dim=dim)
+    return torch.cat([r, z, h], dim=dim)
 
 
 @fused_kernel_cell
@@ -203,8 +203,9 @@ class GRUCell(_RecurrentCell):
 
     def _torch_params(self) -> List[torch.Tensor]:
         u = self.units
-        params = [_reorder_zrh_to_rzh(self.kernel, u).t(),
-                  _reorder_zrh_to_rzh(self.recurrent_kernel, u).t()]
+        # torch's (3u, in) weights, gathered from the transposed views: one contiguous copy
+        params = [_reorder_zrh_to_rzh(self.kernel.t(), u, dim=0),
+                  _reorder_zrh_to_rzh(self.recurrent_kernel.t(), u, dim=0)]
         if self.use_bias:
             b = _reorder_zrh_to_rzh(self.bias, u)
             params += [b[0], b[1]]

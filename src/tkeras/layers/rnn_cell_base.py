@@ -20,6 +20,7 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer, build_in_parent_scope
 from ..saving.layer_serialization import deserialize_layer
+from .core import use_linear_layout_
 from ..saving.object_registration import serialize_keras_object
 
 __all__ = ["AbstractRNNCell", "DropoutRNNCellMixin", "StackedRNNCells"]
@@ -243,6 +244,8 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
+        use_linear_layout_(self.kernel)  # kernel.t() is then the fused ops' weight, uncopied
+        use_linear_layout_(self.recurrent_kernel)
 
     def _add_bias(self, shape, initializer=None) -> None:
         if not self.use_bias:
