@@ -723,3 +723,19 @@ def test_hdf5_weights_of_a_cudnn_model_load_into_an_lstm_model(tmp_path):
     np.testing.assert_allclose(lstm_model(X).detach().numpy(), cudnn_model(X).detach().numpy(),
                                rtol=1e-5, atol=1e-6)
 
+
+
+@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.GRU, layers.LSTM])
+def test_kernels_are_stored_in_the_fused_ops_layout(cls):
+    """Keras shapes (in, gates*units), stored so that kernel.t() is the contiguous weight
+    torch's fused RNN ops take; loading Keras weights keeps that layout."""
+    layer = cls(3)
+    layer(np.zeros((2, 4, 5), "float32"))
+    cell = layer.cell
+    assert tuple(cell.kernel.shape) == (5, 3 * cell._gates)
+    assert cell.kernel.t().is_contiguous() and cell.recurrent_kernel.t().is_contiguous()
+    values = [np.random.rand(*w.shape).astype("float32") for w in layer.get_weights()]
+    layer.set_weights(values)
+    assert cell.kernel.t().is_contiguous()
+    for got, want in zip(layer.get_weights(), values):
+        np.testing.assert_array_equal(got, want)
