@@ -13,7 +13,9 @@ The torch loop is the idiomatic one: the same architecture as ``torch.nn`` modul
 ``torch.optim.Adam(lr=1e-3)``, a ``randperm`` per epoch, index the batch, ``zero_grad``,
 loss, ``backward``, ``step`` (logits with ``CrossEntropyLoss`` / ``BCEWithLogitsLoss``).
 After one warm-up epoch each, tkeras and torch are timed alternately ``--rounds`` times
-(``--epochs`` epochs per round); the medians per epoch and their ratio are printed.
+(``--epochs`` epochs per round, the first loop alternating between rounds); the medians
+per epoch are printed, and the median of the per-round ratios with a bootstrap 95%
+interval (this 2-core machine's speed drifts by several percent from run to run).
 ``--quick`` is a smoke run (one round of one epoch, a tenth of the batches).
 ``--profile`` runs cProfile over tkeras W4 and prints the top functions.
 ``--jit`` also times tkeras compiled with ``jit_compile=True`` (torch.compile of forward and
@@ -211,6 +213,14 @@ def _timed(run: Callable[[int], None], epochs: int, device: str) -> float:
     return (time.perf_counter() - start) / epochs
 
 
+def _median_with_interval(values, resamples: int = 2000) -> Tuple[float, float, float]:
+    """The median of per-round ratios and a bootstrap 95% interval for it."""
+    rng = np.random.default_rng(0)
+    medians = [float(np.median(rng.choice(values, len(values)))) for _ in range(resamples)]
+    return (float(np.median(values)), float(np.percentile(medians, 2.5)),
+            float(np.percentile(medians, 97.5)))
+
+
 def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
             jit: bool = False) -> Optional[Dict]:
     work = WORKLOADS[key]()
@@ -230,15 +240,24 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
     if jit_run is not None:
         jit_run(1)
     k_times, t_times, j_times = [], [], []
-    for _ in range(rounds):
-        k_times.append(_timed(keras_run, epochs, device))
-        t_times.append(_timed(torch_run, epochs, device))
+    for i in range(rounds):
+        # alternate which loop goes first, so drifts in machine speed hit both alike
+        if i % 2 == 0:
+            k_times.append(_timed(keras_run, epochs, device))
+            t_times.append(_timed(torch_run, epochs, device))
+        else:
+            t_times.append(_timed(torch_run, epochs, device))
+            k_times.append(_timed(keras_run, epochs, device))
         if jit_run is not None:
             j_times.append(_timed(jit_run, epochs, device))
     k, t = statistics.median(k_times), statistics.median(t_times)
+    paired = [a / b for a, b in zip(k_times, t_times)]
+    ratio, low, high = _median_with_interval(paired)
     print(f"{work.name:<28} tkeras {k:8.4f} s/epoch ({k / batches * 1e3:7.3f} ms/step)   "
-          f"torch {t:8.4f} s/epoch ({t / batches * 1e3:7.3f} ms/step)   ratio {k / t:5.2f}x")
-    result = {"workload": key, "tkeras_s_per_epoch": k, "torch_s_per_epoch": t, "ratio": k / t}
+          f"torch {t:8.4f} s/epoch ({t / batches * 1e3:7.3f} ms/step)   ratio {ratio:5.2f}x "
+          f"(95% interval {low:.2f}-{high:.2f})")
+    result = {"workload": key, "tkeras_s_per_epoch": k, "torch_s_per_epoch": t, "ratio": ratio,
+              "ratio_interval": (low, high)}
     if j_times:
         j = statistics.median(j_times)
         print(f"{'  jit_compile=True':<28} tkeras {j:8.4f} s/epoch ({j / batches * 1e3:7.3f} "
@@ -266,8 +285,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run (1 round, 1 epoch, "
                         "a tenth of the batches)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=2, help="epochs per timed round")
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per timed round")
     parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="workloads to run")
     parser.add_argument("--profile", action="store_true", help="cProfile tkeras on W4 instead")
     parser.add_argument("--jit", action="store_true",
