@@ -518,3 +518,15 @@ def test_a_refused_layer_leaves_the_sequential_model_unchanged():
     with pytest.raises(ValueError, match=SINGLE_OUTPUT_ERROR):
         model.add(SplitInTwo(name="refused"))
     assert [layer.name for layer in model.layers] == ["kept"]
+
+
+def test_lambda_config_keys_follow_tf_keras():
+    """tf-keras's Lambda config: function, output shape, the mask keys only when a mask is
+    set, then arguments."""
+    plain = layers.Lambda(lambda x: x * 2.0).get_config()
+    keys = [k for k in plain if k not in ("name", "trainable", "dtype")]
+    assert keys == ["function", "function_type", "module", "output_shape", "output_shape_type",
+                    "output_shape_module", "arguments"]
+    masked = layers.Lambda(lambda x: x, mask=lambda x, m: m).get_config()
+    keys = [k for k in masked if k not in ("name", "trainable", "dtype")]
+    assert keys[-4:] == ["mask", "mask_type", "mask_module", "arguments"]

@@ -509,12 +509,14 @@ class Lambda(Layer):
         else:
             out, out_type, out_module = (list(self._output_shape) if self._output_shape else None), "raw", None
         config.update({"output_shape": out, "output_shape_type": out_type,
-                       "output_shape_module": out_module, "arguments": self.arguments})
-        if callable(self.mask):
-            mask, mask_type, mask_module = serialize_function(self.mask)
-        else:
-            mask, mask_type, mask_module = self.mask, "raw", None
-        config.update({"mask": mask, "mask_type": mask_type, "mask_module": mask_module})
+                       "output_shape_module": out_module})
+        if self.mask is not None:  # tf-keras writes the mask keys only for a mask
+            if callable(self.mask):
+                mask, mask_type, mask_module = serialize_function(self.mask)
+            else:
+                mask, mask_type, mask_module = self.mask, "raw", None
+            config.update({"mask": mask, "mask_type": mask_type, "mask_module": mask_module})
+        config["arguments"] = self.arguments
         return config
 
     @classmethod
