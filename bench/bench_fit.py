@@ -240,14 +240,11 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
     if jit_run is not None:
         jit_run(1)
     k_times, t_times, j_times = [], [], []
+    pair = [(keras_run, k_times), (torch_run, t_times)]
     for i in range(rounds):
         # alternate which loop goes first, so drifts in machine speed hit both alike
-        if i % 2 == 0:
-            k_times.append(_timed(keras_run, epochs, device))
-            t_times.append(_timed(torch_run, epochs, device))
-        else:
-            t_times.append(_timed(torch_run, epochs, device))
-            k_times.append(_timed(keras_run, epochs, device))
+        for run, times in (pair if i % 2 == 0 else pair[::-1]):
+            times.append(_timed(run, epochs, device))
         if jit_run is not None:
             j_times.append(_timed(jit_run, epochs, device))
     k, t = statistics.median(k_times), statistics.median(t_times)

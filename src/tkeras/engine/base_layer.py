@@ -662,9 +662,7 @@ class Layer(nn.Module):
                 d["_call_losses"] = []
             if self._accepts_training:
                 kwargs = {"training": ctx.training}
-            if _runs_plain_forward(d):
-                return self.forward(inputs, **kwargs)
-            return nn.Module.__call__(self, inputs, **kwargs)
+            return self._run_forward(inputs, rest, kwargs)
         training = kwargs.get("training") if kwargs else None
         if training is None:
             training = ctx.training
@@ -687,10 +685,7 @@ class Layer(nn.Module):
             ctx.losses = []
         ctx.training, ctx.depth = training, outer_depth + 1
         try:
-            if _runs_plain_forward(d):
-                outputs = self.forward(inputs, *rest, **kwargs)
-            else:
-                outputs = nn.Module.__call__(self, inputs, *rest, **kwargs)
+            outputs = self._run_forward(inputs, rest, kwargs)
         finally:
             ctx.training, ctx.depth = outer_training, outer_depth
         if d["_activity_regularizer"] is not None:
@@ -699,6 +694,12 @@ class Layer(nn.Module):
             if self._produces_mask(input_masks):
                 _set_masks(outputs, self.compute_mask(inputs, input_masks))
         return outputs
+
+    def _run_forward(self, inputs, rest: tuple, kwargs: dict):
+        """``forward``, directly or through torch's ``__call__`` when it has work to do."""
+        if _runs_plain_forward(self.__dict__):
+            return self.forward(inputs, *rest, **kwargs)
+        return nn.Module.__call__(self, inputs, *rest, **kwargs)
 
     def _check_input_spec(self, spec, inputs) -> None:
         """input_spec check; a single spec against a single tensor takes a short path."""

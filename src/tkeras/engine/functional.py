@@ -297,12 +297,13 @@ class Functional(Model):
         """The keys a dict of call inputs is matched by, in ``self.inputs`` order: the keys of
         the dict the model was built from (as in tf-keras), else the input names (which a
         dict-built model accepts too)."""
+        names = list(self.input_names)
         nested = self._nested_inputs
-        if isinstance(nested, dict):
-            keys = sorted_keys(nested)
-            if set(call_keys) == set(keys) or set(call_keys) != set(self.input_names):
-                return keys
-        return list(self.input_names)
+        if not isinstance(nested, dict):
+            return names
+        keys = sorted_keys(nested)
+        by_name = set(call_keys) == set(names) and set(call_keys) != set(keys)
+        return names if by_name else keys
 
     def _flatten_call_inputs(self, inputs) -> List[Any]:
         """The call's inputs as a list in the order of self.inputs (dicts matched by key)."""
