@@ -88,7 +88,15 @@ def _affine_batch(x: torch.Tensor, params: Sequence[dict], fill_mode: str,
     if valid is not None:
         out = torch.where(valid[:, None], out, torch.as_tensor(cval, dtype=out.dtype,
                                                                 device=out.device))
-    return out
+    # Images whose transform is the identity are kept bit-exact (as Keras skips them).
+    identity = torch.tensor([_is_identity(p) for p in params], device=x.device)
+    return torch.where(identity[:, None, None, None], x, out)
+
+
+def _is_identity(p: dict) -> bool:
+    return not (p.get("theta", 0) or p.get("tx", 0) or p.get("ty", 0) or p.get("shear", 0)
+                or p.get("zx", 1) != 1 or p.get("zy", 1) != 1
+                or p.get("flip_horizontal", False) or p.get("flip_vertical", False))
 
 
 def _channel_shift(x: torch.Tensor, intensities: List[Optional[float]]) -> torch.Tensor:
@@ -147,11 +155,7 @@ def apply_transform_batch(x: torch.Tensor, params: Sequence[dict], channel_axis:
     channels_last = channel_axis == 3
     if channels_last:
         x = x.permute(0, 3, 1, 2)
-    needs_affine = any(p.get("theta", 0) or p.get("tx", 0) or p.get("ty", 0) or p.get("shear", 0)
-                       or p.get("zx", 1) != 1 or p.get("zy", 1) != 1
-                       or p.get("flip_horizontal", False) or p.get("flip_vertical", False)
-                       for p in params)
-    if needs_affine:
+    if not all(_is_identity(p) for p in params):
         x = _affine_batch(x, params, fill_mode, cval)
     x = _channel_shift(x, [p.get("channel_shift_intensity") for p in params])
     x = _brightness(x, [p.get("brightness") for p in params])
