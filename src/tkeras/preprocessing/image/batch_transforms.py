@@ -27,19 +27,32 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .affine_transformations import affine_matrix, check_fill_mode, transform_matrix_offset_center
+from .affine_transformations import check_fill_mode
 
 __all__ = ["apply_transform_batch", "affine_matrices"]
 
 
 def affine_matrices(params: Sequence[dict], h: int, w: int) -> np.ndarray:
-    """Keras's centred 3x3 matrices for a list of parameter dicts, ``(B, 3, 3)`` float64."""
-    out = np.empty((len(params), 3, 3))
-    for i, p in enumerate(params):
-        m = affine_matrix(p.get("theta", 0), p.get("tx", 0), p.get("ty", 0),
-                          p.get("shear", 0), p.get("zx", 1), p.get("zy", 1))
-        out[i] = np.eye(3) if m is None else transform_matrix_offset_center(m, h, w)
-    return out
+    """Keras's centred 3x3 matrices for a list of parameter dicts, ``(B, 3, 3)`` float64.
+
+    Vectorised over the batch; a factor whose parameter is neutral is the identity, so
+    the product equals Keras's (which skips such factors) exactly."""
+    def column(key, default):
+        return np.array([float(p.get(key, default)) for p in params])
+    theta, shear = np.deg2rad(column("theta", 0)), np.deg2rad(column("shear", 0))
+    tx, ty, zx, zy = column("tx", 0), column("ty", 0), column("zx", 1), column("zy", 1)
+    b = len(params)
+    eye = np.broadcast_to(np.eye(3), (b, 3, 3))
+    rot, shift, sh, zoom = eye.copy(), eye.copy(), eye.copy(), eye.copy()
+    rot[:, 0, 0], rot[:, 0, 1] = np.cos(theta), -np.sin(theta)
+    rot[:, 1, 0], rot[:, 1, 1] = np.sin(theta), np.cos(theta)
+    shift[:, 0, 2], shift[:, 1, 2] = tx, ty
+    sh[:, 0, 1], sh[:, 1, 1] = -np.sin(shear), np.cos(shear)
+    zoom[:, 0, 0], zoom[:, 1, 1] = zx, zy
+    o_x, o_y = float(h) / 2 + 0.5, float(w) / 2 + 0.5
+    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
+    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
+    return offset @ (rot @ shift @ sh @ zoom) @ reset
 
 
 def _wrap(c: torch.Tensor, n: int) -> torch.Tensor:
