@@ -247,9 +247,12 @@ class TimeseriesGenerator(Sequence):
 def timeseries_generator_from_json(json_string: str) -> TimeseriesGenerator:
     """Rebuilds a ``TimeseriesGenerator`` from ``to_json``'s string (JSON only).
 
-    As in Keras, the stored ``start_index`` already includes ``length``.
+    The stored ``start_index`` already includes ``length`` (Keras's ``get_config``);
+    it is taken off here, so the generator round-trips (keras-preprocessing 1.1 added
+    ``length`` a second time).
     """
     config = dict(json.loads(json_string).get("config"))
     config["data"] = json.loads(config.pop("data"))
     config["targets"] = json.loads(config.pop("targets"))
+    config["start_index"] = config.get("start_index", 0) - config["length"]
     return TimeseriesGenerator(**config)
