@@ -79,3 +79,13 @@ def test_array_img_round_trips(tmp_path):
     assert sorted(kimage.list_pictures(str(tmp_path))) == [str(tmp_path / "first.bmp"),
                                                            str(tmp_path / "saved.png")]
     assert kimage.list_pictures(str(tmp_path), ext="png") == [str(tmp_path / "saved.png")]
+
+
+def test_missing_pillow_or_scipy_says_what_to_install(monkeypatch, rgb_file):
+    import sys
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match="need Pillow: `pip install Pillow`"):
+        kimage.load_img(rgb_file[0])
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    with pytest.raises(ImportError, match="require SciPy: `pip install scipy`"):
+        kimage.apply_affine_transform(np.zeros((2, 2, 1)), theta=10)
