@@ -245,7 +245,10 @@ class ImageDataset(_BatchedSamples):
         return np.stack([self.load_image(self.file_paths[i]) for i in idx])
 
 
-def image_dataset_from_directory(directory: str, labels: Union[str, SequenceType[int], None] = "inferred",
+Labels = Union[str, SequenceType[int], None]
+
+
+def image_dataset_from_directory(directory: str, labels: Labels = "inferred",
                                  label_mode: Optional[str] = "int",
                                  class_names: Optional[List[str]] = None,
                                  color_mode: str = "rgb", batch_size: Optional[int] = 32,
@@ -338,7 +341,7 @@ class TextDataset(_BatchedSamples):
         return np.array([self._read(self.file_paths[i]) for i in idx], dtype=object)
 
 
-def text_dataset_from_directory(directory: str, labels: Union[str, SequenceType[int], None] = "inferred",
+def text_dataset_from_directory(directory: str, labels: Labels = "inferred",
                                 label_mode: Optional[str] = "int",
                                 class_names: Optional[List[str]] = None,
                                 batch_size: Optional[int] = 32, max_length: Optional[int] = None,

@@ -29,7 +29,8 @@ def _batch_device(batch_augment) -> Optional[torch.device]:
         return torch.device(batch_augment)
     except (RuntimeError, TypeError):
         raise ValueError("`batch_augment` must be False, True, 'auto' or a torch device "
-                         f"(e.g. 'cpu', 'cuda'). Received: batch_augment={batch_augment!r}") from None
+                         "(e.g. 'cpu', 'cuda'). Received: "
+                         f"batch_augment={batch_augment!r}") from None
 
 
 class ImageDataGenerator:
