@@ -21,7 +21,7 @@ range (float32 interpolation weights). Channel shift and the Pillow brightness
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -64,8 +64,8 @@ def _wrap(c: torch.Tensor, n: int) -> torch.Tensor:
 
 
 def _sample_coordinates(params: Sequence[dict], h: int, w: int,
-                        device: torch.device) -> torch.Tensor:
-    """Input ``(row, col)`` coordinates of every output pixel, ``(B, H, W, 2)`` float64."""
+                        device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Input row and column coordinates of every output pixel, two ``(B, H, W)`` float64."""
     matrices = torch.from_numpy(affine_matrices(params, h, w)).to(device)
     rows = torch.arange(h, dtype=torch.float64, device=device)
     cols = torch.arange(w, dtype=torch.float64, device=device)
@@ -79,31 +79,33 @@ def _sample_coordinates(params: Sequence[dict], h: int, w: int,
         + matrices[:, 0, 2, None, None]
     in_c = matrices[:, 1, 0, None, None] * r + matrices[:, 1, 1, None, None] * c \
         + matrices[:, 1, 2, None, None]
-    return torch.stack([in_r, in_c], dim=-1)
+    return in_r, in_c
 
 
 def _affine_batch(x: torch.Tensor, params: Sequence[dict], fill_mode: str,
                   cval: float) -> torch.Tensor:
     """``x``: ``(B, C, H, W)`` float32 -> the affine transforms and flips of Keras."""
     b, _, h, w = x.shape
-    coords = _sample_coordinates(params, h, w, x.device)
-    in_r, in_c = coords[..., 0], coords[..., 1]
+    in_r, in_c = _sample_coordinates(params, h, w, x.device)
     valid = None
     if fill_mode == "constant":
         valid = (in_r >= 0) & (in_r <= h - 1) & (in_c >= 0) & (in_c <= w - 1)
     elif fill_mode == "wrap":
         in_r, in_c = _wrap(in_r, h), _wrap(in_c, w)
     # grid_sample's normalised coordinates, align_corners=False: index i -> (2i + 1) / n - 1
-    grid = torch.stack([(2 * in_c + 1) / w - 1, (2 * in_r + 1) / h - 1], dim=-1)
+    grid = torch.stack([((2 * in_c + 1) / w - 1).to(x.dtype),
+                        ((2 * in_r + 1) / h - 1).to(x.dtype)], dim=-1)
     padding = "reflection" if fill_mode == "reflect" else "border"
-    out = F.grid_sample(x, grid.to(x.dtype), mode="bilinear", padding_mode=padding,
-                        align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=False)
     if valid is not None:
         out = torch.where(valid[:, None], out, torch.as_tensor(cval, dtype=out.dtype,
                                                                 device=out.device))
     # Images whose transform is the identity are kept bit-exact (as Keras skips them).
-    identity = torch.tensor([_is_identity(p) for p in params], device=x.device)
-    return torch.where(identity[:, None, None, None], x, out)
+    identity = [_is_identity(p) for p in params]
+    if not any(identity):
+        return out
+    keep = torch.tensor(identity, device=x.device)[:, None, None, None]
+    return torch.where(keep, x, out)
 
 
 def _is_identity(p: dict) -> bool:
