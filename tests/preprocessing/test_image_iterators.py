@@ -298,3 +298,27 @@ def test_keras2_script_fit_with_flow_from_directory(image_tree):
     preds = model.predict(ImageDataGenerator(rescale=1 / 255.0).flow_from_directory(
         str(image_tree), target_size=(8, 8), class_mode=None, shuffle=False), verbose=0)
     assert preds.shape == (12, 3)
+
+
+def _first_batch_in_child(it, queue):
+    queue.put(it[0])
+
+
+def test_unseeded_iterator_draws_differently_in_each_worker_process():
+    import multiprocessing
+    import pickle
+    x = np.random.default_rng(3).random((4, 6, 6, 1)).astype("float32")
+    it = ImageDataGenerator(rotation_range=90).flow(x, batch_size=4, shuffle=False)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    children = [ctx.Process(target=_first_batch_in_child, args=(it, queue)) for _ in range(2)]
+    for child in children:
+        child.start()
+    first, second = queue.get(timeout=60), queue.get(timeout=60)
+    for child in children:
+        child.join(60)
+    assert not np.allclose(first, second)  # each forked worker reseeded numpy
+    seeded = ImageDataGenerator(rotation_range=90).flow(x, batch_size=4, shuffle=False, seed=5)
+    copy = pickle.loads(pickle.dumps(seeded))  # spawned workers get a working copy
+    np.testing.assert_array_equal(copy[0], seeded[0])
+    np.testing.assert_array_equal(next(copy), next(seeded))

@@ -6,6 +6,11 @@ Thread safety: the seeding, the index bookkeeping and every ``np.random`` draw o
 lock, in Keras's order; loading and transforming the images happen outside it, so
 several workers (``fit(workers=...)``) build batches in parallel and each batch gets the
 parameters Keras would draw for it.
+
+Processes: an unseeded iterator that finds itself in a new process (a worker of
+``fit(use_multiprocessing=True)``, forked with a copy of numpy's random state) reseeds
+numpy there from the OS first, so workers, and the fresh workers of every epoch, draw
+different transforms (Keras's forked workers all repeated the parent's draws).
 """
 from __future__ import annotations
 
@@ -45,6 +50,26 @@ class Iterator(Sequence):
         self.lock = threading.Lock()
         self.index_array: Optional[np.ndarray] = None
         self.index_generator = self._flow_index()
+        self._pid = os.getpid()
+
+    def __getstate__(self) -> dict:
+        """Picklable for spawned worker processes: the lock and the index generator are
+        rebuilt on the other side."""
+        state = self.__dict__.copy()
+        del state["lock"], state["index_generator"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lock = threading.Lock()
+        self.index_generator = self._flow_index()
+
+    def _reseed_if_forked(self) -> None:
+        """In a new process, an unseeded iterator reseeds numpy from the OS (once)."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            if self.seed is None:
+                np.random.seed(int.from_bytes(os.urandom(4), "little"))
 
     def _set_index_array(self) -> None:
         self.index_array = np.arange(self.n)
@@ -56,6 +81,7 @@ class Iterator(Sequence):
             raise ValueError(f"Asked to retrieve element {idx}, but the Sequence has length "
                              f"{len(self)}")
         with self.lock:
+            self._reseed_if_forked()
             if self.seed is not None:
                 np.random.seed(self.seed + self.total_batches_seen)
             self.total_batches_seen += 1
@@ -98,6 +124,7 @@ class Iterator(Sequence):
     def next(self):
         """The next batch (endless; thread-safe)."""
         with self.lock:
+            self._reseed_if_forked()
             index_array = next(self.index_generator)
             draws = self._draw_randomness(index_array)
         return self._batch_from(index_array, draws)
