@@ -322,3 +322,14 @@ def test_unseeded_iterator_draws_differently_in_each_worker_process():
     copy = pickle.loads(pickle.dumps(seeded))  # spawned workers get a working copy
     np.testing.assert_array_equal(copy[0], seeded[0])
     np.testing.assert_array_equal(next(copy), next(seeded))
+
+
+def test_flow_from_directory_resizes_with_interpolation(tmp_path):
+    pixels = np.random.default_rng(4).integers(0, 256, size=(9, 7, 3), dtype=np.uint8)
+    (tmp_path / "only").mkdir()
+    Image.fromarray(pixels).save(tmp_path / "only" / "a.png")
+    for method, pil in (("bicubic", Image.BICUBIC), ("nearest", Image.NEAREST)):
+        it = ImageDataGenerator().flow_from_directory(str(tmp_path), target_size=(3, 4),
+                                                      class_mode=None, interpolation=method)
+        expected = np.asarray(Image.fromarray(pixels).resize((4, 3), pil), dtype="float32")
+        np.testing.assert_array_equal(it[0][0], expected, err_msg=method)

@@ -234,3 +234,18 @@ def test_fit_rescale_augment_rounds_seed():
     np.testing.assert_allclose(aug.std.ravel(), copies.std(axis=(0, 1, 2)), rtol=1e-4)
     with pytest.raises(ValueError, match="Input to `.fit\\(\\)` should have rank 4"):
         gen.fit(x[0])
+
+
+def test_interpolation_order_and_dtype():
+    x = np.random.default_rng(6).random((7, 9, 1)).astype("float32")
+    gen = ImageDataGenerator(interpolation_order=0, fill_mode="constant", cval=2.0)
+    out = gen.apply_transform(x, {"theta": 33.0, "zx": 1.1})
+    coords = _keras_coordinates(7, 9, theta=33.0, zx=1.1)
+    expected = ndimage.map_coordinates(x[..., 0], coords, order=0, mode="constant", cval=2.0)
+    np.testing.assert_allclose(out[..., 0], expected, atol=1e-6)
+    batch = ImageDataGenerator(dtype="float64", rotation_range=5).flow(
+        np.ones((3, 4, 4, 3), "float32"), np.arange(3))[0]
+    assert batch[0].dtype == np.float64
+    fast = ImageDataGenerator(dtype="float16", rotation_range=5, batch_augment="cpu").flow(
+        np.ones((3, 4, 4, 3), "float32"))[0]
+    assert fast.dtype == np.float16

@@ -118,3 +118,12 @@ def test_tokenizer_lists_char_level_and_generators():
     assert restored.texts_to_sequences(["hello there"]) == [[2, 1]]
     with pytest.raises(ValueError, match="Expected the JSON of `Tokenizer.to_json\\(\\)`"):
         text.tokenizer_from_json("[1, 2]")
+
+
+def test_tokenizer_document_count_argument_feeds_tfidf():
+    tok = Tokenizer(document_count=4)
+    tok.fit_on_texts(["a b", "a"])
+    assert tok.document_count == 6
+    # tfidf: (1 + log(count)) * log(1 + documents / (1 + documents containing the word))
+    expected = (1 + np.log(2)) * np.log(1 + 6 / (1 + 2))
+    np.testing.assert_allclose(tok.texts_to_matrix(["a a"], mode="tfidf")[0, 1], expected)
