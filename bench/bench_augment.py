@@ -50,7 +50,11 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--quick", action="store_true", help="few iterations, a smoke test")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's; scipy uses one)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     from tkeras.preprocessing.image import ImageDataGenerator, apply_transform_batch
 
@@ -77,7 +81,8 @@ def main() -> None:
     times = interleaved({"scipy per-image loop": scipy_loop, "torch batch": torch_batch},
                         number, repeats, device)
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"augment 32x32x32x3 (rotation, shifts, shear, zoom, flips), device={device}")
+    print(f"augment 32x32x32x3 (rotation, shifts, shear, zoom, flips), device={device}, "
+          f"torch threads={torch.get_num_threads()}")
     for name, t in med.items():
         print(f"  {name:22s} {t * 1e3:8.3f} ms / batch")
     print(f"  max |torch - scipy| = {diff:.2e}")

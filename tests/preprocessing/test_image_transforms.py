@@ -249,3 +249,15 @@ def test_interpolation_order_and_dtype():
     fast = ImageDataGenerator(dtype="float16", rotation_range=5, batch_augment="cpu").flow(
         np.ones((3, 4, 4, 3), "float32"))[0]
     assert fast.dtype == np.float16
+
+
+@pytest.mark.parametrize("mode", ["nearest", "constant", "reflect", "wrap"])
+def test_batch_path_tolerance_on_larger_images(mode):
+    gen = ImageDataGenerator(**dict(FULL, brightness_range=None, channel_shift_range=0),
+                             fill_mode=mode)
+    x = np.random.default_rng(8).random((2, 90, 72, 3)).astype("float32") * 255
+    np.random.seed(2)
+    params = [gen.get_random_transform(x.shape[1:]) for _ in x]
+    expected = np.stack([gen.apply_transform(im, p) for im, p in zip(x, params)])
+    got = apply_transform_batch(torch.from_numpy(x), params, 3, mode).numpy()
+    np.testing.assert_allclose(got, expected, atol=5e-5 * 255)
