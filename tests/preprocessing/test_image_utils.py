@@ -89,3 +89,16 @@ def test_missing_pillow_or_scipy_says_what_to_install(monkeypatch, rgb_file):
     monkeypatch.setitem(sys.modules, "scipy", None)
     with pytest.raises(ImportError, match="require SciPy: `pip install scipy`"):
         kimage.apply_affine_transform(np.zeros((2, 2, 1)), theta=10)
+
+
+def test_batch_augment_needs_no_scipy(monkeypatch):
+    import sys
+    from tkeras.preprocessing.image import ImageDataGenerator
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    gen = ImageDataGenerator(rotation_range=30, zoom_range=0.2, fill_mode="wrap",
+                             batch_augment="cpu")
+    x = np.random.default_rng(0).random((4, 6, 6, 3)).astype("float32")
+    assert gen.flow(x, batch_size=4)[0].shape == (4, 6, 6, 3)
+    with pytest.raises(ImportError, match="ImageDataGenerator\\(batch_augment=True\\) "
+                                          "transforms with torch instead"):
+        ImageDataGenerator(rotation_range=30).flow(x, batch_size=4)[0]
