@@ -18,13 +18,14 @@ order 1). scipy's fill modes map onto grid_sample as follows:
 ``F.affine_grid`` of one normalised 2x3 matrix per image (float32). ``constant`` and
 ``wrap`` jump at the borders, so their pixel coordinates are computed in float64 exactly
 as scipy computes them (the mask and the wrap then match scipy's); values are float32.
-Stated tolerance, checked in
-tests/preprocessing/test_image_transforms.py for all four fill modes and both data
-formats: within ``1e-5 * (max - min)`` of the image of the scipy path for the affine part,
-flips and channel shift on small images, ``5e-5 * (max - min)`` up to a few hundred pixels
-(float32 coordinates and weights: the error grows with the image size; about 2e-5 at
-150x120); images whose transform is the identity are returned as they are; the Pillow brightness (``array_to_img`` scaling then uint8 truncation, emulated)
-within one uint8 step, on under 1% of the values (float rounding at integer edges).
+Stated tolerance, checked in tests/preprocessing/test_image_transforms.py for all four
+fill modes and both data formats: the affine part, flips and channel shift agree with the
+scipy path within ``1e-5 * (max - min)`` of the image on small images and
+``5e-5 * (max - min)`` up to a few hundred pixels (float32 coordinates and weights: the
+error grows with the size, about 2e-5 at 150x120); images whose transform is the
+identity come back as they are. The Pillow brightness (``array_to_img`` scaling, then
+uint8 truncation, emulated) agrees within one uint8 step, on under 1% of the values
+(float rounding at integer edges).
 
 A GPU device works too; keep ``fit(use_multiprocessing=False)`` then (CUDA does not
 survive a fork), worker threads are fine.
