@@ -127,3 +127,15 @@ def test_tokenizer_document_count_argument_feeds_tfidf():
     # tfidf: (1 + log(count)) * log(1 + documents / (1 + documents containing the word))
     expected = (1 + np.log(2)) * np.log(1 + 6 / (1 + 2))
     np.testing.assert_allclose(tok.texts_to_matrix(["a a"], mode="tfidf")[0, 1], expected)
+
+
+def test_analyzer_argument_of_tf_keras():
+    def split_on_dash(t):
+        return t.split("-")
+    tok = Tokenizer(analyzer=split_on_dash)
+    tok.fit_on_texts(["A-b-A", "c"])
+    assert tok.word_index == {"A": 1, "b": 2, "c": 3}  # the analyzer alone decides
+    assert tok.texts_to_sequences(["b-A-z"]) == [[2, 1]]
+    assert "analyzer" not in tok.get_config()
+    assert hashing_trick("x-y", 9, hash_function=len, analyzer=split_on_dash) == [2, 2]
+    assert one_hot("x-y", 9, analyzer=split_on_dash) == [hash("x") % 8 + 1, hash("y") % 8 + 1]

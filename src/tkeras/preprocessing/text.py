@@ -44,8 +44,8 @@ def text_to_word_sequence(text: str, filters: str = DEFAULT_FILTERS, lower: bool
 
 
 def hashing_trick(text: str, n: int, hash_function: Union[None, str, Callable[[str], int]] = None,
-                  filters: str = DEFAULT_FILTERS, lower: bool = True,
-                  split: str = " ") -> List[int]:
+                  filters: str = DEFAULT_FILTERS, lower: bool = True, split: str = " ",
+                  analyzer: Optional[Callable[[str], List[str]]] = None) -> List[int]:
     """Hashes the words of a text to indices in ``[1, n - 1]`` (0 stays free for padding).
 
     Args:
@@ -54,6 +54,7 @@ def hashing_trick(text: str, n: int, hash_function: Union[None, str, Callable[[s
         hash_function: ``None`` (Python's ``hash``, salted per process), ``"md5"``
             (stable: ``int(md5(word).hexdigest(), 16)``) or a callable ``str -> int``.
         filters, lower, split: as ``text_to_word_sequence``.
+        analyzer: a function splitting the text into words instead (tf-keras 2.x's).
 
     Returns:
         ``hash(word) % (n - 1) + 1`` for each word.
@@ -66,15 +67,17 @@ def hashing_trick(text: str, n: int, hash_function: Union[None, str, Callable[[s
     elif not callable(hash_function):
         raise ValueError("`hash_function` must be None, 'md5' or a callable. Received: "
                          f"hash_function={hash_function!r}")
-    words = text_to_word_sequence(text, filters=filters, lower=lower, split=split)
+    words = text_to_word_sequence(text, filters=filters, lower=lower, split=split) \
+        if analyzer is None else analyzer(text)
     return [hash_function(w) % (n - 1) + 1 for w in words]
 
 
 def one_hot(text: str, n: int, filters: str = DEFAULT_FILTERS, lower: bool = True,
-            split: str = " ") -> List[int]:
+            split: str = " ", analyzer: Optional[Callable[[str], List[str]]] = None) -> List[int]:
     """``hashing_trick`` with Python's ``hash``: word indices in ``[1, n - 1]`` (not stable
     across processes unless PYTHONHASHSEED is set)."""
-    return hashing_trick(text, n, hash_function=hash, filters=filters, lower=lower, split=split)
+    return hashing_trick(text, n, hash_function=hash, filters=filters, lower=lower, split=split,
+                         analyzer=analyzer)
 
 
 class Tokenizer:
@@ -92,6 +95,8 @@ class Tokenizer:
         char_level: index characters instead of words.
         oov_token: token that replaces out-of-vocabulary words in ``texts_to_sequences``.
         document_count: initial document count (used when restoring a tokenizer).
+        analyzer: a function splitting a text into words, used instead of
+            ``text_to_word_sequence`` (tf-keras 2.x's argument; not in the config).
 
     Example:
         >>> tok = Tokenizer(num_words=10)
@@ -102,7 +107,8 @@ class Tokenizer:
 
     def __init__(self, num_words: Optional[int] = None, filters: str = DEFAULT_FILTERS,
                  lower: bool = True, split: str = " ", char_level: bool = False,
-                 oov_token: Optional[str] = None, document_count: int = 0, **kwargs):
+                 oov_token: Optional[str] = None, document_count: int = 0,
+                 analyzer: Optional[Callable[[str], List[str]]] = None, **kwargs):
         if "nb_words" in kwargs:
             warnings.warn("The `nb_words` argument in `Tokenizer` has been renamed `num_words`.",
                           TkerasDeprecationWarning, stacklevel=2)
@@ -121,12 +127,15 @@ class Tokenizer:
         self.index_docs: Dict[int, int] = defaultdict(int)
         self.word_index: Dict[str, int] = {}
         self.index_word: Dict[int, str] = {}
+        self.analyzer = analyzer
 
     def _tokens(self, text) -> List[str]:
         if self.char_level or isinstance(text, list):
             if self.lower:
                 text = [t.lower() for t in text] if isinstance(text, list) else text.lower()
             return list(text)
+        if self.analyzer is not None:
+            return self.analyzer(text)
         return text_to_word_sequence(text, self.filters, self.lower, self.split)
 
     def fit_on_texts(self, texts: Iterable[Union[str, List[str]]]) -> None:
