@@ -60,6 +60,17 @@ class Batch:
             return dict(zip(self.x_keys, self.x))
         return self.x[0] if len(self.x) == 1 else self.x
 
+    def keras_data(self):
+        """The batch as a custom ``train_step`` receives it: ``x``, ``(x, y)`` or
+        ``(x, y, sample_weight)`` (one target / weight per output, a list for several)."""
+        y = sw = None
+        if self.y is not None:
+            y = self.y[0] if len(self.y) == 1 else list(self.y)
+            if self.sample_weight is not None and any(w is not None for w in self.sample_weight):
+                sw = self.sample_weight[0] if len(self.sample_weight) == 1 \
+                    else list(self.sample_weight)
+        return pack_x_y_sample_weight(self.model_input(), y, sw)
+
 
 def _first_dim(tensors) -> int:
     for t in tensors or ():
@@ -336,9 +347,32 @@ def check_cardinality(x: Tensors, y: Optional[OptTensors],
     return every.pop() if every else 0
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs data as ``fit`` passes it to ``train_step``: ``x`` alone (``(x,)`` when ``x`` is
+    a tuple or list, so it cannot be read as ``(x, y)``), ``(x, y)`` or ``(x, y, sw)``.
+
+    Example:
+        >>> x, y = np.ones((2, 3)), np.zeros((2, 1))
+        >>> data = pack_x_y_sample_weight(x, y)
+        >>> unpack_x_y_sample_weight(data)[1] is y
+        True
+    """
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 def unpack_x_y_sample_weight(data) -> Tuple[Any, Any, Any]:
-    """A generator item as ``(x, y, sample_weight)``: a tuple (or list) of 1 to 3 entries,
-    or anything else as ``x`` alone."""
+    """A batch (a generator item, or the ``data`` of ``train_step``) as ``(x, y,
+    sample_weight)``: a tuple (or list) of 1 to 3 entries, or anything else as ``x`` alone.
+
+    Example:
+        >>> x, y, sample_weight = unpack_x_y_sample_weight((np.ones((2, 3)), np.zeros(2)))
+        >>> sample_weight is None
+        True
+    """
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):
