@@ -650,16 +650,24 @@ def _is_builtin_loss(loss) -> bool:
 
 def check_targets_against_outputs(y_true: Sequence[Optional[torch.Tensor]], outputs: Sequence[Any],
                                   losses: Sequence[Optional[losses_module.Loss]],
-                                  output_names: Sequence[str]) -> None:
-    """Keras 2's checks of array targets (shapes are static, nothing is read): a target
-    whose shape cannot match its output under a built-in loss, and sparse labels outside
-    ``[0, classes)``, raise a ValueError before training starts."""
+                                  output_names: Sequence[str], labels: bool = True) -> None:
+    """Keras 2's checks of targets (shapes are static, nothing is read unless ``labels``): a
+    target whose shape cannot match its output under a built-in loss, and (``labels``)
+    sparse labels outside ``[0, classes)`` (a host read), raise a ValueError.
+
+    Args:
+        y_true: the target tensors, one per output (None where none).
+        outputs: the outputs (anything with a ``shape``) or their shapes.
+        losses: the loss of each output.
+        output_names: the output names, for the message.
+        labels: also check sparse labels against the number of classes.
+    """
     for y, out, loss, name in zip(y_true, outputs, losses, output_names):
         if y is None or loss is None:
             continue
-        shape = tuple(out.shape)
+        shape = tuple(out.shape) if hasattr(out, "shape") else tuple(out)
         if _is_sparse_crossentropy(loss):
-            if shape and shape[-1] is not None:
+            if labels and shape and shape[-1] is not None:
                 losses_module.check_sparse_labels(y, shape[-1])
             continue
         if not _is_builtin_loss(loss) or y.dim() != len(shape):

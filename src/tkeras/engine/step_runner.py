@@ -16,7 +16,7 @@ import torch
 
 from . import data_adapter as da
 from .base_layer import call_context
-from .compile_utils import default_output_names
+from .compile_utils import check_targets_against_outputs, default_output_names
 from .keras_tensor import flatten
 
 
@@ -36,6 +36,7 @@ class StepRunner:
         self.compiled_loss = model.compiled_loss
         self.compiled_metrics = model.compiled_metrics
         self.n_outputs = 0  # known after the first step
+        self._output_shapes: Optional[List[Tuple]] = None  # known after the first step
         self.refresh()
         # compile(jit_compile=True): forward and loss (and through AOTAutograd their backward)
         # run as one torch.compile'd graph; the optimizer update and metrics stay eager.
@@ -67,7 +68,22 @@ class StepRunner:
             self.refresh()
 
     def data_spec(self) -> da.DataSpec:
-        return da.DataSpec(self.model, self.device)
+        spec = da.DataSpec(self.model, self.device)
+        if getattr(self, "compiled_loss", None) is not None:
+            spec.check_batch_targets = self.check_batch_targets
+        return spec
+
+    def check_batch_targets(self, ys: List[Optional[torch.Tensor]]) -> None:
+        """Target shapes of one batch (generators, Sequences, DataLoaders) against the
+        outputs (static shapes of a graph, else the first step's); nothing is read."""
+        shapes = self._output_shapes
+        if shapes is None:
+            model = self.model
+            if not (getattr(model, "_is_graph_network", False) and self.compiled_loss.built):
+                return  # the first step checks
+            shapes = [tuple(t.shape) for t in model.outputs]
+        check_targets_against_outputs(ys, shapes, self.compiled_loss.losses,
+                                      self.compiled_loss.output_names, labels=False)
 
     def output_names(self, n_outputs: int) -> List[str]:
         names = getattr(self.model, "output_names", None)
@@ -79,6 +95,9 @@ class StepRunner:
         if not self.compiled_loss.built:
             self.compiled_loss.resolve_names(self.output_names(len(outputs)))
             self.compiled_metrics.resolve_names(self.compiled_loss.output_names)
+        check_targets_against_outputs(ys, outputs, self.compiled_loss.losses,
+                                      self.compiled_loss.output_names)
+        self._output_shapes = [tuple(o.shape) for o in outputs]
         if not self.compiled_metrics.built:  # (a custom step may have built them already)
             self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
         self.n_outputs = len(outputs)

@@ -528,7 +528,7 @@ class Trainer:
         data = EpochIterator(runner.data_spec(), x, y, sample_weight, batch_size=batch_size,
                              steps=steps, workers=workers,
                              use_multiprocessing=use_multiprocessing,
-                             max_queue_size=max_queue_size)
+                             max_queue_size=max_queue_size, check_targets=self._check_targets)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.num_batches)
         with data:
@@ -633,6 +633,8 @@ class Trainer:
         sws = spec.to_sample_weight(sample_weight, len(ys)) if ys is not None else None
         if ys is not None:
             da.check_cardinality(xs, ys, sws)
+            if spec.check_batch_targets is not None:
+                spec.check_batch_targets(ys)
             if class_weight:
                 sws = da.make_class_weight_fn(class_weight, len(ys), spec.device)(ys, sws)
         if not da.check_cardinality(xs, None, None):
