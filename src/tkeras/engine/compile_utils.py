@@ -403,12 +403,12 @@ class CompiledLoss:
         for loss in regularization_losses or ():
             loss = torch.as_tensor(loss)
             regularization = loss if regularization is None else regularization + loss
-        return self.total(ys, preds, sws, regularization)
+        return self.total(ys, preds, sws, regularization, required=False)
 
     def total(self, y_true: Tensors, y_pred: Tensors,
               sample_weight: Sequence[Optional[torch.Tensor]],
               regularization: Optional[torch.Tensor] = None,
-              track: bool = True) -> torch.Tensor:
+              track: bool = True, required: bool = True) -> torch.Tensor:
         """The total loss of a batch (weighted output losses + regularization): the fused
         step's entry, with every argument already a list aligned with the outputs.
 
@@ -418,6 +418,8 @@ class CompiledLoss:
             sample_weight: weights, one per output (or None).
             regularization: the summed regularization losses, or None.
             track: add the values to the running means.
+            required: no loss at all is an error (training); else the total is 0, as
+                tf-keras's container returns (evaluation, custom steps).
         """
         total = None
         logged = []
@@ -438,6 +440,8 @@ class CompiledLoss:
                              "be provided in `fit()` / `evaluate()`.")
         if regularization is not None:
             total = regularization if total is None else total + regularization
+        if total is None and not required:
+            total = torch.zeros((), device=y_pred[0].device if y_pred else None)
         if total is None:
             raise ValueError("The model cannot be trained: no loss to optimize. Pass a `loss` "
                              "argument to `compile()` (one per output) or add losses to the "

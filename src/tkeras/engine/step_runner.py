@@ -165,7 +165,7 @@ class StepRunner:
             ys, sws = self._targets(batch, len(outputs))
             if not self.n_outputs:
                 self._build(outputs, ys)
-            self.compiled_loss.total(ys, outputs, sws, regularization)
+            self.compiled_loss.total(ys, outputs, sws, regularization, required=False)
             self.compiled_metrics.update(ys, outputs, sws)
 
     def predict_step(self, batch: da.Batch) -> List[torch.Tensor]:

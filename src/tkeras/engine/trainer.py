@@ -255,10 +255,12 @@ class Trainer:
         """Resets the state of the loss means, the compiled metrics and every metric in
         ``model.metrics`` (called at the start of each epoch and of ``evaluate``)."""
         runner = self.__dict__.get("_step_runner")
+        compiled: List[int] = []
         if runner is not None:
-            runner.reset_metrics()
+            runner.reset_metrics()  # the loss means (all at once) and the compiled metrics
+            compiled = [id(m) for m in self.compiled_metrics.metrics]
         for metric in self.metrics:
-            if not isinstance(metric, RunningMeanView):  # reset above, all at once
+            if not isinstance(metric, RunningMeanView) and id(metric) not in compiled:
                 metric.reset_state()
 
     def get_metrics_result(self) -> Dict[str, Any]:
@@ -363,7 +365,9 @@ class Trainer:
         return runner.train_step, runner.logs
 
     def _test_function(self, runner: StepRunner) -> Tuple[Callable, Callable]:
-        if self._overrides("test_step"):
+        """As ``_train_function``; a model with its own ``train_step`` also evaluates through
+        ``test_step`` (so the logs are ``get_metrics_result()``, its trackers included)."""
+        if self._overrides("test_step") or self._overrides("train_step"):
             step = OverriddenStep(self.test_step, no_grad=True)
             return step.run, step.logs
         return runner.test_step, runner.logs
