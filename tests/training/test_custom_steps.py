@@ -348,3 +348,32 @@ def test_pack_and_unpack_x_y_sample_weight():
     with pytest.raises(ValueError, match="Data is expected to be in format `x`, `\\(x,\\)`, "
                                          "`\\(x, y\\)`, or `\\(x, y, sample_weight\\)`"):
         unpack_x_y_sample_weight((x, y, sw, sw))
+
+
+def test_models_without_an_override_run_the_fused_step(monkeypatch):
+    from tkeras.engine.step_runner import StepRunner
+    fused = []
+    original = StepRunner.train_step
+
+    def counted(self, batch):
+        fused.append(1)
+        return original(self, batch)
+
+    monkeypatch.setattr(StepRunner, "train_step", counted)
+
+    class OnlyCall(Model):  # a subclassed model that customizes call, not the step
+        def __init__(self):
+            super().__init__()
+            self.dense = Dense(1)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    class Custom(Model):
+        def train_step(self, data):
+            return {"n": torch.tensor(1.0)}
+
+    for model in (OnlyCall(), _functional(Model), _functional(Custom)):
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(X, Y, batch_size=4, verbose=0)
+    assert len(fused) == 4  # 2 batches each for the two models without an override

@@ -3,9 +3,11 @@
 ``compile`` resolves the optimizer, losses and metrics once. ``fit`` / ``evaluate`` /
 ``predict`` turn their data options into an ``EpochIterator`` (``epoch_iterator.py``: the
 adapter is chosen once, arrays become device tensors once) and run the loops below, one
-step per batch. The step is the fused ``StepRunner`` step (``step_runner.py``); the
-loops read values back from the device only for the progress bar (throttled), for
-callbacks that read batch logs, and at the end of each epoch.
+step per batch. The step is ``train_step`` / ``test_step`` / ``predict_step``: a subclass
+that overrides one gets it called with Keras-shaped ``data`` and its returned dict as the
+logs; a model that does not runs the fused ``StepRunner`` step (``step_runner.py``),
+chosen once per call. The loops read values back from the device only for the progress
+bar (throttled), for callbacks that read batch logs, and at the end of each epoch.
 """
 from __future__ import annotations
 
