@@ -18,6 +18,7 @@ import torch
 
 from .. import losses as losses_module
 from .. import metrics as metrics_module
+from ..saving.object_registration import serialize_keras_object
 
 Tensors = List[torch.Tensor]
 
@@ -688,7 +689,6 @@ def check_targets_against_outputs(y_true: Sequence[Optional[torch.Tensor]], outp
 def serialize_structure(spec: Any) -> Any:
     """``compile`` arguments in tf-keras's ``compile_config`` form: names stay names,
     functions become their names, objects become ``{"module", "class_name", "config"}``."""
-    from ..saving.object_registration import serialize_keras_object
     if isinstance(spec, dict) and not _is_object_config(spec):
         return {k: serialize_structure(v) for k, v in spec.items()}
     if isinstance(spec, (list, tuple)):

@@ -11,6 +11,7 @@ device permutation and batches are slices of the permuted tensors.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import warnings
@@ -18,6 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from .._warn import TkerasWarning
 from ..backend import config
@@ -585,7 +587,6 @@ class TorchDataAdapter(_ConvertedBatches):
                  batch_size: Optional[int] = None, shuffle=False, steps: Optional[int] = None,
                  class_weight_fn=None):
         super().__init__(spec, n_outputs, with_targets, class_weight_fn)
-        from torch.utils.data import DataLoader, IterableDataset
         if isinstance(data, DataLoader):
             loader = data
         else:
@@ -618,13 +619,11 @@ class TorchDataAdapter(_ConvertedBatches):
 # ------------------------------------------------------------------ choosing an adapter
 
 def is_generator_like(data) -> bool:
-    import inspect
     return inspect.isgenerator(data) or (hasattr(data, "__next__") and hasattr(data, "__iter__")
                                          and not isinstance(data, (np.ndarray, torch.Tensor)))
 
 
 def is_torch_data(data) -> bool:
-    from torch.utils.data import DataLoader, Dataset
     return isinstance(data, (DataLoader, Dataset)) and not isinstance(data, KerasSequence)
 
 
