@@ -402,8 +402,8 @@ class Trainer:
             class_weight: ``{class index: weight}`` scaling the loss of each sample.
             sample_weight: per-sample weights (``(samples,)``, or ``(samples, timesteps)``).
             initial_epoch: epoch to start from (to resume training).
-            steps_per_epoch: batches per epoch (default: the whole data, or the
-                generator until exhausted).
+            steps_per_epoch: batches per epoch (default: the whole data, ``len()`` of a
+                Sequence / DataLoader; required for a plain generator).
             validation_steps: validation batches (default: the whole validation data).
             validation_batch_size: batch size of the validation (default ``batch_size``).
             validation_freq: validate every N epochs, or on the listed epochs (1-based).
@@ -438,7 +438,8 @@ class Trainer:
         return callback_list.history
 
     def _check_targets(self, ys) -> None:
-        """Once per ``fit``: target shapes against the outputs, sparse labels in range."""
+        """Once per array data set (fit, validation, evaluate) of a model with an output
+        graph: target shapes against the outputs, sparse labels in range."""
         if not ys or not getattr(self, "_is_graph_network", False):
             return
         if not self.compiled_loss.built:
@@ -518,7 +519,8 @@ class Trainer:
             x, y, sample_weight: the data (as in ``fit``).
             batch_size: samples per batch (default 32).
             verbose: 0 silent, 1 progress bar.
-            steps: number of batches (default: all the data).
+            steps: number of batches (default: all the data; required for a plain
+                generator).
             callbacks: callbacks receiving the test hooks.
             max_queue_size, workers, use_multiprocessing: for generators and Sequences.
             return_dict: return ``{name: value}`` instead of a list.
@@ -551,7 +553,8 @@ class Trainer:
                 Dataset or DataLoader).
             batch_size: samples per batch (default 32).
             verbose: 0 silent, 1 progress bar.
-            steps: number of batches (default: all the data).
+            steps: number of batches (default: all the data; required for a plain
+                generator).
             callbacks: callbacks receiving the predict hooks.
             max_queue_size, workers, use_multiprocessing: for generators and Sequences.
 
