@@ -33,3 +33,7 @@ def set_random_seed(seed: int) -> None:
     _torch.manual_seed(seed)
     from ..backend import ops
     ops.reset_seeded_generators()
+
+
+# Last: the engine imports parts of this package.
+from ..engine.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: E402,F401
