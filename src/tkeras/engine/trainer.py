@@ -10,6 +10,7 @@ of each epoch.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Any, Dict, List, Optional, Tuple
@@ -549,13 +550,18 @@ class TrainerMixin:
                   initial_epoch: int, validation_freq) -> None:
         from ..callbacks import LazyLogs
         callbacks.on_train_begin()
+        # A BackupAndRestore callback that restored a backup says where to continue.
+        initial_epoch, initial_step = callbacks.resume_point(initial_epoch)
         batch_hooks = callbacks.implements_batch_hooks("train")
         epoch_logs: Dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
             runner.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            steps = 0
-            for step, batch in enumerate(train.epoch()):
+            batches = enumerate(train.epoch())
+            if initial_step:  # resumed inside this epoch: the batches done before are skipped
+                batches = itertools.islice(batches, initial_step, None)
+            steps, initial_step = initial_step, 0
+            for step, batch in batches:
                 if batch_hooks:
                     callbacks.on_train_batch_begin(step, {"batch": step, "size": batch.size})
                 runner.train_step(batch)
