@@ -57,6 +57,13 @@ class BackupAndRestore(Callback):
     with the same weights as one that was never interrupted. When training ends normally
     the backup is deleted (unless ``delete_checkpoint=False``).
 
+    What the data pipeline keeps itself is not backed up: arrays, ``Sequence`` objects
+    shuffled by ``fit(shuffle=True)`` and ``DataLoader`` objects drawing from torch's
+    generator resume exactly; a ``Sequence`` that reshuffles its own indices in
+    ``on_epoch_end``, or a generator's position, start again as the script makes them.
+    A callback of your own can take part by listing its state attributes (numbers,
+    strings, lists of tensors) in a class attribute ``_backup_attributes``.
+
     Args:
         backup_dir: folder of the backup (the file is ``backup_dir/chief/training_state.h5``).
             Use one folder per training run.
@@ -471,7 +478,9 @@ def _restore_epoch_metrics(model, pending: Dict[str, Any]) -> None:
 def _add_pending_metrics(model, pending: Dict[str, Any]) -> None:
     """After the first resumed batch: the backed-up totals are added to the metric states.
     Keras's metrics accumulate with one addition per batch, so the sum equals the
-    uninterrupted run's (floating-point addition is commutative)."""
+    uninterrupted run's (floating-point addition is commutative). The loss means of a
+    subclassed model (made by its first batch) are added too; their update is a fused
+    multiply-add, so there the resumed epoch's logged loss may differ in the last bit."""
     saved, arrays = pending["metrics"], pending["metric_arrays"]
     if not pending.get("loss_set"):
         means = model.compiled_loss.means

@@ -396,3 +396,55 @@ def test_bad_arguments():
             callbacks.BackupAndRestore("b", save_freq=save_freq)
     with pytest.warns(tkeras.utils.TkerasWarning, match="`save_before_preemption` needs"):
         callbacks.BackupAndRestore("b", save_freq=False, save_before_preemption=True)
+
+
+class _Batches(tkeras.utils.Sequence):
+    def __init__(self):
+        data = np.random.RandomState(1)
+        self.x = data.rand(7, 6, 4).astype("float32")
+        self.y = (self.x.sum(axis=2, keepdims=True) > 2).astype("float32")
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, index):
+        return self.x[index], self.y[index]
+
+
+def test_a_shuffled_sequence_resumes_inside_the_epoch(tmp_path):
+    def train(folder, interrupt_at=None):
+        tkeras.backend.clear_session()
+        tkeras.utils.set_random_seed(5)
+        model = tkeras.Sequential([layers.Dense(5, activation="relu", input_shape=(4,)),
+                                   layers.Dropout(0.2), layers.Dense(1, activation="sigmoid")])
+        model.compile(tkeras.optimizers.RMSprop(0.01), "binary_crossentropy")
+        cbs = [callbacks.BackupAndRestore(folder, save_freq=2)]
+        if interrupt_at:
+            cbs.append(_Interrupt(interrupt_at))
+        try:
+            model.fit(_Batches(), epochs=3, shuffle=True, verbose=0, callbacks=cbs)
+        except KeyboardInterrupt:
+            pass
+        return model.get_weights()
+
+    reference = train(tmp_path / "ref")
+    train(tmp_path / "backup", interrupt_at=11)  # last backup after 10 batches: epoch 1, step 3
+    assert _same_weights(train(tmp_path / "backup"), reference)
+
+
+def test_keras_docstring_example_runs_the_remaining_epochs(tmp_path):
+    class InterruptingCallback(callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 4:
+                raise RuntimeError("Interrupting!")
+
+    callback = callbacks.BackupAndRestore(backup_dir=str(tmp_path / "backup"))
+    model = tkeras.Sequential([layers.Dense(10)])
+    model.compile(tkeras.optimizers.SGD(), loss="mse")
+    x, y = np.arange(100).reshape(5, 20).astype("float32"), np.zeros((5, 10), "float32")
+    with pytest.raises(RuntimeError, match="Interrupting!"):
+        model.fit(x, y, epochs=10, batch_size=1,
+                  callbacks=[callback, InterruptingCallback()], verbose=0)
+    history = model.fit(x, y, epochs=10, batch_size=1, callbacks=[callback], verbose=0)
+    # The first training was interrupted at (zero-indexed) epoch 4: 4 to 9 remain.
+    assert len(history.history["loss"]) == 6 and history.epoch == [4, 5, 6, 7, 8, 9]
