@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tkeras
+from tkeras import backend as K
 from tkeras import callbacks, layers
 from tkeras.callbacks_backup import FILE_NAME
 
@@ -274,8 +275,11 @@ def _train(folder, interrupt_at=None, epochs=6, save_freq="epoch", input_shape=T
     x = data.rand(40, 4).astype("float32")
     y = (x.sum(axis=1, keepdims=True) > 2).astype("float32")
     first = layers.Dense(6, activation="relu", **({"input_shape": (4,)} if input_shape else {}))
-    model = tkeras.Sequential([first, layers.Dropout(0.25, seed=dropout_seed),
-                               layers.Dense(1, activation="sigmoid")])
+    stack = [first, layers.Dropout(0.25, seed=dropout_seed)]
+    if dropout_seed is not None:  # and noise from a seeded K function's shared generator
+        stack.append(layers.Lambda(lambda x, training=None: x + K.random_normal(
+            tuple(x.shape), stddev=0.1, seed=dropout_seed + 1) if training else x))
+    model = tkeras.Sequential(stack + [layers.Dense(1, activation="sigmoid")])
     model.compile(tkeras.optimizers.Adam(0.02), "binary_crossentropy", metrics=["accuracy"])
     backup = callbacks.BackupAndRestore(folder, save_freq=save_freq,
                                         delete_checkpoint=delete_checkpoint)
@@ -314,7 +318,7 @@ def test_epoch_backups_resume_at_the_next_epoch(tmp_path, input_shape):
     assert os.listdir(folder) == []  # the backup is deleted when training ends
 
 
-@pytest.mark.parametrize("dropout_seed", [None, 11])  # torch's global RNG / a layer's own
+@pytest.mark.parametrize("dropout_seed", [None, 11])  # torch's global RNG / seeded ones
 def test_integer_save_freq_resumes_inside_the_epoch_with_its_metrics(tmp_path, dropout_seed):
     reference, ref_history, _ = _train(tmp_path / "ref", save_freq=4, dropout_seed=dropout_seed)
     folder = tmp_path / "backup"
