@@ -165,6 +165,7 @@ def _h5_datasets(path):
         return out
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the runs are forked processes (POSIX)")
 def test_sigkill_at_random_moments_resumes_to_bit_identical_weights(tmp_path):
     zygote = _Zygote(tmp_path)
     try:
