@@ -222,6 +222,8 @@ class BackupAndRestore(Callback):
         for i, t in enumerate(scalars):
             arrays[f"optimizer_scalars/{i}"] = t.detach().cpu().numpy()
         meta["optimizer_scalars"] = len(scalars)
+        if _torch_optimizer(optimizer) is not None:
+            meta["torch_optimizer"] = _capture_torch_optimizer(optimizer, arrays)
         from .saving import hdf5_format
         with hdf5_format.atomic_write(self.backup_path) as tmp:
             with h5py.File(tmp, "w") as f:
@@ -357,9 +359,47 @@ def _optimizer_scalars(optimizer) -> List[torch.Tensor]:
     return list(scalars()) if scalars is not None else []
 
 
+def _torch_optimizer(optimizer) -> Optional[torch.optim.Optimizer]:
+    """The ``torch.optim`` optimizer a ``TorchOptimizer`` wraps (None for tkeras's own)."""
+    inner = getattr(optimizer, "optimizer", None)
+    return inner if isinstance(inner, torch.optim.Optimizer) else None
+
+
+def _capture_torch_optimizer(optimizer, arrays: Arrays) -> Dict[str, Any]:
+    """A wrapped torch optimizer's ``state_dict``: its tensors as arrays, the rest as JSON."""
+    state_dict = optimizer.optimizer.state_dict()
+    state = {}
+    for index, values in state_dict["state"].items():
+        entry = {}
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                name = f"torch_optimizer/{index}/{key}"
+                arrays[name] = value.detach().cpu().numpy()
+                value = {"array": name}
+            entry[key] = value
+        state[str(index)] = entry
+    return {"state": state, "param_groups": state_dict["param_groups"],
+            "iterations": int(optimizer.iterations), "learning_rate": float(optimizer.lr)}
+
+
+def _restore_torch_optimizer(model, optimizer, saved: Dict[str, Any], arrays: Arrays) -> None:
+    optimizer.build([w for w in model.trainable_weights if w.requires_grad])
+    state = {int(index): {key: torch.as_tensor(arrays[value["array"]])
+                          if isinstance(value, dict) and "array" in value else value
+                          for key, value in entry.items()}
+             for index, entry in saved["state"].items()}
+    optimizer.optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
+    with torch.no_grad():
+        optimizer.iterations.fill_(saved["iterations"])
+    optimizer.learning_rate = saved["learning_rate"]
+
+
 def _restore_optimizer(model, values, arrays: Arrays, meta: Dict[str, Any]) -> None:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
+        return
+    if "torch_optimizer" in meta:
+        _restore_torch_optimizer(model, optimizer, meta["torch_optimizer"], arrays)
         return
     if values is not None:
         names, weights = values

@@ -453,3 +453,34 @@ def test_keras_docstring_example_runs_the_remaining_epochs(tmp_path):
     history = model.fit(x, y, epochs=10, batch_size=1, callbacks=[callback], verbose=0)
     # The first training was interrupted at (zero-indexed) epoch 4: 4 to 9 remain.
     assert len(history.history["loss"]) == 6 and history.epoch == [4, 5, 6, 7, 8, 9]
+
+
+def test_a_wrapped_torch_optimizer_resumes_inside_the_epoch(tmp_path):
+    import torch
+
+    def train(folder, interrupt_at=None):
+        tkeras.backend.clear_session()
+        tkeras.utils.set_random_seed(2)
+        data = np.random.RandomState(3)
+        x = data.rand(30, 4).astype("float32")
+        y = x[:, :1] * 2 - x[:, 1:2]
+        model = tkeras.Sequential([layers.Dense(6, activation="tanh", input_shape=(4,)),
+                                   layers.Dropout(0.2), layers.Dense(1)])
+        model.compile(tkeras.optimizers.TorchOptimizer(torch.optim.Adam, lr=0.02), "mse")
+        cbs = [callbacks.BackupAndRestore(folder, save_freq=2),
+               callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0)]
+        if interrupt_at:
+            cbs.append(_Interrupt(interrupt_at))
+        try:
+            model.fit(x, y, batch_size=7, epochs=4, verbose=0, callbacks=cbs)
+        except KeyboardInterrupt:
+            pass
+        return model
+
+    reference = train(tmp_path / "ref")
+    assert float(reference.optimizer.lr) < 0.02
+    train(tmp_path / "backup", interrupt_at=13)  # 5 batches per epoch: resumes at (2, 2)
+    resumed = train(tmp_path / "backup")
+    assert _same_weights(resumed.get_weights(), reference.get_weights())
+    assert _same_weights(resumed.optimizer.get_weights(), reference.optimizer.get_weights())
+    assert float(resumed.optimizer.lr) == float(reference.optimizer.lr)
