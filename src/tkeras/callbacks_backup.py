@@ -402,11 +402,11 @@ def _restore_optimizer(model, values, arrays: Arrays, meta: Dict[str, Any]) -> N
         _restore_torch_optimizer(model, optimizer, meta["torch_optimizer"], arrays)
         return
     if values is not None:
-        names, weights = values
+        # In the training parameters' order; their names are not compared: a subclassed
+        # model built from the backed-up input shape may name its weights differently from
+        # one built by its first batch. set_weights checks the count and the shapes.
+        _, weights = values
         optimizer.build([w for w in model.trainable_weights if w.requires_grad])
-        if optimizer.variable_names() != names:
-            raise ValueError(f"its optimizer state has the variables {names}, this model's "
-                             f"optimizer has {optimizer.variable_names()}.")
         optimizer.set_weights(weights)
     scalars = _optimizer_scalars(optimizer)
     if len(scalars) != meta["optimizer_scalars"]:
@@ -496,14 +496,29 @@ def _capture_metrics(model, arrays: Arrays) -> Dict[str, Any]:
     for i, metric in enumerate(metrics):
         for j, var in enumerate(metric.variables):
             arrays[f"metrics/{i}/{j}"] = var.detach().cpu().numpy()
+    tracked = _tracked_metrics(model)
+    for i, metric in enumerate(tracked):
+        for j, var in enumerate(metric.variables):
+            arrays[f"metrics/tracked/{i}/{j}"] = var.detach().cpu().numpy()
     return {"loss_names": list(means.names), "loss_count": means._count,
-            "metrics": [[m.name, len(m.variables)] for m in metrics]}
+            "metrics": [[m.name, len(m.variables)] for m in metrics],
+            "tracked": [[m.name, len(m.variables)] for m in tracked]}
+
+
+def _tracked_metrics(model) -> list:
+    """The metrics in ``model.metrics`` other than the compiled ones: the trackers of a
+    custom ``train_step``, which exist before the first batch."""
+    from .engine.compile_utils import RunningMeanView
+    compiled = [id(m) for m in model.compiled_metrics.metrics]
+    return [m for m in model.metrics if not isinstance(m, RunningMeanView)
+            and id(m) not in compiled and hasattr(m, "variables")]
 
 
 def _restore_epoch_metrics(model, pending: Dict[str, Any]) -> None:
     """Sets the epoch's running metrics when ``fit`` resumes inside it. The loss means of a
-    functional model exist before the first batch and are set now; metric objects made
-    by the first batch get the backed-up state added after it (``_add_pending_metrics``)."""
+    functional model and the trackers of a custom ``train_step`` exist before the first
+    batch and are set now; metric objects made by the first batch get the backed-up state
+    added after it (``_add_pending_metrics``)."""
     saved, arrays = pending["metrics"], pending["metric_arrays"]
     means = model.compiled_loss.means
     if model.compiled_loss.built and means.names == saved["loss_names"]:
@@ -513,6 +528,12 @@ def _restore_epoch_metrics(model, pending: Dict[str, Any]) -> None:
             means._sums = torch.as_tensor(sums).to(device).clone()
         means._count = saved["loss_count"]
         pending["loss_set"] = True
+    tracked = _tracked_metrics(model)
+    if [[m.name, len(m.variables)] for m in tracked] == saved.get("tracked"):
+        with torch.no_grad():
+            for i, metric in enumerate(tracked):
+                for j, var in enumerate(metric.variables):
+                    var.copy_(torch.as_tensor(arrays[f"tracked/{i}/{j}"]).to(var))
 
 
 def _add_pending_metrics(model, pending: Dict[str, Any]) -> None:

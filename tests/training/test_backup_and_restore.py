@@ -484,3 +484,54 @@ def test_a_wrapped_torch_optimizer_resumes_inside_the_epoch(tmp_path):
     assert _same_weights(resumed.get_weights(), reference.get_weights())
     assert _same_weights(resumed.optimizer.get_weights(), reference.optimizer.get_weights())
     assert float(resumed.optimizer.lr) == float(reference.optimizer.lr)
+
+
+class _OwnStep(tkeras.Model):
+    """A subclassed model with its own train_step and loss tracker."""
+
+    def __init__(self):
+        super().__init__(name="own_step")
+        self.hidden, self.drop, self.out = layers.Dense(5, activation="relu"), \
+            layers.Dropout(0.2), layers.Dense(1)
+        self.tracker = tkeras.metrics.Mean(name="loss")
+
+    def call(self, x, training=None):
+        return self.out(self.drop(self.hidden(x), training=training))
+
+    @property
+    def metrics(self):
+        return [self.tracker]
+
+    def train_step(self, data):
+        import torch
+        x, y = data
+        loss = ((self(x, training=True) - y) ** 2).mean()
+        grads = torch.autograd.grad(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        self.tracker.update_state(loss)
+        return {"loss": self.tracker.result()}
+
+
+def test_a_subclassed_model_with_its_own_train_step_resumes(tmp_path):
+    def train(folder, interrupt_at=None):
+        tkeras.backend.clear_session()
+        tkeras.utils.set_random_seed(0)
+        x = np.random.RandomState(0).rand(30, 4).astype("float32")
+        model = _OwnStep()
+        model.compile(tkeras.optimizers.Adam(0.01))
+        cbs = [callbacks.BackupAndRestore(folder, save_freq=2)]
+        if interrupt_at:
+            cbs.append(_Interrupt(interrupt_at))
+        try:
+            return model, model.fit(x, x[:, :1], batch_size=7, epochs=3, verbose=0,
+                                    callbacks=cbs)
+        except KeyboardInterrupt:
+            return model, None
+
+    reference, ref_history = train(tmp_path / "ref")
+    _, interrupted = train(tmp_path / "backup", interrupt_at=7)  # resumes at epoch 1, step 1
+    assert interrupted is None
+    model, history = train(tmp_path / "backup")  # unbuilt until restored: built from its shape
+    assert history.epoch == [1, 2]
+    assert history.history["loss"] == ref_history.history["loss"][1:]  # the tracker's state
+    assert _same_weights(model.get_weights(), reference.get_weights())
