@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 
-import tkeras
 from tkeras import Input, Model, Sequential, layers
 
 HEADER = 'Exception encountered when calling layer "{}" (type {}).'

@@ -309,7 +309,7 @@ def test_epoch_backups_resume_at_the_next_epoch(tmp_path, input_shape):
     folder = tmp_path / "backup"
     _, none, _ = _train(folder, interrupt_at=13, input_shape=input_shape)  # in epoch 2 (5/epoch)
     assert none is None and os.path.exists(folder / "chief" / "training_state.h5")
-    model, history, cbs = _train(folder, input_shape=input_shape)
+    model, history, _ = _train(folder, input_shape=input_shape)
     assert ref_history.epoch == [0, 1, 2, 3, 4]  # EarlyStopping stopped it (restoring weights)
     assert history.epoch == [2, 3, 4]
     assert history.history["loss"] == ref_history.history["loss"][2:]

@@ -437,7 +437,8 @@ class Masking(Layer):
 
 def _check_lambda_outputs(layer: "Lambda", outputs) -> None:
     """A Lambda's function must return tensors: a tensor, or a list / tuple / dict of them."""
-    leaves = flatten(outputs) if isinstance(outputs, (list, tuple, dict)) and outputs else [outputs]
+    structured = isinstance(outputs, (list, tuple, dict)) and outputs
+    leaves = flatten(outputs) if structured else [outputs]
     for leaf in leaves:
         if not isinstance(leaf, torch.Tensor):
             what = "returned" if leaf is outputs else f"returned {type(outputs).__name__} holding"
