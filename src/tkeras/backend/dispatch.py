@@ -39,7 +39,8 @@ def register_symbolic_recorder(fn: Optional[Callable[..., Any]]) -> None:
     """Lets the engine record ``K`` calls on symbolic tensors as graph nodes.
 
     Args:
-        fn: ``fn(name, function, args, kwargs)`` returning the symbolic result; None
+        fn: ``fn(name, function, args, kwargs)`` returning the symbolic result, or
+            ``NotImplemented`` when the arguments hold no tensor it can record; None
             unregisters.
     """
     global _RECORDER
@@ -78,7 +79,9 @@ def symbolic_dispatch(fn: Callable, name: str) -> Callable:
             return fn(*args, **kwargs)
         except Exception:
             if has_symbolic(args) or has_symbolic(kwargs):
-                return record(name, fn, args, kwargs)
+                out = record(name, fn, args, kwargs)
+                if out is not NotImplemented:
+                    return out
             raise
 
     wrapper._symbolic_name = name

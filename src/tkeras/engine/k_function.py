@@ -91,44 +91,50 @@ class KFunction:
                                 f"(a placeholder or a model input) or K.learning_phase(). "
                                 f"Received: {x!r}")
         self._n_inputs = len(inputs)
-        update_pairs, update_tensors = self._split_updates(updates or [])
         main = self._plan(flat_outputs, slot_of, set(), "outputs")
-        rest = self._plan(update_tensors + [v for _, v in update_pairs if isinstance(v, KerasTensor)],
-                          slot_of, {id(n) for n in main}, "updates")
-        for t in flat_outputs + update_tensors:
+        done = {id(n) for n in main}
+        for t in flat_outputs:
             if isinstance(t, KerasTensor) and id(t) not in slot_of:
                 slot(t)
         self._steps = [_Step(n, slot_of) for n in main]
-        self._update_steps = [_Step(n, slot_of) for n in rest]
+        # Updates run in the order given, after the outputs: each one's nodes, then (for a
+        # (variable, value) pair) the assignment.
+        self._updates = []
+        update_nodes: List[Node] = []
+        for var, value in self._parse_updates(updates or []):
+            nodes = self._plan([value], slot_of, done, "updates")
+            update_nodes.extend(nodes)
+            if isinstance(value, KerasTensor) and id(value) not in slot_of:
+                slot(value)
+            target = slot_of[id(value)] if isinstance(value, KerasTensor) else -1
+            self._updates.append(([_Step(n, slot_of) for n in nodes], var, target, value))
         self._n_slots = len(slot_of)
         self._outputs = [(slot_of[id(t)], None) if isinstance(t, KerasTensor) else (-1, t)
                          for t in flat_outputs]
-        self._update_pairs = [(var, slot_of[id(v)] if isinstance(v, KerasTensor) else -1, v)
-                              for var, v in update_pairs]
-        self._plan_gradients(main + rest, slot_of, feeds)
+        self._plan_gradients(main + update_nodes, slot_of)
         self._feeds = [f if f is None else (f[0], f[1], f[0] in self._grad_slots) for f in feeds]
-        self._device = self._find_device(main + rest)
+        self._device = self._find_device(main + update_nodes)
 
     # ------------------------------------------------------------ planning
 
     @staticmethod
-    def _split_updates(updates):
-        pairs, tensors = [], []
+    def _parse_updates(updates):
+        """(variable or None, value) per update: a pair, or a K.update* result (None)."""
+        out = []
         for u in updates:
             if isinstance(u, (list, tuple)) and len(u) == 2:
-                var = u[0]
-                if not isinstance(var, torch.Tensor):
+                if not isinstance(u[0], torch.Tensor):
                     raise TypeError("An update pair of a Keras backend function must start with "
-                                    f"a variable (a tensor). Received: {var!r}")
-                pairs.append((var, u[1]))
+                                    f"a variable (a tensor). Received: {u[0]!r}")
+                out.append((u[0], u[1]))
             elif isinstance(u, KerasTensor):
-                tensors.append(u)
+                out.append((None, u))
             elif isinstance(u, torch.Tensor):
                 continue  # an update already applied eagerly (K.update on real tensors)
             else:
                 raise TypeError("`updates` of a Keras backend function holds (variable, new_value) "
                                 f"pairs and K.update / update_add / update_sub results. Received: {u!r}")
-        return pairs, tensors
+        return out
 
     @staticmethod
     def _plan(targets: List[Any], slot_of: Dict[int, int], done: set, what: str) -> List[Node]:
@@ -137,7 +143,7 @@ class KFunction:
         in_progress = set()
 
         def visit(t):
-            if not isinstance(t, KerasTensor) or id(t) in slot_of and _fed(t):
+            if not isinstance(t, KerasTensor) or id(t) in fed_ids:
                 return
             if t._keras_history is None:
                 raise ValueError(f"Cannot evaluate {t!r}: it has no recorded history.")
@@ -159,16 +165,12 @@ class KFunction:
             for out in node.output_tensors:
                 slot_of.setdefault(id(out), len(slot_of))
 
-        fed_ids = set(slot_of)
-
-        def _fed(t):
-            return id(t) in fed_ids
-
+        fed_ids = set(slot_of)  # fed tensors, and values computed by an earlier plan
         for t in targets:
             visit(t)
         return ordered
 
-    def _plan_gradients(self, nodes: List[Node], slot_of: Dict[int, int], feeds) -> None:
+    def _plan_gradients(self, nodes: List[Node], slot_of: Dict[int, int]) -> None:
         """Which values must require grad for the ``K.gradients`` nodes of the plan."""
         self._grad_slots = set()
         self._grad_tensors: List[torch.Tensor] = []
@@ -183,8 +185,8 @@ class KFunction:
                     self._grad_slots.add(slot_of[id(v)])
                 elif isinstance(v, torch.Tensor) and not v.requires_grad:
                     self._grad_tensors.append(v)
-        self._grad_after = [[s for s in step.out_slots if s in self._grad_slots]
-                            for step in self._steps + self._update_steps]
+        self._grad_after = {id(step): [s for s in step.out_slots if s in self._grad_slots]
+                            for step in self._steps + [st for u in self._updates for st in u[0]]}
 
     @staticmethod
     def _find_device(nodes: List[Node]) -> torch.device:
@@ -239,9 +241,9 @@ class KFunction:
                         t.requires_grad_(True)
                         enabled.append(t)
             with torch.set_grad_enabled(self._uses_autograd):
-                self._run(self._steps, values, 0)
+                self._run(self._steps, values)
                 outputs = [_to_numpy(values[s] if s >= 0 else const) for s, const in self._outputs]
-                if self._update_steps or self._update_pairs:
+                if self._updates:
                     self._apply_updates(values)
         finally:
             _CTX.training = outer_training
@@ -251,9 +253,9 @@ class KFunction:
             return pack_like(list(self._structure), outputs)
         return outputs[0]
 
-    def _run(self, steps: List[_Step], values: List[Any], offset: int) -> None:
+    def _run(self, steps: List[_Step], values: List[Any]) -> None:
         grad_after = self._grad_after
-        for i, step in enumerate(steps):
+        for step in steps:
             layer = step.layer
             if step.in_slot >= 0:
                 out = layer._eager_call(values[step.in_slot], (), dict(step.kwargs) if step.kwargs else {})
@@ -265,18 +267,20 @@ class KFunction:
             else:
                 for s, o in zip(step.out_slots, flatten(out)):
                     values[s] = o
-            for s in grad_after[offset + i]:
+            for s in grad_after[id(step)]:
                 v = values[s]
                 if isinstance(v, torch.Tensor) and not v.requires_grad and v.is_leaf:
                     values[s] = v.requires_grad_()
 
     def _apply_updates(self, values: List[Any]) -> None:
-        self._run(self._update_steps, values, len(self._steps))
-        new_values = [(var, values[s] if s >= 0 else v) for var, s, v in self._update_pairs]
-        with torch.no_grad():
-            for var, value in new_values:
-                value = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-                var.copy_(value.to(device=var.device, dtype=var.dtype))
+        for steps, var, target, value in self._updates:
+            self._run(steps, values)
+            if var is None:
+                continue
+            new = values[target] if target >= 0 else value
+            with torch.no_grad():
+                new = new if isinstance(new, torch.Tensor) else torch.as_tensor(np.asarray(new))
+                var.copy_(new.to(device=var.device, dtype=var.dtype))
 
 
 def _to_numpy(value: Any) -> Any:

@@ -19,7 +19,7 @@ import torch
 from ..backend import config
 from ..backend import dispatch as _symbolic
 from .base_layer import Layer
-from .keras_tensor import KerasTensor, flatten, map_structure, meta_tensor, pack_like
+from .keras_tensor import KerasTensor, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like
 
 # ---------------------------------------------------------------- callables in arguments
 
@@ -222,6 +222,8 @@ def record_op(name: Optional[str], fn: Callable, args: tuple, kwargs: dict):
         args: positional arguments (holding symbolic tensors somewhere).
         kwargs: keyword arguments.
     """
+    if not has_keras_tensor([list(args), kwargs]):
+        return NotImplemented
     if name == "operator.getitem":
         args = (args[0], _symbolic.encode_index(args[1]))
     args, kwargs = _bound_arguments(fn, args, kwargs)
