@@ -24,14 +24,7 @@ from .keras_tensor import KerasTensor, flatten, has_keras_tensor, map_structure,
 # ---------------------------------------------------------------- callables in arguments
 
 
-class _CallableRef:
-    """Stands for the i-th callable argument of an op node (kept in the layer's config)."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int):
-        self.index = index
-
+_CALLABLE_MARK = "__callable__:"  # "__callable__:i" stands for the layer's i-th callable
 
 def _is_plain_callable(v: Any) -> bool:
     return callable(v) and not isinstance(v, (torch.Tensor, KerasTensor, type))
@@ -47,7 +40,7 @@ class OpLayer(Layer):
         function: the function's table name (``"mean"``, ``"operator.add"``,
             ``"losses.mean_squared_error"``) or a Python callable.
         callables: callables passed as arguments to the function (restored into the
-            call where the node's arguments hold ``{"__callable__": i}``).
+            call where the node's arguments hold ``"__callable__:i"``).
     """
 
     def __init__(self, function: Any, callables: Optional[List[Callable]] = None, **kwargs):
@@ -70,13 +63,15 @@ class OpLayer(Layer):
     # ------------------------------------------------------------ running
 
     def _bind(self, args: tuple, kwargs: dict):
-        if self.callables:
-            def put(v):
-                return self.callables[v["__callable__"]] if isinstance(v, dict) and \
-                    set(v) == {"__callable__"} else v
-            args = tuple(map_structure(put, list(args)))
-            kwargs = map_structure(put, kwargs)
-        return args, kwargs
+        def put(v):
+            if isinstance(v, str) and v.startswith(_CALLABLE_MARK):
+                return self.callables[int(v[len(_CALLABLE_MARK):])]
+            if isinstance(v, (list, tuple)):
+                return type(v)(put(x) for x in v)
+            if isinstance(v, dict):
+                return {k: put(x) for k, x in v.items()}
+            return v
+        return tuple(put(a) for a in args), put(kwargs)
 
     def call(self, inputs, *args, **kwargs):
         if self.callables:
@@ -232,7 +227,7 @@ def record_op(name: Optional[str], fn: Callable, args: tuple, kwargs: dict):
     def take(v):
         if _is_plain_callable(v):
             callables.append(v)
-            return {"__callable__": len(callables) - 1}
+            return f"{_CALLABLE_MARK}{len(callables) - 1}"
         return v
 
     args = tuple(map_structure(take, list(args)))
