@@ -256,12 +256,19 @@ class KFunction:
     def _run(self, steps: List[_Step], values: List[Any]) -> None:
         grad_after = self._grad_after
         for step in steps:
-            layer = step.layer
-            if step.in_slot >= 0:
-                out = layer._eager_call(values[step.in_slot], (), dict(step.kwargs) if step.kwargs else {})
+            fn = _direct_function(step.layer)
+            if fn is not None:  # an op node: its function, without the layer machinery
+                if step.in_slot >= 0:
+                    out = fn(values[step.in_slot], **step.kwargs)
+                else:
+                    args = _fill(step.args, values)
+                    out = fn(*args, **_fill(step.kwargs, values))
+            elif step.in_slot >= 0:
+                out = step.layer._eager_call(values[step.in_slot], (),
+                                             dict(step.kwargs) if step.kwargs else {})
             else:
                 args = _fill(step.args, values)
-                out = layer._eager_call(args[0], tuple(args[1:]), _fill(step.kwargs, values))
+                out = step.layer._eager_call(args[0], tuple(args[1:]), _fill(step.kwargs, values))
             if step.single_out:
                 values[step.out_slots[0]] = out
             else:
@@ -281,6 +288,13 @@ class KFunction:
             with torch.no_grad():
                 new = new if isinstance(new, torch.Tensor) else torch.as_tensor(np.asarray(new))
                 var.copy_(new.to(device=var.device, dtype=var.dtype))
+
+
+def _direct_function(layer) -> Any:
+    """The eager function of an op node without callable arguments (else None)."""
+    if type(layer) is not OpLayer or layer.callables:
+        return None
+    return getattr(layer.function, "__wrapped__", layer.function)
 
 
 def _to_numpy(value: Any) -> Any:
