@@ -39,7 +39,8 @@ def ctc_label_dense_to_sparse(labels: TensorLike, label_lengths: TensorLike) -> 
     lengths = _lengths(label_lengths, labels, "ctc_label_dense_to_sparse")
     keep = torch.arange(labels.shape[1], device=labels.device)[None, :] < lengths[:, None]
     indices = keep.nonzero().t()
-    return torch.sparse_coo_tensor(indices, labels[keep], tuple(labels.shape)).coalesce()
+    return torch.sparse_coo_tensor(indices, labels[keep], tuple(labels.shape),
+                                   check_invariants=True).coalesce()
 
 
 def ctc_batch_cost(y_true: TensorLike, y_pred: TensorLike, input_length: TensorLike,
