@@ -151,6 +151,7 @@ def op_model():
     inp = Input(shape=(4,))
     h = layers.Dense(3, name="d")(inp)
     y = K.concatenate([h * 2.0, K.exp(h)[:, 1:]], axis=-1) - 1.0
+    y = 2.0 - y / (1.5 + K.abs(y)) + 0.5 ** K.clip(y, -1.0, 1.0)
     out = K.softmax(y[:, :4] + K.mean(losses.mean_squared_error(h, y[:, :3])))
     return Model(inp, out)
 
@@ -278,3 +279,20 @@ def test_add_loss_of_a_symbolic_tensor_needs_a_functional_model():
     functional = Model(*(lambda i: (i, layers.Dense(2)(i)))(Input(shape=(3,))))
     with pytest.raises(ValueError, match="provide a name for your metric"):
         functional.add_metric(K.mean(functional.output))
+
+
+def test_a_plain_python_function_as_an_op_is_saved_like_a_lambda(tmp_path):
+    from tkeras.engine.op_layer import op_layer_for
+    inp = Input(shape=(2,))
+    out = op_layer_for(lambda t, scale: t * scale, inp, scale=3.0)
+    assert isinstance(out._keras_history.layer, OpLayer) and out.shape == (None, 2)
+    model = Model(inp, out)
+    cfg = model.get_config()["layers"][1]["config"]
+    assert cfg["function_type"] == "lambda"
+    path = os.path.join(tmp_path, "m.h5")
+    model.save(path)
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        tkeras.models.load_model(path)
+    x = np.array([[1.0, -2.0]], "float32")
+    loaded = tkeras.models.load_model(path, safe_mode=False)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), x * 3.0)

@@ -185,8 +185,14 @@ class KFunction:
                     self._grad_slots.add(slot_of[id(v)])
                 elif isinstance(v, torch.Tensor) and not v.requires_grad:
                     self._grad_tensors.append(v)
-        self._grad_after = {id(step): [s for s in step.out_slots if s in self._grad_slots]
-                            for step in self._steps + [st for u in self._updates for st in u[0]]}
+        # Each step as (step, its op function or None, slots to mark as requiring grad).
+        self._steps = [self._runnable(step) for step in self._steps]
+        self._updates = [([self._runnable(step) for step in steps], var, target, value)
+                         for steps, var, target, value in self._updates]
+
+    def _runnable(self, step: _Step):
+        return step, _direct_function(step.layer), \
+            [s for s in step.out_slots if s in self._grad_slots]
 
     @staticmethod
     def _find_device(nodes: List[Node]) -> torch.device:
@@ -253,10 +259,8 @@ class KFunction:
             return pack_like(list(self._structure), outputs)
         return outputs[0]
 
-    def _run(self, steps: List[_Step], values: List[Any]) -> None:
-        grad_after = self._grad_after
-        for step in steps:
-            fn = _direct_function(step.layer)
+    def _run(self, steps, values: List[Any]) -> None:
+        for step, fn, grad_slots in steps:
             if fn is not None:  # an op node: its function, without the layer machinery
                 if step.in_slot >= 0:
                     out = fn(values[step.in_slot], **step.kwargs)
@@ -274,7 +278,7 @@ class KFunction:
             else:
                 for s, o in zip(step.out_slots, flatten(out)):
                     values[s] = o
-            for s in grad_after[id(step)]:
+            for s in grad_slots:
                 v = values[s]
                 if isinstance(v, torch.Tensor) and not v.requires_grad and v.is_leaf:
                     values[s] = v.requires_grad_()
