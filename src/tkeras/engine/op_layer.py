@@ -23,8 +23,8 @@ from .keras_tensor import KerasTensor, flatten, has_keras_tensor, map_structure,
 
 # ---------------------------------------------------------------- callables in arguments
 
-
 _CALLABLE_MARK = "__callable__:"  # "__callable__:i" stands for the layer's i-th callable
+
 
 def _is_plain_callable(v: Any) -> bool:
     return callable(v) and not isinstance(v, (torch.Tensor, KerasTensor, type))
@@ -84,8 +84,7 @@ class OpLayer(Layer):
         return self.function(inputs, *rest, **kwargs)
 
     def compute_output_spec(self, inputs, *args, **kwargs):
-        out = _infer(self, (inputs,) + args, kwargs)
-        return out
+        return _infer(self, (inputs,) + args, kwargs)
 
     # ------------------------------------------------------------ config
 
