@@ -200,6 +200,11 @@ def test_config_names_functions_and_never_modules():
             layer["config"]["function"] = "os.system"
     with pytest.raises(ValueError, match="Unknown backend function 'os.system'"):
         Model.from_config(bad)
+    for layer in bad["layers"]:  # state-writing K functions are never loadable either
+        if layer["class_name"] == "OpLayer":
+            layer["config"]["function"] = "update_add"
+    with pytest.raises(ValueError, match="Unknown backend function 'update_add'"):
+        Model.from_config(bad)
 
 
 def test_a_python_callable_argument_is_saved_like_a_lambda(tmp_path):

@@ -122,18 +122,24 @@ def function_name(fn: Callable) -> Optional[str]:
 
 def lookup_function(name: str) -> Callable:
     """The function a saved op node names: only ``K`` functions, operators, losses and
-    metrics (a fixed table; the file never chooses a module).
+    metrics (a fixed table; the file never chooses a module), and none of those that write
+    state or print (``update*``, ``moving_average_update``, ``print_tensor``).
 
     Raises:
         ValueError: for any other name.
     """
     _ensure_table()
-    fn = _TABLE.get(name)
+    fn = None if name in _NOT_LOADABLE else _TABLE.get(name)
     if fn is None:
         raise ValueError(f"Unknown backend function {name!r} in an op layer's config. Expected "
                          "the name of a public tkeras.backend function, a Python operator "
                          "('operator.add', ...) or a tkeras.losses / tkeras.metrics function.")
     return fn
+
+
+# Functions that write state or print: recorded in graphs for K.function, never named by a
+# file (a loaded model cannot make them run).
+_NOT_LOADABLE = {"update", "update_add", "update_sub", "moving_average_update", "print_tensor"}
 
 
 def _ensure_table() -> None:

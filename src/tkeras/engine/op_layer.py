@@ -231,9 +231,7 @@ def record_op(name: Optional[str], fn: Callable, args: tuple, kwargs: dict):
 
     args = tuple(map_structure(take, list(args)))
     kwargs = map_structure(take, dict(kwargs))
-    layer = OpLayer(name if name is not None else fn, callables=callables)
-    if name is None:
-        layer.function = fn
+    layer = OpLayer(fn, callables=callables)
     return layer(*args, **kwargs)
 
 
