@@ -339,3 +339,15 @@ def test_session_run_evaluates_symbolic_tensors():
     other = K.Session()
     K.set_session(other)
     assert K.get_session() is other
+
+
+def test_in_train_phase_follows_the_fed_learning_phase_and_the_model_call():
+    x = Input(shape=(3,))
+    y = K.in_train_phase(x * 0.0, x + 1.0)
+    f = K.function([x, K.learning_phase()], [y])
+    xv = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(f([xv, 1])[0], np.zeros((2, 3)))
+    np.testing.assert_array_equal(f([xv, 0])[0], xv + 1.0)
+    model = Model(x, y)
+    np.testing.assert_array_equal(model.predict(xv, verbose=0), xv + 1.0)
+    np.testing.assert_array_equal(K.eval(model(torch.from_numpy(xv), training=True)), 0.0)

@@ -66,13 +66,29 @@ def record(name: str, fn: Callable, args: tuple, kwargs: dict) -> Any:
     return _RECORDER(name, fn, args, kwargs)
 
 
-def symbolic_dispatch(fn: Callable, name: str) -> Callable:
+def symbolic_dispatch(fn: Callable, name: str, check_first: bool = False) -> Callable:
     """``fn`` made to accept symbolic tensors: called on any, it records a graph node.
 
     Args:
         fn: the eager function (torch tensors in, torch tensors out).
         name: its name in the function table (``"mean"``, ``"losses.mse"``, ...).
+        check_first: look for symbolic arguments before calling (for functions that would
+            not fail on them, such as ``in_train_phase``, whose choice must happen when
+            the graph runs).
     """
+    if check_first:
+        @functools.wraps(fn)
+        def checking_wrapper(*args, **kwargs):
+            if has_symbolic(args) or has_symbolic(kwargs):
+                out = record(name, fn, args, kwargs)
+                if out is not NotImplemented:
+                    return out
+            return fn(*args, **kwargs)
+
+        checking_wrapper._symbolic_name = name
+        _register(name, checking_wrapper, fn)
+        return checking_wrapper
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -222,7 +238,11 @@ def wrap_backend(namespace: MutableMapping[str, Any], names: Iterable[str]) -> N
     """Makes the ``K`` functions ``names`` of ``tkeras.backend``'s namespace accept
     symbolic tensors (their table names are their ``K`` names)."""
     for name in names:
-        namespace[name] = symbolic_dispatch(namespace[name], name)
+        namespace[name] = symbolic_dispatch(namespace[name], name, name in _CHECK_FIRST)
+
+
+# These return one of their arguments without failing on symbolic ones: they must record.
+_CHECK_FIRST = {"in_train_phase", "in_test_phase", "switch"}
 
 
 def registered_names() -> Mapping[str, Callable]:
