@@ -238,3 +238,24 @@ def test_session_threads_from_a_config_object():
         torch.set_num_threads(before)
         K.clear_session()
     assert K.get_session() is not sess  # clear_session forgets the kept session
+
+
+def test_rnn_and_ctc_decode_on_symbolic_tensors():
+    seq = K.placeholder(shape=(None, 5, 3))
+    w = torch.ones(3, 2)
+
+    def step(inputs, states):
+        out = inputs @ w + states[0]
+        return out, [out]
+
+    last, outs, states = K.rnn(step, seq, [K.zeros_like(seq[:, 0, :2])])  # `inputs=` is bound
+    assert last.shape == (None, 2) and outs.shape == (None, 5, 2) and states[0].shape == (None, 2)
+    value = K.function([seq], [outs])([np.ones((1, 5, 3), "float32")])[0]
+    np.testing.assert_allclose(value[0, :, 0], [3.0, 6.0, 9.0, 12.0, 15.0])
+    probs = K.placeholder(shape=(None, 6, 4))
+    lengths = K.placeholder(shape=(None,), dtype="int32")
+    decoded, log_prob = K.ctc_decode(probs, lengths)
+    assert decoded[0].shape == (None, None) and log_prob.shape == (None, 1)
+    p = softmax_outputs((2, 6, 4))
+    out = K.function([probs, lengths], [decoded[0]])([p, np.array([6, 3])])[0]
+    np.testing.assert_array_equal(out, K.eval(K.ctc_decode(p, np.array([6, 3]))[0][0]))

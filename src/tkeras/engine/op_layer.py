@@ -73,18 +73,18 @@ class OpLayer(Layer):
             return v
         return tuple(put(a) for a in args), put(kwargs)
 
-    def call(self, inputs, *args, **kwargs):
+    def call(self, *args, **kwargs):  # (no named first parameter: K.rnn has `inputs=`)
         if self.callables:
-            (inputs, *args), kwargs = self._bind((inputs,) + args, kwargs)
-        return self.function(inputs, *args, **kwargs)
+            args, kwargs = self._bind(args, kwargs)
+        return self.function(*args, **kwargs)
 
     def _eager_call(self, inputs, rest: tuple, kwargs: dict):
         if self.callables:
             (inputs, *rest), kwargs = self._bind((inputs,) + tuple(rest), kwargs)
         return self.function(inputs, *rest, **kwargs)
 
-    def compute_output_spec(self, inputs, *args, **kwargs):
-        return _infer(self, (inputs,) + args, kwargs)
+    def compute_output_spec(self, *args, **kwargs):
+        return _infer(self, args, kwargs)
 
     # ------------------------------------------------------------ config
 
@@ -161,6 +161,8 @@ def _infer(layer: OpLayer, args: tuple, kwargs: dict):
             outs.append(KerasTensor(shape, config.dtype_name(a.dtype)))
         else:
             outs.append(a)
+    if layer.symbol == "ctc_decode":  # the decoded lengths depend on the values
+        outs[:-1] = [KerasTensor((None, None), t.dtype) for t in outs[:-1]]
     return pack_like(results[0], outs)
 
 
