@@ -188,8 +188,8 @@ def test_op_model_saves_and_loads_in_safe_mode(tmp_path, ext):
 
 def test_config_names_functions_and_never_modules():
     cfg = op_model().get_config()
-    entry = next(l for l in cfg["layers"] if l["class_name"] == "OpLayer" and
-                 l["config"]["function"] == "operator.getitem")
+    entry = next(layer for layer in cfg["layers"] if layer["class_name"] == "OpLayer" and
+                 layer["config"]["function"] == "operator.getitem")
     assert entry["inbound_nodes"][0][0][3]["key"] == [
         {"class_name": "__slice__", "config": {"start": None, "stop": None, "step": None}},
         {"class_name": "__slice__", "config": {"start": 1, "stop": None, "step": None}}]
@@ -268,7 +268,7 @@ def test_add_metric_and_add_loss_survive_save_and_load(tmp_path):
         loaded = tkeras.models.load_model(path)
         np.testing.assert_allclose(loaded.predict(data, verbose=0), model.predict(data, verbose=0),
                                    rtol=1e-6)
-        assert [type(l).__name__ for l in loaded.layers[-2:]] == ["AddLoss", "AddMetric"]
+        assert [type(layer).__name__ for layer in loaded.layers[-2:]] == ["AddLoss", "AddMetric"]
         np.testing.assert_allclose(loaded.evaluate(data, verbose=0, batch_size=32), expected,
                                    rtol=1e-5)
 
@@ -281,7 +281,8 @@ def test_add_loss_of_a_symbolic_tensor_needs_a_functional_model():
     model = Subclassed()
     with pytest.raises(ValueError, match="works on functional models"):
         model.add_loss(K.mean(Input(shape=(3,))))
-    functional = Model(*(lambda i: (i, layers.Dense(2)(i)))(Input(shape=(3,))))
+    inp = Input(shape=(3,))
+    functional = Model(inp, layers.Dense(2)(inp))
     with pytest.raises(ValueError, match="provide a name for your metric"):
         functional.add_metric(K.mean(functional.output))
 

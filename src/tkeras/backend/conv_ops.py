@@ -12,7 +12,7 @@ prod(kernel_size) * in_channels, filters)``.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
