@@ -16,6 +16,7 @@ device once per call). The training loops only ask it for epochs and batches::
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 from . import data_adapter as da
@@ -41,6 +42,7 @@ class EpochIterator:
         workers, use_multiprocessing, max_queue_size: for generators and Sequences.
         with_targets: whether targets are read (False for ``predict``).
         what: the argument's name in error messages (``"x"``, ``"validation_data"``).
+        steps_name: the name of ``steps`` in error messages (``"steps_per_epoch"``).
         check_targets: called once with the target tensors of array data.
         adapter: an adapter made elsewhere (the two halves of ``validation_split``).
 
@@ -56,10 +58,13 @@ class EpochIterator:
                  class_weight: Optional[Dict[Any, float]] = None, initial_epoch: int = 0,
                  epochs: int = 1, workers: int = 1, use_multiprocessing: bool = False,
                  max_queue_size: int = 10, with_targets: bool = True, what: str = "x",
-                 check_targets: Optional[TargetCheck] = None,
+                 steps_name: str = "steps", check_targets: Optional[TargetCheck] = None,
                  adapter: Optional[da.DataAdapter] = None):
-        self.initial_epoch = initial_epoch
-        self.epochs = epochs
+        check_integer("batch_size", batch_size, minimum=1, optional=True)
+        check_integer("epochs", epochs, minimum=0)
+        check_integer("initial_epoch", initial_epoch, minimum=0)
+        self.initial_epoch = int(initial_epoch)
+        self.epochs = int(epochs)
         self.batch_size = batch_size
         if adapter is None:
             n_outputs = len(spec.output_names) if spec.output_names is not None else None
@@ -67,7 +72,7 @@ class EpochIterator:
                 x, y, sample_weight, spec, batch_size=batch_size, shuffle=shuffle, steps=steps,
                 with_targets=with_targets, n_outputs=n_outputs, class_weight=class_weight,
                 workers=workers, use_multiprocessing=use_multiprocessing,
-                max_queue_size=max_queue_size, what=what)
+                max_queue_size=max_queue_size, what=what, steps_name=steps_name)
             if check_targets is not None and isinstance(adapter, da.ArrayAdapter):
                 check_targets(adapter._y)
         self._adapter = adapter
@@ -104,6 +109,30 @@ class EpochIterator:
         self.close()
 
 
+def check_integer(name: str, value: Any, minimum: int, optional: bool = False) -> None:
+    """Raises Keras-style errors unless ``value`` is an integer >= ``minimum`` (or None when
+    ``optional``): a TypeError for another type, a ValueError for a value out of range."""
+    if value is None and optional:
+        return
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"`{name}` must be an integer. Received: {name}={value!r} "
+                        f"(of type {type(value).__name__}).")
+    if value < minimum:
+        kind = "a positive" if minimum == 1 else "a non-negative"
+        raise ValueError(f"`{name}` must be {kind} integer. Received: {name}={value}")
+
+
+def check_validation_split(validation_split: Any) -> None:
+    """``validation_split`` must be a number in ``[0, 1)``."""
+    if not isinstance(validation_split, numbers.Real) or isinstance(validation_split, bool):
+        raise TypeError("`validation_split` must be a float between 0 and 1. Received: "
+                        f"validation_split={validation_split!r} "
+                        f"(of type {type(validation_split).__name__}).")
+    if not 0 <= validation_split < 1:
+        raise ValueError("`validation_split` must be a float between 0 and 1 (0 included, 1 "
+                         f"excluded). Received: validation_split={validation_split}")
+
+
 def unpack_validation_data(validation_data) -> Tuple[Any, Any, Any]:
     """``validation_data`` as ``(x, y, sample_weight)``."""
     if isinstance(validation_data, (tuple, list)):
@@ -134,10 +163,14 @@ def fit_iterators(spec: da.DataSpec, *, validation_split: float = 0.0, validatio
         check_targets: called once with array targets (shapes against the outputs).
         **options: the ``EpochIterator`` arguments of the training data.
     """
+    check_validation_split(validation_split)
+    check_integer("batch_size", options.get("batch_size"), minimum=1, optional=True)
+    check_integer("validation_batch_size", validation_batch_size, minimum=1, optional=True)
     if validation_split and validation_data is None:
         return _split_for_validation(spec, validation_split, validation_batch_size,
                                      check_targets, **options)
-    train = EpochIterator(spec, check_targets=check_targets, **options)
+    train = EpochIterator(spec, check_targets=check_targets, steps_name="steps_per_epoch",
+                          **options)
     if validation_data is None:
         return train, None
     vx, vy, vsw = unpack_validation_data(validation_data)
@@ -146,7 +179,8 @@ def fit_iterators(spec: da.DataSpec, *, validation_split: float = 0.0, validatio
             spec, vx, vy, vsw, batch_size=validation_batch_size or options.get("batch_size"),
             steps=validation_steps, workers=options.get("workers", 1),
             use_multiprocessing=options.get("use_multiprocessing", False),
-            max_queue_size=options.get("max_queue_size", 10), what="validation_data")
+            max_queue_size=options.get("max_queue_size", 10), what="validation_data",
+            steps_name="validation_steps", check_targets=check_targets)
     except BaseException:
         train.close()
         raise
@@ -162,9 +196,6 @@ def _split_for_validation(spec: da.DataSpec, validation_split: float,
     if not (da.is_array_like(x) and (y is None or da.is_array_like(y))):
         raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
                          f"found following types in the input: {type(x).__name__}")
-    if not 0 < validation_split < 1:
-        raise ValueError("`validation_split` must be a float between 0 and 1. Received: "
-                         f"validation_split={validation_split}")
     xs, ys, sws = da.make_array_tensors(spec, x, y, sample_weight, True)
     n = da.check_cardinality(xs, ys, sws)
     split_at = int(math.floor(n * (1.0 - validation_split)))
@@ -181,6 +212,7 @@ def _split_for_validation(spec: da.DataSpec, validation_split: float,
         tsw = da.make_class_weight_fn(class_weight, len(ty), spec.device, check=True)(ty, tsw)
     keys = spec.x_keys(x)
     epochs = dict(initial_epoch=options.get("initial_epoch", 0), epochs=options.get("epochs", 1))
+    check_integer("epochs", epochs["epochs"], minimum=0)
     train = da.ArrayAdapter(tx, ty, tsw, batch_size=batch_size or 32, shuffle=shuffle,
                             steps=steps, x_keys=keys)
     val = da.ArrayAdapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size or 32,

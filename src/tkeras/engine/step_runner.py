@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 
 from . import data_adapter as da
 from .base_layer import call_context
+from .compile_utils import check_targets_against_outputs, default_output_names
 from .keras_tensor import flatten
 from .op_layer import graph_metrics
 
@@ -35,6 +37,7 @@ class StepRunner:
         self.compiled_loss = model.compiled_loss
         self.compiled_metrics = model.compiled_metrics
         self.n_outputs = 0  # known after the first step
+        self._output_shapes: Optional[List[Tuple]] = None  # known after the first step
         self.refresh()
         # compile(jit_compile=True): forward and loss (and through AOTAutograd their backward)
         # run as one torch.compile'd graph; the optimizer update and metrics stay eager.
@@ -67,19 +70,38 @@ class StepRunner:
             self.refresh()
 
     def data_spec(self) -> da.DataSpec:
-        return da.DataSpec(self.model, self.device)
+        spec = da.DataSpec(self.model, self.device)
+        if getattr(self, "compiled_loss", None) is not None:
+            spec.check_batch_targets = self.check_batch_targets
+        return spec
+
+    def check_batch_targets(self, ys: List[Optional[torch.Tensor]]) -> None:
+        """Target shapes of one batch (generators, Sequences, DataLoaders) against the
+        outputs (static shapes of a graph, else the first step's); nothing is read."""
+        shapes = self._output_shapes
+        if shapes is None:
+            model = self.model
+            if not (getattr(model, "_is_graph_network", False) and self.compiled_loss.built):
+                return  # the first step checks
+            shapes = [tuple(t.shape) for t in model.outputs]
+        check_targets_against_outputs(ys, shapes, self.compiled_loss.losses,
+                                      self.compiled_loss.output_names, labels=False)
 
     def output_names(self, n_outputs: int) -> List[str]:
         names = getattr(self.model, "output_names", None)
         if getattr(self.model, "_is_graph_network", False) and names:
             return list(names)
-        return [f"output_{i + 1}" for i in range(n_outputs)]
+        return default_output_names(n_outputs)
 
     def _build(self, outputs: List[torch.Tensor], ys: List[Optional[torch.Tensor]]) -> None:
         if not self.compiled_loss.built:
             self.compiled_loss.resolve_names(self.output_names(len(outputs)))
             self.compiled_metrics.resolve_names(self.compiled_loss.output_names)
-        self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
+        check_targets_against_outputs(ys, outputs, self.compiled_loss.losses,
+                                      self.compiled_loss.output_names)
+        self._output_shapes = [tuple(o.shape) for o in outputs]
+        if not self.compiled_metrics.built:  # (a custom step may have built them already)
+            self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
         self.n_outputs = len(outputs)
         self.refresh()  # a model built by this first call has its weights only now
 
@@ -113,18 +135,18 @@ class StepRunner:
     def _training_loss(self, inputs, ys, sws) -> Tuple[torch.Tensor, List[torch.Tensor]]:
         """The total training loss (the loss means updated) and the outputs."""
         outputs, regularization = self._forward(inputs, True)
-        return self.compiled_loss(ys, outputs, sws, regularization), outputs
+        return self.compiled_loss.total(ys, outputs, sws, regularization), outputs
 
     def train_step(self, batch: da.Batch) -> None:
         """One optimization step on ``batch`` (no host reads)."""
-        if self.compiled_metrics.built:
+        if self.n_outputs:
             ys, sws = self._targets(batch, self.n_outputs)
             total, outputs = self._training_loss_fn(batch.model_input(), ys, sws)
         else:  # the first step: the outputs build the metrics before the loss is taken
             outputs, regularization = self._forward(batch.model_input(), True)
             ys, sws = self._targets(batch, len(outputs))
             self._build(outputs, ys)
-            total = self.compiled_loss(ys, outputs, sws, regularization)
+            total = self.compiled_loss.total(ys, outputs, sws, regularization)
         params = self.params
         if params:
             grads = torch.autograd.grad(total, params, allow_unused=True)
@@ -143,9 +165,9 @@ class StepRunner:
         with torch.no_grad():
             outputs, regularization = self._forward(batch.model_input(), False)
             ys, sws = self._targets(batch, len(outputs))
-            if not self.compiled_metrics.built:
+            if not self.n_outputs:
                 self._build(outputs, ys)
-            self.compiled_loss(ys, outputs, sws, regularization)
+            self.compiled_loss.total(ys, outputs, sws, regularization, required=False)
             self.compiled_metrics.update(ys, outputs, sws)
 
     def predict_step(self, batch: da.Batch) -> List[torch.Tensor]:
@@ -188,3 +210,77 @@ def _flat_outputs(y_pred) -> List[torch.Tensor]:
     if isinstance(y_pred, torch.Tensor):
         return [y_pred]
     return flatten(y_pred)
+
+
+# ------------------------------------------------------------ a model's own steps
+
+class OverriddenStep:
+    """A subclass's ``train_step`` / ``test_step``, called with Keras-shaped ``data``
+    (``(x, y, sample_weight)`` as ``pack_x_y_sample_weight`` makes it); the dict it
+    returns is the logs (read from the device only when ``logs()`` is called).
+
+    Args:
+        method: the model's bound ``train_step`` or ``test_step``.
+        no_grad: run it under ``torch.no_grad()`` (``test_step``).
+    """
+
+    __slots__ = ("method", "no_grad", "result")
+
+    def __init__(self, method, no_grad: bool = False):
+        self.method = method
+        self.no_grad = no_grad
+        self.result: Any = {}
+
+    def run(self, batch: da.Batch) -> None:
+        if self.no_grad:
+            with torch.no_grad():
+                self.result = self.method(batch.keras_data())
+        else:
+            self.result = self.method(batch.keras_data())
+
+    def logs(self) -> Dict[str, Any]:
+        return python_logs(self.result, getattr(self.method, "__name__", "train_step"))
+
+
+class OverriddenPredictStep:
+    """A subclass's ``predict_step``: its outputs (any structure of tensors) flattened per
+    batch; ``structure`` keeps the first batch's, to pack the concatenated arrays."""
+
+    __slots__ = ("method", "structure")
+
+    def __init__(self, method):
+        self.method = method
+        self.structure: Any = None
+
+    def run(self, batch: da.Batch) -> List[torch.Tensor]:
+        with torch.no_grad():
+            outputs = self.method(batch.keras_data())
+        if self.structure is None:
+            self.structure = outputs
+        return _flat_outputs(outputs)
+
+
+def python_logs(result: Any, where: str = "train_step") -> Dict[str, Any]:
+    """A step's returned dict with Python floats for scalars and numpy arrays otherwise
+    (dict-valued results, as a metric may return, are flattened into the logs)."""
+    if result is None:
+        return {}
+    if not isinstance(result, dict):
+        raise TypeError(f"`{where}` must return a dict of metric names to values (e.g. "
+                        "`{m.name: m.result() for m in self.metrics}`). Received: "
+                        f"{type(result).__name__}.")
+    logs: Dict[str, Any] = {}
+    for name, value in result.items():
+        if isinstance(value, dict):
+            logs.update(python_logs(value, where))
+            continue
+        if isinstance(value, torch.Tensor):
+            value = value.detach()
+            if value.dtype == torch.bfloat16 or value.dtype == torch.float16:
+                value = value.float()
+            value = value.cpu().numpy()
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.reshape(()).item()
+        logs[name] = float(value) if isinstance(value, (int, float, np.number)) \
+            and not isinstance(value, bool) else value
+    return logs

@@ -3,29 +3,32 @@
 ``compile`` resolves the optimizer, losses and metrics once. ``fit`` / ``evaluate`` /
 ``predict`` turn their data options into an ``EpochIterator`` (``epoch_iterator.py``: the
 adapter is chosen once, arrays become device tensors once) and run the loops below, one
-step per batch. The step is the fused ``StepRunner`` step (``step_runner.py``); the
-loops read values back from the device only for the progress bar (throttled), for
-callbacks that read batch logs, and at the end of each epoch.
+step per batch. The step is ``train_step`` / ``test_step`` / ``predict_step``: a subclass
+that overrides one gets it called with Keras-shaped ``data`` and its returned dict as the
+logs; a model that does not runs the fused ``StepRunner`` step (``step_runner.py``),
+chosen once per call. The loops read values back from the device only for the progress
+bar (throttled), for callbacks that read batch logs, and at the end of each epoch.
 """
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
 from .. import _warn
+from .. import metrics as metrics_module
 from .. import optimizers
 from ..callbacks import CallbackList, LazyLogs
 from . import data_adapter as da
 from .compile_utils import (
-    CompiledLoss, CompiledMetrics, check_losses, check_targets_against_outputs,
-    deserialize_structure, serialize_structure,
+    CompiledLoss, CompiledMetrics, RunningMeanView, check_losses,
+    check_targets_against_outputs, deserialize_structure, serialize_structure,
 )
 from .epoch_iterator import EpochIterator, fit_iterators
 from .keras_tensor import pack_like
-from .step_runner import StepRunner
+from .step_runner import OverriddenPredictStep, OverriddenStep, StepRunner
 
 
 def _legacy_epochs(epochs: int, kwargs: Dict[str, Any], where: str) -> int:
@@ -61,9 +64,12 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
 
 
 def _results(logs: Dict[str, Any], names: List[str], return_dict: bool):
+    """The logs as ``evaluate`` / ``*_on_batch`` return them: the dict, or the values in
+    ``metrics_names`` order then the other keys sorted (one value alone, unlisted)."""
     if return_dict:
         return logs
     values = [logs[n] for n in names if n in logs]
+    values += [logs[k] for k in sorted(logs) if k not in names]
     return values[0] if len(values) == 1 else values
 
 
@@ -126,7 +132,7 @@ class Trainer:
         self.loss = loss
         self.loss_weights = loss_weights
         self.compiled_loss = CompiledLoss(loss, loss_weights)
-        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
+        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, self.compiled_loss)
         if getattr(self, "_is_graph_network", False):
             self.compiled_loss.resolve_names(self.output_names)
             self.compiled_metrics.resolve_names(self.output_names)
@@ -214,25 +220,159 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
-        """The loss means and compiled metrics (after the first batch), Keras's order."""
+        """The model's metrics, Keras's order: the loss means and compiled metrics (once a
+        batch has built them), then ``Metric`` objects set as attributes of the model or
+        its layers (the trackers of a custom ``train_step``)."""
+        out: list = []
         runner = self.__dict__.get("_step_runner")
-        return runner.metrics if runner is not None else []
+        if runner is not None and self._is_compiled:
+            if self.compiled_loss.built:
+                out.extend(self.compiled_loss.metrics)
+            out.extend(self.compiled_metrics.metrics)
+        out.extend(self._tracked_metrics())
+        return out
+
+    def _tracked_metrics(self) -> list:
+        found = []
+        for layer in self._flatten_layers():
+            found.extend(m for m in layer._modules.values()
+                         if isinstance(m, metrics_module.Metric) and all(m is not f for f in found))
+        return found
 
     @property
     def metrics_names(self) -> List[str]:
         """Names of the values ``evaluate`` / ``train_on_batch`` return: ``['loss', ...]``."""
+        if type(self).metrics is not Trainer.metrics:  # a custom step's own list
+            return [m.name for m in self.metrics]
+        tracked = [m.name for m in self._tracked_metrics()]
         runner = self.__dict__.get("_step_runner")
         if runner is not None and self.compiled_metrics.built:
-            return runner.metrics_names()
+            return runner.metrics_names() + tracked
         if self.compiled_loss is not None and self.compiled_loss.built:
-            return list(self.compiled_loss.means.names) + self.compiled_metrics.expected_names()
-        return []
+            return list(self.compiled_loss.means.names) + \
+                self.compiled_metrics.expected_names() + tracked
+        return tracked
 
     def reset_metrics(self) -> None:
-        """Resets the state of the loss means and of every compiled metric."""
+        """Resets the state of the loss means, the compiled metrics and every metric in
+        ``model.metrics`` (called at the start of each epoch and of ``evaluate``)."""
         runner = self.__dict__.get("_step_runner")
+        compiled: List[int] = []
         if runner is not None:
-            runner.reset_metrics()
+            runner.reset_metrics()  # the loss means (all at once) and the compiled metrics
+            compiled = [id(m) for m in self.compiled_metrics.metrics]
+        for metric in self.metrics:
+            if not isinstance(metric, RunningMeanView) and id(metric) not in compiled:
+                metric.reset_state()
+
+    def get_metrics_result(self) -> Dict[str, Any]:
+        """``{name: result}`` of ``model.metrics`` (device tensors; dict results flattened),
+        what the default ``train_step`` / ``test_step`` return."""
+        out: Dict[str, Any] = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
+
+    # ------------------------------------------------------------ steps (overridable)
+
+    def train_step(self, data) -> Dict[str, Any]:
+        """One training step on a batch; ``fit`` and ``train_on_batch`` call it.
+
+        Override it to customize what ``fit`` does (tf-keras's pattern); the dict it returns
+        becomes the logs (progress bar, History, callbacks). A model that does not override
+        it runs the fused step (``StepRunner``), which never reads back from the device.
+
+        Args:
+            data: the batch: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; unpack it with
+                ``tkeras.utils.unpack_x_y_sample_weight``.
+
+        Returns:
+            ``{metric name: value}``, by default ``self.get_metrics_result()``.
+
+        Example:
+            >>> class CustomModel(tkeras.Model):
+            ...     def train_step(self, data):
+            ...         x, y, sample_weight = tkeras.utils.unpack_x_y_sample_weight(data)
+            ...         y_pred = self(x, training=True)
+            ...         loss = self.compute_loss(x, y, y_pred, sample_weight)
+            ...         self.optimizer.minimize(loss, self.trainable_weights)
+            ...         return self.compute_metrics(x, y, y_pred, sample_weight)
+        """
+        runner = self._runner()
+        runner.train_step(self._data_batch(runner, data))
+        return self.get_metrics_result()
+
+    def test_step(self, data) -> Dict[str, Any]:
+        """One evaluation step (``evaluate``, validation, ``test_on_batch``): updates the loss
+        means and metrics in inference mode and returns ``{name: value}``.
+
+        Args:
+            data: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
+        """
+        runner = self._runner()
+        runner.test_step(self._data_batch(runner, data))
+        return self.get_metrics_result()
+
+    def predict_step(self, data):
+        """One prediction step (``predict``, ``predict_on_batch``): ``self(x,
+        training=False)``.
+
+        Args:
+            data: ``x``, or a tuple whose first entry is ``x``.
+        """
+        x, _, _ = da.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None) -> torch.Tensor:
+        """The total loss of a batch: the compiled losses plus ``self.losses``.
+
+        Args:
+            x: the inputs (unused by default).
+            y: the targets.
+            y_pred: the outputs of ``self(x, training=True)``.
+            sample_weight: sample weights (one tensor, or one per output).
+        """
+        return self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight) -> Dict[str, Any]:
+        """Updates the compiled metrics and returns ``self.get_metrics_result()``.
+
+        Args:
+            x: the inputs (unused by default).
+            y: the targets.
+            y_pred: the outputs.
+            sample_weight: sample weights.
+        """
+        self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _data_batch(self, runner: StepRunner, data) -> da.Batch:
+        """A step's Keras-shaped ``data`` as the fused step's ``Batch``."""
+        x, y, sample_weight = da.unpack_x_y_sample_weight(data)
+        return self._single_batch(runner, x, y, sample_weight)
+
+    def _overrides(self, name: str) -> bool:
+        return getattr(type(self), name) is not getattr(Trainer, name)
+
+    def _train_function(self, runner: StepRunner) -> Tuple[Callable, Callable]:
+        """``(run(batch), logs())`` of the training step, chosen once per call: the fused
+        step, or the subclass's ``train_step``."""
+        if self._overrides("train_step"):
+            step = OverriddenStep(self.train_step)
+            return step.run, step.logs
+        return runner.train_step, runner.logs
+
+    def _test_function(self, runner: StepRunner) -> Tuple[Callable, Callable]:
+        """As ``_train_function``; a model with its own ``train_step`` also evaluates through
+        ``test_step`` (so the logs are ``get_metrics_result()``, its trackers included)."""
+        if self._overrides("test_step") or self._overrides("train_step"):
+            step = OverriddenStep(self.test_step, no_grad=True)
+            return step.run, step.logs
+        return runner.test_step, runner.logs
 
     # ------------------------------------------------------------ fit
 
@@ -262,8 +402,8 @@ class Trainer:
             class_weight: ``{class index: weight}`` scaling the loss of each sample.
             sample_weight: per-sample weights (``(samples,)``, or ``(samples, timesteps)``).
             initial_epoch: epoch to start from (to resume training).
-            steps_per_epoch: batches per epoch (default: the whole data, or the
-                generator until exhausted).
+            steps_per_epoch: batches per epoch (default: the whole data, ``len()`` of a
+                Sequence / DataLoader; required for a plain generator).
             validation_steps: validation batches (default: the whole validation data).
             validation_batch_size: batch size of the validation (default ``batch_size``).
             validation_freq: validate every N epochs, or on the listed epochs (1-based).
@@ -298,7 +438,8 @@ class Trainer:
         return callback_list.history
 
     def _check_targets(self, ys) -> None:
-        """Once per ``fit``: target shapes against the outputs, sparse labels in range."""
+        """Once per array data set (fit, validation, evaluate) of a model with an output
+        graph: target shapes against the outputs, sparse labels in range."""
         if not ys or not getattr(self, "_is_graph_network", False):
             return
         if not self.compiled_loss.built:
@@ -312,28 +453,29 @@ class Trainer:
 
     def _fit_loop(self, runner: StepRunner, train: EpochIterator,
                   val: Optional[EpochIterator], callbacks: CallbackList, validation_freq) -> None:
+        train_step, logs = self._train_function(runner)
         callbacks.on_train_begin()
         batch_hooks = callbacks.implements_batch_hooks("train")
         epoch_logs: Dict[str, Any] = {}
         for epoch in train.enumerate_epochs():
-            runner.reset_metrics()
+            self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             steps = 0
             for step, batch in train.enumerate_batches():
                 if batch_hooks:
                     callbacks.on_train_batch_begin(step, {"batch": step, "size": batch.size})
-                runner.train_step(batch)
+                train_step(batch)
                 steps += 1
                 if batch_hooks:
                     callbacks.on_train_batch_end(
-                        step, LazyLogs(runner.logs, {"batch": step, "size": batch.size}))
+                        step, LazyLogs(logs, {"batch": step, "size": batch.size}))
                 if self.stop_training:
                     break
             if steps == 0:
                 da.warn_out_of_data(train.num_batches, train.epochs)
                 break
             train.on_epoch_end()
-            epoch_logs = runner.logs()
+            epoch_logs = logs()
             if val is not None and _validation_due(epoch, validation_freq):
                 val_logs = self._test_loop(runner, val, callbacks)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -344,25 +486,26 @@ class Trainer:
 
     def _test_loop(self, runner: StepRunner, data: EpochIterator,
                    callbacks: CallbackList) -> Dict[str, Any]:
-        runner.reset_metrics()
+        test_step, logs = self._test_function(runner)
+        self.reset_metrics()
         callbacks.on_test_begin()
         batch_hooks = callbacks.implements_batch_hooks("test")
         steps = 0
         for step, batch in data.enumerate_batches():
             if batch_hooks:
                 callbacks.on_test_batch_begin(step, {"batch": step, "size": batch.size})
-            runner.test_step(batch)
+            test_step(batch)
             steps += 1
             if batch_hooks:
                 callbacks.on_test_batch_end(
-                    step, LazyLogs(runner.logs, {"batch": step, "size": batch.size}))
+                    step, LazyLogs(logs, {"batch": step, "size": batch.size}))
         if steps == 0:
             raise ValueError("Expected input data to be non-empty: the evaluation data "
                              "yielded no batches.")
         data.on_epoch_end()
-        logs = runner.logs()
-        callbacks.on_test_end(logs)
-        return logs
+        result = logs()
+        callbacks.on_test_end(result)
+        return result
 
     # ------------------------------------------------------------ evaluate / predict
 
@@ -376,7 +519,8 @@ class Trainer:
             x, y, sample_weight: the data (as in ``fit``).
             batch_size: samples per batch (default 32).
             verbose: 0 silent, 1 progress bar.
-            steps: number of batches (default: all the data).
+            steps: number of batches (default: all the data; required for a plain
+                generator).
             callbacks: callbacks receiving the test hooks.
             max_queue_size, workers, use_multiprocessing: for generators and Sequences.
             return_dict: return ``{name: value}`` instead of a list.
@@ -392,12 +536,12 @@ class Trainer:
         data = EpochIterator(runner.data_spec(), x, y, sample_weight, batch_size=batch_size,
                              steps=steps, workers=workers,
                              use_multiprocessing=use_multiprocessing,
-                             max_queue_size=max_queue_size)
+                             max_queue_size=max_queue_size, check_targets=self._check_targets)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.num_batches)
         with data:
             logs = self._test_loop(runner, data, callback_list)
-        return _results(logs, runner.metrics_names(), return_dict)
+        return _results(logs, self.metrics_names, return_dict)
 
     def predict(self, x, batch_size: Optional[int] = None, verbose=0, steps: Optional[int] = None,
                 callbacks=None, max_queue_size: int = 10, workers: int = 1,
@@ -409,7 +553,8 @@ class Trainer:
                 Dataset or DataLoader).
             batch_size: samples per batch (default 32).
             verbose: 0 silent, 1 progress bar.
-            steps: number of batches (default: all the data).
+            steps: number of batches (default: all the data; required for a plain
+                generator).
             callbacks: callbacks receiving the predict hooks.
             max_queue_size, workers, use_multiprocessing: for generators and Sequences.
 
@@ -424,18 +569,19 @@ class Trainer:
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.num_batches)
         with data:
-            outputs = self._predict_loop(runner, data, callback_list)
-        return self._pack_predictions(outputs)
+            return self._predict_loop(runner, data, callback_list)
 
-    def _predict_loop(self, runner: StepRunner, data: EpochIterator,
-                      callbacks: CallbackList) -> List[torch.Tensor]:
+    def _predict_loop(self, runner: StepRunner, data: EpochIterator, callbacks: CallbackList):
+        custom = OverriddenPredictStep(self.predict_step) if self._overrides("predict_step") \
+            else None
+        predict_step = custom.run if custom is not None else runner.predict_step
         callbacks.on_predict_begin()
         batch_hooks = callbacks.implements_batch_hooks("predict")
         chunks: List[List[torch.Tensor]] = []
         for step, batch in data.enumerate_batches():
             if batch_hooks:
                 callbacks.on_predict_batch_begin(step, {"batch": step, "size": batch.size})
-            outputs = runner.predict_step(batch)
+            outputs = predict_step(batch)
             chunks.append(outputs)
             if batch_hooks:  # the outputs are copied to numpy only if a callback reads them
                 callbacks.on_predict_batch_end(step, LazyLogs(
@@ -445,10 +591,13 @@ class Trainer:
             raise ValueError("Expected input data to be non-empty: `predict` received no "
                              "batches.")
         callbacks.on_predict_end()
-        return [torch.cat([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        outputs = [torch.cat([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        return self._pack_predictions(outputs, custom.structure if custom else None)
 
-    def _pack_predictions(self, outputs: List[torch.Tensor]):
+    def _pack_predictions(self, outputs: List[torch.Tensor], structure=None):
         arrays = [_to_numpy(o) for o in outputs]
+        if structure is not None and not isinstance(structure, torch.Tensor):
+            return pack_like(structure, arrays)  # a custom predict_step's structure
         if len(arrays) == 1:
             return arrays[0]
         nested = getattr(self, "_nested_outputs", None)
@@ -493,6 +642,8 @@ class Trainer:
         sws = spec.to_sample_weight(sample_weight, len(ys)) if ys is not None else None
         if ys is not None:
             da.check_cardinality(xs, ys, sws)
+            if spec.check_batch_targets is not None:
+                spec.check_batch_targets(ys)
             if class_weight:
                 sws = da.make_class_weight_fn(class_weight, len(ys), spec.device)(ys, sws)
         if not da.check_cardinality(xs, None, None):
@@ -515,13 +666,7 @@ class Trainer:
         """
         runner = self._runner()
         batch = self._single_batch(runner, x, y, sample_weight, class_weight)
-        if reset_metrics:
-            runner.reset_metrics()
-        runner.train_step(batch)
-        logs = runner.logs()
-        if reset_metrics:  # as Keras: a later call with reset_metrics=False starts afresh
-            runner.reset_metrics()
-        return _results(logs, runner.metrics_names(), return_dict)
+        return self._on_batch(self._train_function(runner), batch, reset_metrics, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics: bool = True,
                       return_dict: bool = False):
@@ -534,18 +679,26 @@ class Trainer:
         """
         runner = self._runner()
         batch = self._single_batch(runner, x, y, sample_weight)
+        return self._on_batch(self._test_function(runner), batch, reset_metrics, return_dict)
+
+    def _on_batch(self, function: Tuple[Callable, Callable], batch: da.Batch,
+                  reset_metrics: bool, return_dict: bool):
+        step, logs = function
         if reset_metrics:
-            runner.reset_metrics()
-        runner.test_step(batch)
-        logs = runner.logs()
+            self.reset_metrics()
+        step(batch)
+        result = logs()
         if reset_metrics:  # as Keras: a later call with reset_metrics=False starts afresh
-            runner.reset_metrics()
-        return _results(logs, runner.metrics_names(), return_dict)
+            self.reset_metrics()
+        return _results(result, self.metrics_names, return_dict)
 
     def predict_on_batch(self, x):
         """Predictions for a single batch, as numpy (a list for several outputs)."""
         runner = self._predict_runner()
         batch = self._single_batch(runner, x, None, None)
+        if self._overrides("predict_step"):
+            step = OverriddenPredictStep(self.predict_step)
+            return self._pack_predictions(step.run(batch), step.structure)
         return self._pack_predictions(runner.predict_step(batch))
 
     # ------------------------------------------------------------ Keras 2 generator API
