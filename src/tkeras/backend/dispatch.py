@@ -7,7 +7,8 @@ records TF ops called on KerasTensors the same way, as ``TFOpLambda`` layers). T
 functions keep their eager fast path: the wrapper only calls the function, and looks for
 symbolic arguments only when the call raised (a ``try`` costs nothing in Python 3.11 when
 nothing is raised), so eager torch code pays one function frame per ``K`` call and
-nothing else.
+nothing else. ``in_train_phase``, ``in_test_phase`` and ``switch``, which return an
+argument without failing on it, look for symbolic arguments first.
 
 The engine records the node (``tkeras.engine.op_layer``) and registers itself here with
 ``register_symbolic_recorder``: the backend never imports the engine.
