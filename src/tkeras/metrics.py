@@ -23,6 +23,7 @@ import torch
 from . import backend as K
 from . import losses as _losses
 from .backend import config
+from .backend import dispatch as _symbolic
 from .losses import (  # noqa: F401 - re-exported loss functions under their metric names
     BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy, binary_focal_crossentropy,
     categorical_crossentropy, categorical_focal_crossentropy, categorical_hinge, hinge,
@@ -1654,6 +1655,9 @@ _OBJECTS: Dict[str, Any] = {
     **{fn.__name__: fn for fn in _FUNCTIONS}, **_ALIASES,
     **{cls.__name__: cls for cls in _CLASSES},
 }
+
+# Called on symbolic tensors, these functions record one graph node (tkeras.backend.dispatch).
+_symbolic.wrap_functions(globals(), _FUNCTIONS, "metrics", _OBJECTS, _ALIASES)
 
 
 def serialize(metric: Any, use_legacy_format: bool = False) -> Any:

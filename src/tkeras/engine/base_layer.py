@@ -559,6 +559,10 @@ class Layer(nn.Module):
         for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
             if loss is None:
                 continue
+            if isinstance(loss, KerasTensor):  # a functional model's symbolic loss
+                from .op_layer import add_symbolic_loss
+                add_symbolic_loss(self, loss)
+                continue
             if callable(loss) and not isinstance(loss, torch.Tensor):
                 self._callable_losses.append(loss)
                 continue
