@@ -1,0 +1,21 @@
+"""keras.applications: Keras's image classification models, with their ImageNet weights.
+
+Every model of tf-keras 2.x, with the same layer names, order, shapes and parameter counts,
+so Keras's published weight files load (``weights="imagenet"``) and code that looks layers
+up by name works. Each family is also importable from its Keras 2 module path
+(``tkeras.applications.vgg16.VGG16``) with that module's ``preprocess_input`` and
+``decode_predictions``.
+
+Example:
+    >>> from tkeras.applications import ResNet50
+    >>> model = ResNet50(weights=None, include_top=False, pooling="avg",
+    ...                  input_shape=(64, 64, 3))
+    >>> model.output_shape
+    (None, 2048)
+"""
+from . import imagenet_utils  # noqa: F401
+from .vgg16 import VGG16  # noqa: F401
+from .vgg19 import VGG19  # noqa: F401
+from .resnet import ResNet50, ResNet101, ResNet152  # noqa: F401
+from .resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2  # noqa: F401
+from . import resnet50  # noqa: F401
