@@ -24,3 +24,4 @@ from .inception_v3 import InceptionV3  # noqa: F401
 from .inception_resnet_v2 import InceptionResNetV2  # noqa: F401
 from .mobilenet import MobileNet  # noqa: F401
 from .densenet import DenseNet121, DenseNet169, DenseNet201  # noqa: F401
+from .nasnet import NASNetLarge, NASNetMobile  # noqa: F401
