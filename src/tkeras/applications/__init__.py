@@ -25,3 +25,7 @@ from .inception_resnet_v2 import InceptionResNetV2  # noqa: F401
 from .mobilenet import MobileNet  # noqa: F401
 from .densenet import DenseNet121, DenseNet169, DenseNet201  # noqa: F401
 from .nasnet import NASNetLarge, NASNetMobile  # noqa: F401
+from .efficientnet import (  # noqa: F401
+    EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4,
+    EfficientNetB5, EfficientNetB6, EfficientNetB7,
+)
