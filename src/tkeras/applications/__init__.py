@@ -29,3 +29,7 @@ from .efficientnet import (  # noqa: F401
     EfficientNetB0, EfficientNetB1, EfficientNetB2, EfficientNetB3, EfficientNetB4,
     EfficientNetB5, EfficientNetB6, EfficientNetB7,
 )
+from .efficientnet_v2 import (  # noqa: F401
+    EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2B2, EfficientNetV2B3, EfficientNetV2L,
+    EfficientNetV2M, EfficientNetV2S,
+)
