@@ -33,3 +33,4 @@ from .efficientnet_v2 import (  # noqa: F401
     EfficientNetV2B0, EfficientNetV2B1, EfficientNetV2B2, EfficientNetV2B3, EfficientNetV2L,
     EfficientNetV2M, EfficientNetV2S,
 )
+from .mobilenet_v2 import MobileNetV2  # noqa: F401
