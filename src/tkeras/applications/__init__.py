@@ -34,3 +34,4 @@ from .efficientnet_v2 import (  # noqa: F401
     EfficientNetV2M, EfficientNetV2S,
 )
 from .mobilenet_v2 import MobileNetV2  # noqa: F401
+from .mobilenet_v3 import MobileNetV3Large, MobileNetV3Small  # noqa: F401
