@@ -35,3 +35,6 @@ from .efficientnet_v2 import (  # noqa: F401
 )
 from .mobilenet_v2 import MobileNetV2  # noqa: F401
 from .mobilenet_v3 import MobileNetV3Large, MobileNetV3Small  # noqa: F401
+from .convnext import (  # noqa: F401
+    ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge,
+)
