@@ -38,3 +38,9 @@ from .mobilenet_v3 import MobileNetV3Large, MobileNetV3Small  # noqa: F401
 from .convnext import (  # noqa: F401
     ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge,
 )
+from .regnet import (  # noqa: F401
+    RegNetX002, RegNetX004, RegNetX006, RegNetX008, RegNetX016, RegNetX032, RegNetX040,
+    RegNetX064, RegNetX080, RegNetX120, RegNetX160, RegNetX320, RegNetY002, RegNetY004,
+    RegNetY006, RegNetY008, RegNetY016, RegNetY032, RegNetY040, RegNetY064, RegNetY080,
+    RegNetY120, RegNetY160, RegNetY320,
+)
