@@ -31,7 +31,7 @@ def _fresh_session(tmp_path_factory, monkeypatch):
     import tkeras
     monkeypatch.setenv("TKERAS_HOME", str(tmp_path_factory.getbasetemp() / "tkeras_home"))
     # get_file's cache: never the real ~/.keras
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.getbasetemp() / "keras_home"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
     tkeras.backend.clear_session()
     yield
 
