@@ -230,3 +230,35 @@ def test_forward_pass(fn, size, kwargs):
     assert preds.shape == (2, 10) and np.isfinite(preds).all()
     if fn is not A.RegNetY002:  # Keras's RegNet head outputs logits
         np.testing.assert_allclose(preds.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_models_with_the_applications_own_layers_save_and_load(tmp_path):
+    from tkeras.applications.convnext import LayerScale, StochasticDepth
+    from tkeras.applications.inception_resnet_v2 import CustomScaleLayer
+    inp = layers.Input((4, 4, 8))
+    x = LayerScale(0.5, 8)(inp)
+    x = StochasticDepth(0.1)(x)
+    out = CustomScaleLayer(0.2)([inp, x])
+    model = tkeras.Model(inp, out)
+    data = np.random.RandomState(0).rand(2, 4, 4, 8).astype("float32")
+    np.testing.assert_allclose(model.predict(data, verbose=0), data + data * 0.5 * 0.2,
+                               rtol=1e-6)
+    for name in ("model.h5", "model.keras"):
+        model.save(str(tmp_path / name))
+        loaded = tkeras.models.load_model(str(tmp_path / name))
+        assert [type(layer).__name__ for layer in loaded.layers] == \
+            ["InputLayer", "LayerScale", "StochasticDepth", "CustomScaleLayer"]
+        np.testing.assert_allclose(loaded.predict(data, verbose=0),
+                                   model.predict(data, verbose=0), rtol=1e-6)
+
+
+def test_stochastic_depth_drops_whole_samples_in_training():
+    from tkeras.applications.convnext import StochasticDepth
+    torch.manual_seed(0)
+    x = torch.ones(64, 3, 3, 2)
+    out = StochasticDepth(0.5)(x, training=True)
+    per_sample = out.reshape(64, -1)
+    assert set(per_sample.unique().tolist()) <= {0.0, 2.0}
+    assert (per_sample == per_sample[:, :1]).all()  # one draw per sample
+    assert 0 < (per_sample[:, 0] == 0).sum() < 64
+    assert torch.equal(StochasticDepth(0.5)(x, training=False), x)
