@@ -68,8 +68,8 @@ def test_module_preprocess_input_uses_the_models_mode():
     from tkeras.applications import (convnext, densenet, efficientnet, inception_v3, mobilenet,
                                      resnet50, resnet_v2, vgg19)
     x = _images((1, 2, 2, 3))
-    np.testing.assert_allclose(vgg19.preprocess_input(x.copy()), _expected_channels_last(x, "caffe"),
-                               rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(vgg19.preprocess_input(x.copy()),
+                               _expected_channels_last(x, "caffe"), rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(resnet50.preprocess_input(x.copy()),
                                _expected_channels_last(x, "caffe"), rtol=1e-5, atol=1e-4)
     for module in (resnet_v2, inception_v3, mobilenet):
@@ -91,7 +91,8 @@ def test_preprocess_input_on_a_keras_tensor_builds_a_layer():
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"mode": "keras"}, "Expected mode to be one of `caffe`, `tf` or `torch`. Received: mode=keras"),
+    ({"mode": "keras"},
+     "Expected mode to be one of `caffe`, `tf` or `torch`. Received: mode=keras"),
     ({"data_format": "nhwc"}, "Expected data_format to be one of `channels_first` or "
                               "`channels_last`. Received: data_format=nhwc"),
 ])

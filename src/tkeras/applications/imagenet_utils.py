@@ -222,7 +222,8 @@ def obtain_input_shape(input_shape: Optional[Sequence[Optional[int]]], default_s
         else:
             channels, spatial = input_shape[-1], input_shape[:2]
         if channels != 3 and weights == "imagenet":
-            raise ValueError(f"The input must have 3 channels; Received `input_shape={input_shape}`")
+            raise ValueError("The input must have 3 channels; Received "
+                             f"`input_shape={input_shape}`")
         if any(d is not None and d < min_size for d in spatial):
             raise ValueError(f"Input size must be at least {min_size}x{min_size}; Received: "
                              f"input_shape={input_shape}")
@@ -274,4 +275,5 @@ def validate_activation(classifier_activation, weights) -> None:
     if fn not in {activations.get("softmax"), activations.get(None)}:
         raise ValueError("Only `None` and `softmax` activations are allowed for the "
                          "`classifier_activation` argument when using pretrained weights, with "
-                         f"`include_top=True`; Received: classifier_activation={classifier_activation}")
+                         "`include_top=True`; Received: "
+                         f"classifier_activation={classifier_activation}")
