@@ -80,12 +80,12 @@ def EfficientNet(width_coefficient: float, depth_coefficient: float, default_siz
     x = Rescaling(1.0 / 255.0)(img_input)
     x = Normalization(axis=bn_axis)(x)
     if weights == "imagenet":
-        # Keras's weight files hold the variance, not the standard deviation: Keras
-        # multiplies by 1 / sqrt(stddev) here so that the result is the ImageNet scaling.
+        # Keras's weight files hold the standard deviation where the variance belongs: Keras
+        # multiplies by 1 / sqrt(stddev) here (the op layer "tf.math.multiply") to correct it.
         scale = [1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB]
         if config.image_data_format() == "channels_first":
             scale = [[[s]] for s in scale]
-        x = Rescaling(scale)(x)
+        x = Rescaling(scale, name=config.unique_object_name("tf.math.multiply"))(x)
     x = ZeroPadding2D(padding=imagenet_utils.correct_pad(x, 3), name="stem_conv_pad")(x)
     x = Conv2D(round_filters(32), 3, strides=2, padding="valid", use_bias=False,
                kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
