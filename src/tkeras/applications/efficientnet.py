@@ -80,8 +80,9 @@ def EfficientNet(width_coefficient: float, depth_coefficient: float, default_siz
     x = Rescaling(1.0 / 255.0)(img_input)
     x = Normalization(axis=bn_axis)(x)
     if weights == "imagenet":
-        # Keras's weight files hold the standard deviation where the variance belongs: Keras
-        # multiplies by 1 / sqrt(stddev) here (the op layer "tf.math.multiply") to correct it.
+        # The original implementation divides by the variance, not by its square root: the
+        # pretrained weights expect the extra factor 1 / sqrt(stddev) that Keras applies
+        # here (its op layer "tf.math.multiply").
         scale = [1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB]
         if config.image_data_format() == "channels_first":
             scale = [[[s]] for s in scale]
