@@ -277,3 +277,6 @@ def validate_activation(classifier_activation, weights) -> None:
                          "`classifier_activation` argument when using pretrained weights, with "
                          "`include_top=True`; Received: "
                          f"classifier_activation={classifier_activation}")
+
+
+_obtain_input_shape = obtain_input_shape  # the name keras_applications 1.0 (Keras 2.2) used
