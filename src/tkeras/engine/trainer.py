@@ -218,8 +218,7 @@ def _validation_due(epoch: int, validation_freq) -> bool:
     return (epoch + 1) in validation_freq
 
 
-def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()
+from ..backend.variables import to_numpy as _to_numpy  # noqa: E402 (bfloat16 -> float32)
 
 
 def _results(logs: Dict[str, Any], names: List[str], return_dict: bool):
