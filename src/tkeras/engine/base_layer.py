@@ -696,6 +696,8 @@ class Layer(nn.Module):
             inputs, rest = kwargs.pop("inputs"), ()
         else:
             raise ValueError(f"Layer {self.name} was called without an input.")
+        if rest and (self._accepts_training or self._accepts_mask):
+            rest, kwargs = _flags_as_keywords(type(self).call, rest, kwargs)
         if has_keras_tensor(inputs) or has_keras_tensor(kwargs) or has_keras_tensor(list(rest)):
             return self._symbolic_call(inputs, rest, kwargs)
         return self._eager_call(inputs, rest, kwargs)
@@ -1066,6 +1068,16 @@ class Layer(nn.Module):
             d["_weight_regularizers"] = [(replaced.get(id(w), w), r)
                                          for w, r in d["_weight_regularizers"]]
 
+    def __prepare_scriptable__(self):
+        """``torch.jit.script`` calls this first: Keras layers run Python that TorchScript
+        cannot compile, so the error says what works instead."""
+        raise TypeError(
+            f'torch.jit.script cannot compile the tkeras layer "{self.name}" '
+            f"({type(self).__name__}): Keras layers run Python (symbolic calls, masks, the "
+            "training flag) that TorchScript does not support. Use "
+            "torch.jit.trace(model, (x,)), torch.export.export(model, (x,)), "
+            "torch.onnx.export(model, (x,)) or torch.compile(model) instead.")
+
     # -------------------------------------------------------------- misc
 
     def extra_repr(self) -> str:
@@ -1114,6 +1126,21 @@ def weights_in_compute_dtype(layer: "Layer"):
             params[key] = p
         for i in marked:
             cast.discard(i)
+
+
+def _flags_as_keywords(call_fn, rest: tuple, kwargs: dict) -> Tuple[tuple, dict]:
+    """``training`` / ``mask`` given positionally (``layer(x, True)``, or torch's legacy
+    ONNX exporter filling every parameter of ``forward``) become keywords, which is how the
+    call machinery reads them; the arguments from the first of them on move together."""
+    names = _call_signature(call_fn)[3][2:]  # after self and inputs
+    for i, name in enumerate(names[:len(rest)]):
+        if name in ("training", "mask"):
+            moved = dict(zip(names[i:], rest[i:]))
+            clash = sorted(set(moved) & set(kwargs))
+            if clash:
+                raise TypeError(f"call() got multiple values for argument {clash[0]!r}")
+            return rest[:i], {**kwargs, **moved}
+    return rest, kwargs
 
 
 def _class_property(cls: type, name: str):
