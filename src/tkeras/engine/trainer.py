@@ -172,7 +172,7 @@ class StepRunner:
         metrics = self.compiled_metrics.metrics
         parts = [self.compiled_loss.means.results().to(self.device)]
         parts += [m.result().detach().reshape(-1).to(self.device, parts[0].dtype) for m in metrics]
-        values = torch.cat(parts).cpu().numpy()
+        values = _to_numpy(torch.cat(parts))
         names = self.compiled_loss.means.names
         logs: Dict[str, Any] = {name: float(v) for name, v in zip(names, values)}
         offset = len(names)
