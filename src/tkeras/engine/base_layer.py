@@ -708,6 +708,8 @@ class Layer(nn.Module):
         d = self.__dict__
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(inputs, None)
+            if d["autocast"] and d["_compute_torch_dtype"].is_floating_point:
+                inputs = _autocast_structure(inputs, d["_compute_torch_dtype"])
         elif inputs.dtype is not d["_compute_torch_dtype"] and d["autocast"] \
                 and inputs.is_floating_point() and d["_compute_torch_dtype"].is_floating_point \
                 and inputs.device.type != "meta":
@@ -1126,6 +1128,25 @@ def weights_in_compute_dtype(layer: "Layer"):
             params[key] = p
         for i in marked:
             cast.discard(i)
+
+
+def _autocast_structure(inputs, dtype: torch.dtype):
+    """Floating tensors of a list / tuple / dict of inputs cast to ``dtype`` (Keras's
+    autocast of a layer's inputs); other values unchanged."""
+    def cast(x):
+        if isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype is not dtype \
+                and x.device.type != "meta":
+            mask = getattr(x, "_keras_mask", None)
+            x = x.to(dtype)
+            if mask is not None:
+                x._keras_mask = mask
+        return x
+
+    if isinstance(inputs, (list, tuple)) and not any(
+            isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype is not dtype
+            for x in inputs):
+        return inputs  # nothing to cast: the structure is kept as it is
+    return map_structure(cast, inputs)
 
 
 def _flags_as_keywords(call_fn, rest: tuple, kwargs: dict) -> Tuple[tuple, dict]:
