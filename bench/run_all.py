@@ -13,6 +13,8 @@ from pathlib import Path
 
 SCRIPTS = ("bench_layer_overhead.py", "bench_conv.py", "bench_rnn.py", "bench_fit.py",
            "bench_mixed_precision.py")
+
+
 def main(argv) -> int:
     quick = "--quick" in argv
     here = Path(__file__).resolve().parent

@@ -155,3 +155,18 @@ def test_floatx_bfloat16_runs_fit_predict_evaluate_and_the_batch_methods():
         assert len(logs) == 2 and all(isinstance(v, float) for v in logs)
     assert [w.dtype for w in model.get_weights()] == [np.float32] * 4
     assert K.get_value(model.layers[0].kernel).dtype == np.float32
+
+
+def test_mixed_layers_survive_copies_and_follow_dtype_conversions():
+    import copy
+    import pickle
+    dense = layers.Dense(3, dtype="mixed_bfloat16")
+    x = torch.randn(2, 4)
+    expected = dense(x)
+    for clone in (copy.deepcopy(dense), pickle.loads(pickle.dumps(dense))):
+        out = clone(x)
+        assert out.dtype == torch.bfloat16 and clone.kernel.dtype == torch.float32
+        torch.testing.assert_close(out, expected)
+    dense.double()  # the weights' dtype is now the whole policy
+    assert dense.dtype_policy == Policy("float64")
+    assert dense(x).dtype == torch.float64

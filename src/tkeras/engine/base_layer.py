@@ -349,6 +349,10 @@ class Layer(nn.Module):
         # the same object when not mixed: the input cast test costs nothing extra
         d["_compute_torch_dtype"] = d["_torch_dtype"] if compute is d["_torch_dtype"] else compute
         d["_casts_weights"] = mp_policy.is_mixed(policy)
+        if d["_casts_weights"]:
+            d["_run_forward"] = self._run_forward_with_cast_weights
+        else:
+            d.pop("_run_forward", None)
 
     @property
     def dtype(self) -> str:
@@ -767,12 +771,17 @@ class Layer(nn.Module):
 
     def _run_forward(self, inputs, rest: tuple, kwargs: dict):
         """``forward``, directly or through torch's ``__call__`` when it has work to do."""
-        if self.__dict__["_casts_weights"] and id(self) not in _CTX.cast_layers:
-            with weights_in_compute_dtype(self):
-                return self._run_forward(inputs, rest, kwargs)
         if _runs_plain_forward(self.__dict__):
             return self.forward(inputs, *rest, **kwargs)
         return nn.Module.__call__(self, inputs, *rest, **kwargs)
+
+    def _run_forward_with_cast_weights(self, inputs, rest: tuple, kwargs: dict):
+        """``_run_forward`` of a layer with a mixed policy (its instance's ``_run_forward``,
+        so float32 layers run theirs unchanged): the weights read in the compute dtype."""
+        if id(self) in _CTX.cast_layers:
+            return Layer._run_forward(self, inputs, rest, kwargs)
+        with weights_in_compute_dtype(self):
+            return Layer._run_forward(self, inputs, rest, kwargs)
 
     def _check_input_spec(self, spec, inputs) -> None:
         """input_spec check; a single spec against a single tensor takes a short path."""
