@@ -193,3 +193,16 @@ def test_ddp_broadcasts_moving_statistics_as_torch_batchnorm_buffers(tmp_path):
         assert ours == theirs == [1.0] * 3        # rank 0's values at construction
         ours, theirs = got["forward"]
         assert ours == theirs == [10.0] * 3       # rank 0's values at each forward
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_moves_a_model_with_normalization_layers_and_its_buffers():
+    model = _bn_model()
+    model.cuda()
+    bn = model.layers[1]
+    assert all(w.device.type == "cuda" for w in model.weights)
+    assert bn.moving_mean.device.type == "cuda" and bn.weights[-2] is bn.moving_mean
+    model.compile("sgd", "mse")
+    x = np.random.RandomState(0).standard_normal((8, 3)).astype("float32")
+    model.fit(x, np.zeros((8, 4), "float32"), epochs=1, verbose=0)
+    assert model.predict(x, verbose=0).shape == (8, 4)
