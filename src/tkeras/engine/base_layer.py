@@ -24,6 +24,7 @@ from ..backend import config
 from ..backend import ops as backend_ops
 from ..backend.variables import KerasBuffer, KerasWeight, to_numpy
 from ..mixed_precision import policy as mp_policy
+from ..mixed_precision.autocast import autocast_inputs, weights_in_compute_dtype
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
     KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
@@ -713,7 +714,7 @@ class Layer(nn.Module):
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(inputs, None)
             if d["autocast"] and d["_compute_torch_dtype"].is_floating_point:
-                inputs = _autocast_structure(inputs, d["_compute_torch_dtype"])
+                inputs = autocast_inputs(inputs, d["_compute_torch_dtype"])
         elif inputs.dtype is not d["_compute_torch_dtype"] and d["autocast"] \
                 and inputs.is_floating_point() and d["_compute_torch_dtype"].is_floating_point \
                 and inputs.device.type != "meta":
@@ -780,7 +781,7 @@ class Layer(nn.Module):
         so float32 layers run theirs unchanged): the weights read in the compute dtype."""
         if id(self) in _CTX.cast_layers:
             return Layer._run_forward(self, inputs, rest, kwargs)
-        with weights_in_compute_dtype(self):
+        with weights_in_compute_dtype(self, _CTX.cast_layers):
             return Layer._run_forward(self, inputs, rest, kwargs)
 
     def _check_input_spec(self, spec, inputs) -> None:
@@ -909,7 +910,7 @@ class Layer(nn.Module):
         ctx.training, ctx.depth, ctx.losses = False, saved[1] + 1, []
         try:
             if self.__dict__["_casts_weights"] and id(self) not in ctx.cast_layers:
-                with weights_in_compute_dtype(self):
+                with weights_in_compute_dtype(self, _CTX.cast_layers):
                     return self.call(inputs, *args, **kwargs)
             return self.call(inputs, *args, **kwargs)
         finally:
@@ -1101,61 +1102,6 @@ class Layer(nn.Module):
         for layer in self._flatten_layers(include_self=False):
             if hasattr(layer, "reset_states") and getattr(layer, "stateful", False):
                 layer.reset_states()
-
-
-@contextlib.contextmanager
-def weights_in_compute_dtype(layer: "Layer"):
-    """Within the block, the weights of ``layer`` (and of its sublayers with the same
-    policy, which a layer such as RNN reads directly) are their casts to the compute dtype
-    (differentiable: gradients reach the float32 weights), as tf-keras's AutoCastVariable
-    reads them inside a call. Weights made with ``experimental_autocast=False`` keep
-    their dtype."""
-    dtype = layer.__dict__["_compute_torch_dtype"]
-    policy = layer.__dict__["_dtype_policy"]
-    cast = _CTX.cast_layers
-    swaps: List[Tuple[Any, str, Any]] = []
-    marked: List[int] = []
-    stack = [layer]
-    while stack:
-        sub = stack.pop()
-        if id(sub) in cast:
-            continue
-        cast.add(id(sub))
-        marked.append(id(sub))
-        params = sub._parameters
-        for key, p in list(params.items()):
-            if p is not None and p.dtype is not dtype and p.is_floating_point() \
-                    and getattr(p, "_keras_autocast", True):
-                swaps.append((params, key, p))
-                params[key] = p.to(dtype)
-        stack.extend(c for c in sub._direct_sublayers()
-                     if c.__dict__.get("_dtype_policy") == policy)
-    try:
-        yield
-    finally:
-        for params, key, p in swaps:
-            params[key] = p
-        for i in marked:
-            cast.discard(i)
-
-
-def _autocast_structure(inputs, dtype: torch.dtype):
-    """Floating tensors of a list / tuple / dict of inputs cast to ``dtype`` (Keras's
-    autocast of a layer's inputs); other values unchanged."""
-    def cast(x):
-        if isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype is not dtype \
-                and x.device.type != "meta":
-            mask = getattr(x, "_keras_mask", None)
-            x = x.to(dtype)
-            if mask is not None:
-                x._keras_mask = mask
-        return x
-
-    if isinstance(inputs, (list, tuple)) and not any(
-            isinstance(x, torch.Tensor) and x.is_floating_point() and x.dtype is not dtype
-            for x in inputs):
-        return inputs  # nothing to cast: the structure is kept as it is
-    return map_structure(cast, inputs)
 
 
 def _flags_as_keywords(call_fn, rest: tuple, kwargs: dict) -> Tuple[tuple, dict]:
