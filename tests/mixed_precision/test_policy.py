@@ -170,3 +170,14 @@ def test_mixed_layers_survive_copies_and_follow_dtype_conversions():
     dense.double()  # the weights' dtype is now the whole policy
     assert dense.dtype_policy == Policy("float64")
     assert dense(x).dtype == torch.float64
+
+
+@pytest.mark.parametrize("cls", [layers.SimpleRNN, layers.GRU, layers.LSTM])
+def test_stateful_recurrent_layers_keep_their_states_in_the_compute_dtype(cls):
+    layer = cls(3, stateful=True, dtype="mixed_bfloat16")
+    x = torch.randn(2, 4, 5)
+    first = layer(x)
+    second = layer(x)  # starts from the first call's final state
+    assert first.dtype == second.dtype == torch.bfloat16
+    assert all(s.dtype == torch.bfloat16 for s in layer.states)
+    assert not torch.equal(first, second)
