@@ -25,6 +25,7 @@ from ..backend import ops as backend_ops
 from ..backend.variables import KerasBuffer, KerasWeight, to_numpy
 from ..mixed_precision import policy as mp_policy
 from ..mixed_precision.autocast import autocast_inputs, weights_in_compute_dtype
+from .call_errors import with_call_info
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
     KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
@@ -771,10 +772,17 @@ class Layer(nn.Module):
         return outputs
 
     def _run_forward(self, inputs, rest: tuple, kwargs: dict):
-        """``forward``, directly or through torch's ``__call__`` when it has work to do."""
-        if _runs_plain_forward(self.__dict__):
-            return self.forward(inputs, *rest, **kwargs)
-        return nn.Module.__call__(self, inputs, *rest, **kwargs)
+        """``forward``, directly or through torch's ``__call__`` when it has work to do.
+        An exception inside is raised again naming this layer (see ``call_errors``)."""
+        try:
+            if _runs_plain_forward(self.__dict__):
+                return self.forward(inputs, *rest, **kwargs)
+            return nn.Module.__call__(self, inputs, *rest, **kwargs)
+        except Exception as e:
+            error = with_call_info(self, e, inputs, rest, kwargs)
+            if error is e:
+                raise
+            raise error from e
 
     def _run_forward_with_cast_weights(self, inputs, rest: tuple, kwargs: dict):
         """``_run_forward`` of a layer with a mixed policy (its instance's ``_run_forward``,
@@ -864,7 +872,7 @@ class Layer(nn.Module):
         if results[0] is None:
             results = [self._run_with_fill(inputs, args, kwargs, fill, "cpu") for fill in (2, 3)]
             if results[0] is None:
-                raise self._last_inference_error
+                self._raise_inference_error(inputs, args, kwargs)
         flat_a, flat_b = flatten(results[0]), flatten(results[1])
         outs = []
         for a, b in zip(flat_a, flat_b):
@@ -874,6 +882,20 @@ class Layer(nn.Module):
             else:
                 outs.append(a)
         return pack_like(results[0], outs)
+
+    def _raise_inference_error(self, inputs, args, kwargs):
+        """Raises the error of a symbolic call, naming this layer, with the symbolic arguments."""
+        e = self._last_inference_error
+        shown = dict(kwargs)
+        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
+        if accepts_training:
+            shown.setdefault("training", False)
+        if accepts_mask and shown.get("mask") is None and collect_masks(inputs) is not None:
+            shown["mask"] = collect_masks(inputs)
+        error = with_call_info(self, e, inputs, tuple(args), shown)
+        if error is e:
+            raise e
+        raise error from e
 
     def _run_with_fill(self, inputs, args, kwargs, fill: int, device: str):
         def conv(t):
