@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from ..backend.variables import to_numpy
 from . import data_adapter as da
 from .base_layer import call_context
 from .compile_utils import check_targets_against_outputs, default_output_names
@@ -194,7 +195,7 @@ class StepRunner:
         metrics = self.compiled_metrics.metrics + self.graph_metrics
         parts = [self.compiled_loss.means.results().to(self.device)]
         parts += [m.result().detach().reshape(-1).to(self.device, parts[0].dtype) for m in metrics]
-        values = torch.cat(parts).cpu().numpy()
+        values = to_numpy(torch.cat(parts))
         names = self.compiled_loss.means.names
         logs: Dict[str, Any] = {name: float(v) for name, v in zip(names, values)}
         offset = len(names)

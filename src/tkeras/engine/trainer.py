@@ -21,6 +21,7 @@ import torch
 from .. import _warn
 from .. import metrics as metrics_module
 from .. import optimizers
+from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
 from . import data_adapter as da
 from .compile_utils import (
@@ -61,7 +62,7 @@ def _validation_due(epoch: int, validation_freq) -> bool:
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()
+    return to_numpy(t)  # bfloat16 leaves the device as float32
 
 
 def _results(logs: Dict[str, Any], names: List[str], return_dict: bool):
