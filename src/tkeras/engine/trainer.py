@@ -23,6 +23,7 @@ from .. import metrics as metrics_module
 from .. import optimizers
 from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
+from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from . import data_adapter as da
 from .compile_utils import (
     CompiledLoss, CompiledMetrics, RunningMeanView, check_losses,
@@ -131,6 +132,10 @@ class Trainer:
             raise ValueError("You cannot set `run_eagerly=True` and `jit_compile=True` at the "
                              "same time.")
         self.optimizer = optimizers.get(optimizer)
+        if (self.dtype_policy.name == "mixed_float16"
+                and isinstance(self.optimizer, optimizers.Optimizer)
+                and not isinstance(self.optimizer, LossScaleOptimizer)):
+            self.optimizer = LossScaleOptimizer(self.optimizer)  # as tf-keras's compile
         self.loss = loss
         self.loss_weights = loss_weights
         self.compiled_loss = CompiledLoss(loss, loss_weights)
