@@ -1,0 +1,150 @@
+"""One process of the distributed tests: ``python worker.py SCENARIO OUT_DIR``.
+
+Started by ``run_processes`` (conftest.py) once per rank with torchrun's environment
+(``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``), or alone with
+``WORLD_SIZE=1`` for the single-process reference. Each process writes what it saw to
+``OUT_DIR/rank<r>.pkl``; the tests compare the files.
+"""
+import os
+import pickle
+import sys
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+
+import tkeras  # noqa: E402
+from tkeras import callbacks as cbks  # noqa: E402
+from tkeras import layers  # noqa: E402
+
+
+def make_data(n=64, seed=1):
+    rng = np.random.RandomState(seed)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5], [3.0]], "float32") + 0.1).astype("float32")
+    return x, y
+
+
+def make_model():
+    torch.manual_seed(0)
+    np.random.seed(0)
+    model = tkeras.Sequential([layers.Dense(8, activation="tanh", input_shape=(4,)),
+                               layers.Dense(1)])
+    model.compile(tkeras.optimizers.SGD(learning_rate=0.05), "mse", metrics=["mae"])
+    return model
+
+
+class Seen(cbks.Callback):
+    """Samples this process trained on, per epoch."""
+
+    def on_train_begin(self, logs=None):
+        self.sizes = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.sizes.append(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.sizes[-1] += int(logs["size"])
+
+
+class Seq(tkeras.utils.Sequence):
+    def __init__(self, x, y, batch_size):
+        self.x, self.y, self.bs = x, y, batch_size
+
+    def __len__(self):
+        return len(self.x) // self.bs
+
+    def __getitem__(self, i):
+        s = slice(i * self.bs, (i + 1) * self.bs)
+        return self.x[s], self.y[s]
+
+
+def scenario_arrays(out, rank):
+    x, y = make_data()
+    vx, vy = make_data(24, seed=2)
+    model = make_model()
+    seen = Seen()
+    stop = cbks.EarlyStopping(monitor="loss", min_delta=100.0, patience=1)
+    tb_dir = os.path.join(out, f"tb{rank}")
+    history = model.fit(
+        x, y, batch_size=16, epochs=5, shuffle=True, verbose=0, validation_data=(vx, vy),
+        callbacks=[seen, stop, cbks.CSVLogger(os.path.join(out, f"log{rank}.csv")),
+                   cbks.ModelCheckpoint(os.path.join(out, f"ckpt{rank}.h5")),
+                   cbks.TensorBoard(log_dir=tb_dir, write_graph=False)])
+    ev = model.evaluate(vx, vy, batch_size=10, verbose=0)
+    pred = model.predict(vx, batch_size=10)
+    model.save(os.path.join(out, f"model{rank}.h5"))
+    loaded = tkeras.models.load_model(os.path.join(out, "model0.h5"))
+    return {"weights": model.get_weights(), "history": history.history,
+            "epochs": history.epoch, "seen": seen.sizes, "evaluate": ev, "predict": pred,
+            "loaded": loaded.get_weights(), "stopped_epoch": stop.stopped_epoch}
+
+
+def scenario_sequence(out, rank):
+    x, y = make_data()
+    model = make_model()
+    seen = Seen()
+    history = model.fit(Seq(x, y, 16), epochs=2, shuffle=True, verbose=0, callbacks=[seen])
+    ev = model.evaluate(Seq(x, y, 16), verbose=0)
+    pred = model.predict(Seq(x, y, 16))
+    return {"weights": model.get_weights(), "history": history.history, "seen": seen.sizes,
+            "evaluate": ev, "predict": pred}
+
+
+def scenario_dataloader(out, rank):
+    from torch.utils.data import DataLoader, TensorDataset
+    x, y = make_data()
+    data = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    model = make_model()
+    seen = Seen()
+    history = model.fit(DataLoader(data, batch_size=16), epochs=2, verbose=0, callbacks=[seen])
+    result = {"weights": model.get_weights(), "history": history.history, "seen": seen.sizes,
+              "evaluate": model.evaluate(DataLoader(data, batch_size=8), verbose=0),
+              "predict": model.predict(DataLoader(data, batch_size=8))}
+    # a shuffled DataLoader: DistributedSampler semantics, a new order each epoch
+    order = []
+
+    class Ids(torch.utils.data.Dataset):
+        def __len__(self):
+            return 64
+
+        def __getitem__(self, i):
+            order.append(i)
+            return data[i]
+
+    model.fit(DataLoader(Ids(), batch_size=16, shuffle=True), epochs=2, verbose=0)
+    result["shuffled_ids"] = order
+    return result
+
+
+def scenario_stop_on_nan(out, rank):
+    x, y = make_data()
+    y[50] = np.inf  # in rank 0's half of the last batch when two processes train
+    model = make_model()
+    history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
+                        callbacks=[cbks.TerminateOnNaN()])
+    return {"epochs": history.epoch, "iterations": int(model.optimizer.iterations)}
+
+
+def main():
+    scenario, out = sys.argv[1], sys.argv[2]
+    strategy = None
+    if os.environ.get("TKERAS_TEST_STRATEGY") == "fsdp":
+        strategy = tkeras.distribute.FullyShardedDataParallel()
+    elif os.environ.get("WORLD_SIZE", "1") != "1":
+        strategy = tkeras.distribute.DataParallel()  # initialises gloo from the environment
+    rank = tkeras.distribute.rank()
+    if strategy is not None:
+        with strategy.scope():
+            result = globals()["scenario_" + scenario](out, rank)
+    else:
+        result = globals()["scenario_" + scenario](out, rank)
+    with open(os.path.join(out, f"rank{rank}.pkl"), "wb") as f:
+        pickle.dump(result, f)
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
