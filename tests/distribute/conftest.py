@@ -17,7 +17,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_processes(scenario: str, out_dir, world: int = 2, timeout: float = 120.0, **env_extra):
+def _run_processes(scenario: str, out_dir, world: int = 2, timeout: float = 120.0, **env_extra):
     """Runs ``scenario`` in ``world`` processes; returns each rank's results."""
     out_dir = str(out_dir)
     os.makedirs(out_dir, exist_ok=True)
@@ -45,3 +45,9 @@ def run_processes(scenario: str, out_dir, world: int = 2, timeout: float = 120.0
         with open(os.path.join(out_dir, f"rank{rank}.pkl"), "rb") as f:
             results.append(pickle.load(f))
     return results
+
+
+@pytest.fixture(scope="session")
+def run_processes():
+    """``run_processes(scenario, out_dir, world=2)``: each rank's results."""
+    return _run_processes

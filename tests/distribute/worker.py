@@ -1,9 +1,10 @@
-"""One process of the distributed tests: ``python worker.py SCENARIO OUT_DIR``.
+"""One process of the distributed tests: ``python worker.py SCENARIO[,SCENARIO...] OUT_DIR``.
 
 Started by ``run_processes`` (conftest.py) once per rank with torchrun's environment
 (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``), or alone with
-``WORLD_SIZE=1`` for the single-process reference. Each process writes what it saw to
-``OUT_DIR/rank<r>.pkl``; the tests compare the files.
+``WORLD_SIZE=1`` for the single-process reference. Each process writes ``{scenario: what it saw}`` to
+``OUT_DIR/rank<r>.pkl``; the tests compare the files. Several scenarios run in one
+launch: starting Python processes is the slow part.
 """
 import os
 import pickle
@@ -120,11 +121,31 @@ def scenario_dataloader(out, rank):
 
 def scenario_stop_on_nan(out, rank):
     x, y = make_data()
-    y[50] = np.inf  # in rank 0's half of the last batch when two processes train
+    y[18] = np.inf  # batch 1; in rank 0's half of it when two processes train
     model = make_model()
     history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0,
                         callbacks=[cbks.TerminateOnNaN()])
     return {"epochs": history.epoch, "iterations": int(model.optimizer.iterations)}
+
+
+def scenario_errors(out, rank):
+    """What cannot work raises on every rank (no hang)."""
+    messages = {}
+    x, y = make_data(33)
+    model = make_model()
+    try:  # 33 samples in batches of 16: the last batch holds 1 sample for 2 processes
+        model.fit(x, y, batch_size=16, shuffle=False, verbose=0)
+    except ValueError as e:
+        messages["small_batch"] = str(e)
+    inputs = tkeras.Input(batch_shape=(4, 3, 2))
+    rnn = tkeras.Model(inputs, layers.SimpleRNN(2, stateful=True)(inputs))
+    rnn.compile("sgd", "mse")
+    try:
+        rnn.fit(np.zeros((8, 3, 2), "float32"), np.zeros((8, 2), "float32"), batch_size=4,
+                verbose=0)
+    except ValueError as e:
+        messages["stateful"] = str(e)
+    return messages
 
 
 def main():
@@ -135,11 +156,14 @@ def main():
     elif os.environ.get("WORLD_SIZE", "1") != "1":
         strategy = tkeras.distribute.DataParallel()  # initialises gloo from the environment
     rank = tkeras.distribute.rank()
-    if strategy is not None:
-        with strategy.scope():
-            result = globals()["scenario_" + scenario](out, rank)
-    else:
-        result = globals()["scenario_" + scenario](out, rank)
+    result = {}
+    for name in scenario.split(","):
+        tkeras.backend.clear_session()
+        if strategy is not None:
+            with strategy.scope():
+                result[name] = globals()["scenario_" + name](out, rank)
+        else:
+            result[name] = globals()["scenario_" + name](out, rank)
     with open(os.path.join(out, f"rank{rank}.pkl"), "wb") as f:
         pickle.dump(result, f)
     if torch.distributed.is_initialized():
