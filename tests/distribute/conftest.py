@@ -51,3 +51,15 @@ def _run_processes(scenario: str, out_dir, world: int = 2, timeout: float = 120.
 def run_processes():
     """``run_processes(scenario, out_dir, world=2)``: each rank's results."""
     return _run_processes
+
+
+SCENARIOS = "arrays,sequence,dataloader,stop_on_nan,plain"
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory, run_processes):
+    """One launch of 1 process and one of 2 processes running every scenario."""
+    base = tmp_path_factory.mktemp("ddp")
+    one = run_processes(SCENARIOS, base / "one", world=1)[0]
+    two = run_processes(SCENARIOS + ",errors", base / "two", world=2)
+    return one, two, base / "two"

@@ -19,18 +19,6 @@ def _same_history(h, ref):
         np.testing.assert_allclose(h[key], ref[key], rtol=1e-5)
 
 
-SCENARIOS = "arrays,sequence,dataloader,stop_on_nan"
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory, run_processes):
-    """One launch of 1 process and one of 2 processes running every scenario."""
-    base = tmp_path_factory.mktemp("ddp")
-    one = run_processes(SCENARIOS, base / "one", world=1)[0]
-    two = run_processes(SCENARIOS + ",errors", base / "two", world=2)
-    return one, two, base / "two"
-
-
 @pytest.fixture
 def arrays(runs):
     one, (r0, r1), out = runs

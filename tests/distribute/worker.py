@@ -128,6 +128,20 @@ def scenario_stop_on_nan(out, rank):
     return {"epochs": history.epoch, "iterations": int(model.optimizer.iterations)}
 
 
+def scenario_plain(out, rank):
+    """fit / evaluate / predict / save with the strategy of the launch (DDP or FSDP2)."""
+    x, y = make_data()
+    model = make_model()
+    model.optimizer = tkeras.optimizers.Adam(learning_rate=0.01)
+    model.compile(model.optimizer, "mse", metrics=["mae"])
+    history = model.fit(x, y, batch_size=16, epochs=2, shuffle=True, verbose=0)
+    name = os.environ.get("TKERAS_TEST_STRATEGY", "ddp")
+    model.save(os.path.join(out, f"plain_{name}{rank}.h5"))
+    return {"weights": model.get_weights(), "history": history.history,
+            "evaluate": model.evaluate(x, y, batch_size=16, verbose=0),
+            "predict": model.predict(x[:20], batch_size=8)}
+
+
 def scenario_errors(out, rank):
     """What cannot work raises on every rank (no hang)."""
     messages = {}

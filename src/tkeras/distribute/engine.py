@@ -300,10 +300,9 @@ def saving(model):
     if not strategy_module.is_distributed():
         yield True
         return
-    gather = model.__dict__.get("_fsdp_gather")
-    if gather is not None:
-        gather()
-    try:
-        yield strategy_module.is_chief()
-    finally:
-        dist.barrier()
+    fsdp = model.__dict__.get("_fsdp_saving")
+    with fsdp() if fsdp is not None else contextlib.nullcontext():
+        try:
+            yield strategy_module.is_chief()
+        finally:
+            dist.barrier()
