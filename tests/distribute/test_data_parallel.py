@@ -101,3 +101,17 @@ def test_clear_errors_instead_of_hangs(runs):
             r["small_batch"]
         assert "stateful layers (stateful=True) cannot run on several processes" in \
             r["stateful"]
+
+
+def test_bench_script_runs_quick():
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[2] / "bench" / "bench_distributed.py"
+    if not script.exists():
+        pytest.skip("bench/ is not beside the tests")
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ratio 2-process / 1-process step time" in done.stdout
+    assert "Warning" not in done.stderr, done.stderr[-2000:]

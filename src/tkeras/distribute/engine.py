@@ -223,6 +223,15 @@ class DistributedSteps:
         return out
 
 
+def _ddp_arguments():
+    import inspect
+    from torch.nn.parallel import DistributedDataParallel
+    return set(inspect.signature(DistributedDataParallel.__init__).parameters)
+
+
+_DDP_ARGS = _ddp_arguments()
+
+
 class DDPSteps(DistributedSteps):
     """The training step through ``torch.nn.parallel.DistributedDataParallel``."""
 
@@ -237,10 +246,14 @@ class DDPSteps(DistributedSteps):
         base = self.base
         device = base.device
         ids = [device] if device.type == "cuda" else None
-        # DDP broadcasts rank 0's parameters and buffers (all weights) at construction
+        # DDP broadcasts rank 0's parameters and buffers (all weights) at construction; the
+        # buffers are not synchronised at each forward pass (torch >= 2.13 renamed the option)
+        sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in _DDP_ARGS \
+            else {"broadcast_buffers": False}
         self.ddp = DistributedDataParallel(
-            self.model, device_ids=ids, broadcast_buffers=False,
-            find_unused_parameters=getattr(self.strategy, "find_unused_parameters", False))
+            self.model, device_ids=ids,
+            find_unused_parameters=getattr(self.strategy, "find_unused_parameters", False),
+            **sync)
         self._sync_frozen()
 
     def _sync_frozen(self) -> None:
