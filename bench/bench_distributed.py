@@ -76,12 +76,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _launch(world: int, quick: bool) -> float:
+def _launch(world: int, quick: bool, on_gpus: bool) -> float:
     port = _free_port()
     procs = []
     for rank in range(world):
         env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
                    LOCAL_WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+        if not on_gpus:  # fewer GPUs than processes: both runs on the CPU, with gloo
+            env["CUDA_VISIBLE_DEVICES"] = ""
         cmd = [sys.executable, os.path.abspath(__file__), "--worker"] + (["--quick"] if quick else [])
         procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True))
     outputs = [p.communicate(timeout=600)[0] for p in procs]
@@ -104,9 +106,10 @@ def main() -> None:
     import torch
     gpus = torch.cuda.device_count()
     n = args.processes or (gpus if gpus >= 2 else 2)
-    where = f"{n} GPUs (nccl)" if gpus >= n else f"CPU (gloo, {os.cpu_count()} cores)"
-    one = _launch(1, args.quick)
-    many = _launch(n, args.quick)
+    on_gpus = gpus >= n
+    where = f"{n} GPUs (nccl)" if on_gpus else f"CPU (gloo, {os.cpu_count()} cores)"
+    one = _launch(1, args.quick, on_gpus)
+    many = _launch(n, args.quick, on_gpus)
     print(f"fit step, same global batch, {where}: 1 process {one * 1e3:.2f} ms, "
           f"{n} processes {many * 1e3:.2f} ms")
     print(f"ratio {n}-process / 1-process step time: {many / one:.2f} (ideal {1 / n:.2f})")

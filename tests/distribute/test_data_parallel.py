@@ -95,6 +95,19 @@ def test_terminate_on_nan_stops_every_rank_at_the_same_batch(runs):
     assert one["epochs"] == r0["epochs"] == r1["epochs"] == [0]
 
 
+def test_sync_batch_norm_trains_to_one_process_weights(runs):
+    one, (r0, r1), _ = runs
+    one, r0, r1 = one["batchnorm"], r0["batchnorm"], r1["batchnorm"]
+    assert len(one[True]) == 8  # moving mean and variance included
+    for a, b, c in zip(r0[True], r1[True], one[True]):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
+    # per-rank statistics: not one process's training, but the ranks agree
+    for a, b in zip(r0[False], r1[False]):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(r0[False][3], one[False][3], rtol=1e-3)  # the moving variance
+
+
 def test_clear_errors_instead_of_hangs(runs):
     for r in (runs[1][0]["errors"], runs[1][1]["errors"]):
         assert "Batch 2 of `x` holds 1 sample(s), fewer than the 2 processes" in \

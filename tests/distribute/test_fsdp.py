@@ -8,7 +8,7 @@ import tkeras
 @pytest.fixture(scope="module")
 def fsdp_run(tmp_path_factory, run_processes):
     out = tmp_path_factory.mktemp("fsdp")
-    return run_processes("plain", out, world=2, TKERAS_TEST_STRATEGY="fsdp"), out
+    return run_processes("plain,fsdp_errors", out, world=2, TKERAS_TEST_STRATEGY="fsdp"), out
 
 
 def test_fsdp_trains_to_the_ddp_weights(fsdp_run, runs):
@@ -36,3 +36,9 @@ def test_fsdp_saves_full_weights_that_load_in_one_process(fsdp_run):
     for a, b in zip(saved, f0["plain"]["weights"]):
         np.testing.assert_array_equal(a, b)
     assert model.optimizer.iterations == 8  # 2 epochs of 4 global batches
+
+
+def test_fsdp_refuses_moving_statistics_on_every_rank(fsdp_run):
+    for r in fsdp_run[0]:
+        assert "non-trainable weights updated by its layers" in r["fsdp_errors"]
+        assert "`FullyShardedDataParallel` does not support" in r["fsdp_errors"]

@@ -142,6 +142,36 @@ def scenario_plain(out, rank):
             "predict": model.predict(x[:20], batch_size=8)}
 
 
+def _bn_model():
+    torch.manual_seed(0)
+    model = tkeras.Sequential([layers.Dense(8, input_shape=(4,)),
+                               layers.BatchNormalization(momentum=0.5), layers.Dense(1)])
+    model.compile(tkeras.optimizers.SGD(learning_rate=0.05), "mse")
+    return model
+
+
+def scenario_batchnorm(out, rank):
+    """BatchNormalization: synchronised (global statistics) and per rank (averaged)."""
+    x, y = make_data()
+    result = {}
+    for sync in (True, False):
+        strategy = tkeras.distribute.DataParallel(sync_batch_norm=sync)
+        with strategy.scope():
+            model = _bn_model()
+        model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        result[sync] = model.get_weights()
+    return result
+
+
+def scenario_fsdp_errors(out, rank):
+    x, y = make_data()
+    try:
+        _bn_model().fit(x, y, batch_size=16, verbose=0)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def scenario_errors(out, rank):
     """What cannot work raises on every rank (no hang)."""
     messages = {}

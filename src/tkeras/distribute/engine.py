@@ -238,8 +238,17 @@ class DDPSteps(DistributedSteps):
     def __init__(self, model, runner, strategy, mode: str):
         super().__init__(model, runner, strategy, mode)
         self.ddp = None
+        self._synced = []
+        if mode == "fit" and getattr(strategy, "sync_batch_norm", False):
+            from . import sync_bn
+            self._synced = sync_bn.enable(model)
         if mode == "fit" and runner.params:
             self._wrap()
+
+    def finish(self) -> None:
+        if self._synced:
+            from . import sync_bn
+            sync_bn.disable(self._synced)
 
     def _wrap(self) -> None:
         from torch.nn.parallel import DistributedDataParallel

@@ -37,6 +37,14 @@ class FSDPSteps(DistributedSteps):
                 "`FullyShardedDataParallel` does not support (they read the full weights, "
                 "which are sharded across the processes). Use `DataParallel()`, or remove "
                 "them.")
+        updated = [w._keras_name for w in model.non_trainable_weights
+                   if not getattr(w, "_keras_trainable", True) and w.is_floating_point()]
+        if updated:
+            raise ValueError(
+                f"Model {model.name!r} has non-trainable weights updated by its layers "
+                f"({', '.join(updated[:3])}...: moving statistics), which "
+                "`FullyShardedDataParallel` does not support (an update of a gathered weight "
+                "is not written back to its shard). Use `DataParallel()`.")
         self.state = model.__dict__.get("_fsdp_state")
         if self.state is not None:
             self._push()

@@ -68,8 +68,8 @@ def _init_from_environment(backend: Optional[str], timeout_s: Optional[float]) -
     if "RANK" not in env or "WORLD_SIZE" not in env:
         return  # one process: the strategy is a no-op, as tf's with one device
     local = int(env.get("LOCAL_RANK", 0))
-    if backend is None:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend is None:  # NCCL when this process has a GPU of its own
+        backend = "nccl" if torch.cuda.device_count() > local else "gloo"
     if backend == "nccl":
         torch.cuda.set_device(local)
     kwargs = {}
@@ -120,6 +120,11 @@ class DataParallel(Strategy):
             when the strategy initialises the process group (from torchrun's environment).
         find_unused_parameters: DDP's option, for models whose forward pass does not use
             every trainable weight.
+        sync_batch_norm: ``BatchNormalization`` layers compute their training statistics
+            over the global batch (all ranks), as ``torch.nn.SyncBatchNorm``; then a model
+            with batch normalization also trains to one process's weights. Without it each
+            rank normalises with its own part of the batch, and the moving statistics are
+            averaged over the ranks at the end of each epoch.
         timeout_s: the process group's timeout, in seconds.
 
     Example:
@@ -133,9 +138,10 @@ class DataParallel(Strategy):
     kind = "ddp"
 
     def __init__(self, backend: Optional[str] = None, find_unused_parameters: bool = False,
-                 timeout_s: Optional[float] = None):
+                 sync_batch_norm: bool = False, timeout_s: Optional[float] = None):
         super().__init__(backend, timeout_s)
         self.find_unused_parameters = bool(find_unused_parameters)
+        self.sync_batch_norm = bool(sync_batch_norm)
 
 
 class FullyShardedDataParallel(Strategy):
