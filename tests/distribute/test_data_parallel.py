@@ -95,6 +95,15 @@ def test_terminate_on_nan_stops_every_rank_at_the_same_batch(runs):
     assert one["epochs"] == r0["epochs"] == r1["epochs"] == [0]
 
 
+def test_model_built_by_its_first_step_starts_from_rank_0_weights(runs):
+    one, (r0, r1), _ = runs
+    one, r0, r1 = one["subclassed"], r0["subclassed"], r1["subclassed"]
+    for a, b, c in zip(r0["weights"], r1["weights"], one["weights"]):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+    _same_history(r1["history"], one["history"])
+
+
 def test_sync_batch_norm_trains_to_one_process_weights(runs):
     one, (r0, r1), _ = runs
     one, r0, r1 = one["batchnorm"], r0["batchnorm"], r1["batchnorm"]

@@ -142,6 +142,29 @@ def scenario_plain(out, rank):
             "predict": model.predict(x[:20], batch_size=8)}
 
 
+class Subclassed(tkeras.Model):
+    """Built by its first call (inside the first distributed step)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = layers.Dense(8, activation="tanh")
+        self.out = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.out(self.hidden(inputs))
+
+
+def scenario_subclassed(out, rank):
+    x, y = make_data()
+    model = Subclassed()
+    model.compile(tkeras.optimizers.SGD(learning_rate=0.05), "mse")
+    # the weights are drawn when fit's first step builds the model: a different draw on
+    # each rank, and rank 0's (the single process's) must be broadcast
+    torch.manual_seed(int(os.environ.get("RANK", "0")))
+    history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    return {"weights": model.get_weights(), "history": history.history}
+
+
 def _bn_model():
     torch.manual_seed(0)
     model = tkeras.Sequential([layers.Dense(8, input_shape=(4,)),
