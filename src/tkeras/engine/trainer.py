@@ -11,6 +11,7 @@ bar (throttled), for callbacks that read batch logs, and at the end of each epoc
 """
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -21,6 +22,7 @@ from .. import _warn
 from .. import metrics as metrics_module
 from ..distribute import engine as distributed
 from .. import optimizers
+from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
 from . import data_adapter as da
 from .compile_utils import (
@@ -61,7 +63,7 @@ def _validation_due(epoch: int, validation_freq) -> bool:
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()
+    return to_numpy(t)  # bfloat16 leaves the device as float32
 
 
 def _results(logs: Dict[str, Any], names: List[str], return_dict: bool):
@@ -475,13 +477,18 @@ class Trainer:
         batch_logs = getattr(runner, "batch_logs", logs)  # a process group's (see distribute)
         end_epoch = getattr(runner, "end_epoch", None)
         callbacks.on_train_begin()
+        # A BackupAndRestore callback that restored a backup says where to continue.
+        train.initial_epoch, initial_step = callbacks.resume_point(train.initial_epoch)
         batch_hooks = callbacks.implements_batch_hooks("train")
         epoch_logs: Dict[str, Any] = {}
         for epoch in train.enumerate_epochs():
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            steps = 0
-            for step, batch in train.enumerate_batches():
+            batches = train.enumerate_batches()
+            if initial_step:  # resumed inside this epoch: the batches done before are skipped
+                batches = itertools.islice(batches, initial_step, None)
+            steps, initial_step = initial_step, 0
+            for step, batch in batches:
                 if batch_hooks:
                     callbacks.on_train_batch_begin(step, {"batch": step, "size": batch.size})
                 train_step(batch)

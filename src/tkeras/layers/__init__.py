@@ -25,3 +25,4 @@ from .convolutional import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .local import *  # noqa: F401,F403
 from .cudnn_recurrent import *  # noqa: F401,F403
+from .preprocessing import *  # noqa: F401,F403

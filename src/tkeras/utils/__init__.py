@@ -11,6 +11,7 @@ from ..saving.object_registration import (  # noqa: F401
 )
 from ..saving.object_registration import deserialize_keras_object, serialize_keras_object  # noqa: F401
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer  # noqa: F401
+from .file_utils import get_file, validate_file  # noqa: F401
 from .generic_utils import Progbar  # noqa: F401
 from .np_utils import normalize, to_categorical  # noqa: F401
 from .vis_utils import model_to_dot, plot_model  # noqa: F401
