@@ -301,18 +301,27 @@ class DDPSteps(DistributedSteps):
         outputs = _flat_outputs(self.ddp(batch.model_input(), training=True))
         regularization = base._regularization(list(call_context().losses))
         total = base.compiled_loss.total(ys, outputs, sws, regularization)
-        scale = batch.loss_scale
-        (total if scale == 1.0 else total * scale).backward()
         params = base.params
-        grads = [p.grad for p in params]
-        for p in params:
-            p.grad = None
+        grads = _gradients(base, total, batch.loss_scale, params)
         base.optimizer.apply(params, grads)
         if base.constraints:
             base._apply_constraints()
         base.compiled_metrics.update(ys, outputs, sws)
         if self.sync_batch_logs["train"]:
             self._batch_cache = self.logs()
+
+
+def _gradients(base, total: torch.Tensor, scale: float, params) -> List[torch.Tensor]:
+    """``backward()`` of this rank's loss (scaled by its share of the global batch; by the
+    model's ``LossScaleOptimizer`` too, unscaled after) and the synchronised gradients."""
+    if scale != 1.0:
+        total = total * scale
+    scaler = getattr(base, "loss_scaler", None)
+    (total if scaler is None else scaler.get_scaled_loss(total)).backward()
+    grads = [p.grad for p in params]
+    for p in params:
+        p.grad = None
+    return grads if scaler is None else list(scaler.get_unscaled_gradients(grads))
 
 
 @contextlib.contextmanager

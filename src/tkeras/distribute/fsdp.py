@@ -23,7 +23,7 @@ import torch
 
 from ..engine.base_layer import call_context
 from ..engine.step_runner import _flat_outputs
-from .engine import DistributedSteps
+from .engine import DistributedSteps, _gradients
 
 
 class FSDPSteps(DistributedSteps):
@@ -165,12 +165,8 @@ class FSDPSteps(DistributedSteps):
         outputs = _flat_outputs(self.model(batch.model_input(), training=True))
         regularization = base._regularization(list(call_context().losses))
         total = base.compiled_loss.total(ys, outputs, sws, regularization)
-        scale = batch.loss_scale
-        (total if scale == 1.0 else total * scale).backward()
         params = base.params
-        grads = [p.grad for p in params]
-        for p in params:
-            p.grad = None
+        grads = _gradients(base, total, batch.loss_scale, params)
         from torch.distributed.tensor.experimental import implicit_replication
         with implicit_replication():  # the optimizer's scalar tensors meet sharded weights
             base.optimizer.apply(params, grads)

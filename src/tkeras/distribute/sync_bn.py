@@ -42,6 +42,9 @@ def _synced_forward(layer):
     cls_call = type(layer).call
 
     def forward(inputs, training=None, mask=None):
+        upcast = layer._upcast(inputs)  # float16 inputs: statistics in float32, as the layer
+        if upcast is not inputs:
+            return forward(upcast, training=training, mask=mask).to(inputs.dtype)
         if not (training and layer.trainable):
             return cls_call(layer, inputs, training=training, mask=mask)
         if mask is not None:
@@ -50,7 +53,7 @@ def _synced_forward(layer):
         mean, variance, n = _synced_moments(inputs, layer._reduction_axes, len(layer.axis) > 1)
         update = variance * (n / max(n - 1.0, 1.0)) if layer._fused else variance
         layer._update_moving_averages(mean, update)
-        return layer._apply(inputs, layer._broadcast(mean), layer._broadcast(variance),
+        return layer._normalize(inputs, layer._broadcast(mean), layer._broadcast(variance),
                             layer._epsilon)
 
     return forward
