@@ -84,7 +84,8 @@ def _launch(world: int, quick: bool, on_gpus: bool) -> float:
                    LOCAL_WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
         if not on_gpus:  # fewer GPUs than processes: both runs on the CPU, with gloo
             env["CUDA_VISIBLE_DEVICES"] = ""
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker"] + (["--quick"] if quick else [])
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker"]
+        cmd += ["--quick"] if quick else []
         procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True))
     outputs = [p.communicate(timeout=600)[0] for p in procs]
     for p in procs:

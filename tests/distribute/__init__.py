@@ -1,1 +1,1 @@
-"""Distributed training tests (a package, so that its conftest does not shadow tests/conftest.py)."""
+"""Distributed training tests: a package, so its conftest does not shadow tests/conftest."""

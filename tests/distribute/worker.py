@@ -2,9 +2,9 @@
 
 Started by ``run_processes`` (conftest.py) once per rank with torchrun's environment
 (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``), or alone with
-``WORLD_SIZE=1`` for the single-process reference. Each process writes ``{scenario: what it saw}`` to
-``OUT_DIR/rank<r>.pkl``; the tests compare the files. Several scenarios run in one
-launch: starting Python processes is the slow part.
+``WORLD_SIZE=1`` for the single-process reference. Each process writes
+``{scenario: what it saw}`` to ``OUT_DIR/rank<r>.pkl``; the tests compare the files.
+Several scenarios run in one launch: starting Python processes is the slow part.
 """
 import os
 import pickle

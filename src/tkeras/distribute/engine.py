@@ -17,7 +17,7 @@ with more than one process (``attach`` returns None otherwise: one check per cal
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 import torch.distributed as dist

@@ -434,28 +434,28 @@ class Trainer:
             verbose=verbose, epochs=epochs, steps=train.num_batches, batch_size=batch_size,
             samples=train.num_samples, do_validation=val is not None,
             metrics=self._expected_log_names(val is not None))
-        steps = self._distributed(runner, callback_list, "fit", (train, "x"),
-                                  (val, "validation_data"))
+        parallel = self._distributed(runner, callback_list, "fit", (train, "x"),
+                                     (val, "validation_data"))
         try:
-            self._fit_loop(steps or runner, train, val, callback_list, validation_freq)
+            self._fit_loop(parallel or runner, train, val, callback_list, validation_freq)
         finally:
             train.close()
             if val is not None:
                 val.close()
-            if steps is not None:
-                steps.finish()
+            if parallel is not None:
+                parallel.finish()
         return callback_list.history
 
     def _distributed(self, runner: StepRunner, callbacks: CallbackList, mode: str, *iterators):
         """With a ``torch.distributed`` process group of several processes (checked once per
         call): the distributed steps, the data sharded by rank and the writing callbacks on
         rank 0 only (``tkeras.distribute``). None, and nothing changed, otherwise."""
-        steps = distributed.attach(self, runner, mode)
-        if steps is not None:
+        parallel = distributed.attach(self, runner, mode)
+        if parallel is not None:
             for iterator, what in iterators:
-                steps.shard(iterator, what)
-            steps.gate(callbacks)
-        return steps
+                parallel.shard(iterator, what)
+            parallel.gate(callbacks)
+        return parallel
 
     def _check_targets(self, ys) -> None:
         """Once per array data set (fit, validation, evaluate) of a model with an output
@@ -569,11 +569,11 @@ class Trainer:
                              max_queue_size=max_queue_size, check_targets=self._check_targets)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.num_batches)
-        steps = self._distributed(runner, callback_list, "evaluate", (data, "x"))
+        parallel = self._distributed(runner, callback_list, "evaluate", (data, "x"))
         with data:
-            logs = self._test_loop(steps or runner, data, callback_list)
-        if steps is not None:
-            steps.finish()
+            logs = self._test_loop(parallel or runner, data, callback_list)
+        if parallel is not None:
+            parallel.finish()
         return _results(logs, self.metrics_names, return_dict)
 
     def predict(self, x, batch_size: Optional[int] = None, verbose=0, steps: Optional[int] = None,
@@ -601,11 +601,11 @@ class Trainer:
                              max_queue_size=max_queue_size, with_targets=False)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.num_batches)
-        steps = self._distributed(runner, callback_list, "predict", (data, "x"))
+        parallel = self._distributed(runner, callback_list, "predict", (data, "x"))
         with data:
-            result = self._predict_loop(steps or runner, data, callback_list)
-        if steps is not None:
-            steps.finish()
+            result = self._predict_loop(parallel or runner, data, callback_list)
+        if parallel is not None:
+            parallel.finish()
         return result
 
     def _predict_loop(self, runner: StepRunner, data: EpochIterator, callbacks: CallbackList):
