@@ -38,3 +38,4 @@ def set_random_seed(seed: int) -> None:
 
 # Last: the engine imports parts of this package.
 from ..engine.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: E402,F401
+from .multi_gpu_utils import multi_gpu_model  # noqa: E402,F401
