@@ -74,3 +74,89 @@ def test_dense_results_with_and_without_the_fast_gemm_agree_to_float32_rounding(
     # a 784-term float32 dot product: both paths within float32 rounding of the exact sum
     for error in (fast_error, default_error):
         assert error <= 784 * np.finfo(np.float32).eps * scale
+
+
+# ------------------------------------------------------------------ the fused optimizer update
+
+from tkeras.optimizers import experimental, fused, legacy  # noqa: E402
+
+from test_optimizers import reference_optimizer, run_reference  # noqa: E402
+
+
+def _nonneg(w):
+    return w.clamp_min(0.0)
+
+
+def _trajectory(make, use_fused, steps=4):
+    """Weights and slots after ``steps`` apply_gradients calls on seeded gradients (the
+    first weight carries a constraint, applied after each update)."""
+    gen = torch.Generator().manual_seed(0)
+    params = [torch.randn(7, 5, generator=gen).requires_grad_(),
+              torch.randn(5, generator=gen).requires_grad_(),
+              torch.randn(3, 2, 4, generator=gen).requires_grad_()]
+    for i, p in enumerate(params):
+        p._keras_name = f"dense_{i}/kernel:0" if i != 1 else "dense/bias:0"
+    params[2]._keras_constraint = _nonneg
+    optimizer = make()
+    optimizer.fused = use_fused
+    for _ in range(steps):
+        grads = [torch.randn(p.shape, generator=gen) for p in params]
+        optimizer.apply_gradients(zip(grads, params))
+    return [p.detach().numpy().copy() for p in params], optimizer.get_weights(), optimizer
+
+
+FUSED_CASES = {
+    "legacy_adam_clipnorm": lambda: legacy.Adam(lr=0.01, clipnorm=1.0),
+    "adamw_global_clipnorm_amsgrad": lambda: experimental.AdamW(
+        0.01, weight_decay=0.1, amsgrad=True, global_clipnorm=1.0),
+    "legacy_sgd_nesterov_clipvalue": lambda: legacy.SGD(0.05, momentum=0.9, nesterov=True,
+                                                        clipvalue=0.5),
+    "sgd_momentum_ema": lambda: experimental.SGD(0.05, momentum=0.9, use_ema=True,
+                                                 ema_overwrite_frequency=3),
+    "legacy_rmsprop_centered_momentum": lambda: legacy.RMSprop(0.01, momentum=0.5,
+                                                               centered=True),
+    "rmsprop": lambda: experimental.RMSprop(0.01, rho=0.8),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FUSED_CASES))
+def test_fused_update_follows_the_eager_update(case):
+    eager_w, eager_slots, _ = _trajectory(FUSED_CASES[case], False)
+    fused_w, fused_slots, optimizer = _trajectory(FUSED_CASES[case], True)
+    assert optimizer._compiled_update.active  # it really ran compiled
+    for a, b in zip(fused_w + fused_slots, eager_w + eager_slots):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert (fused_w[2] >= 0).all()  # the constraint still applies
+
+
+@pytest.mark.parametrize("case_file", ["adam.npz", "adamw.npz", "legacy_adam.npz"])
+def test_fused_update_matches_keras_reference_trajectories(case_file):
+    """Keras's recorded Adam / AdamW trajectories, at the reference tests' tolerance."""
+    from conftest import load_case
+    _, meta = load_case("optimizers", case_file)
+    optimizer = reference_optimizer(meta)
+    optimizer.fused = True
+    run_reference(case_file, optimizer, atol=1e-6)
+    assert optimizer._compiled_update.active
+
+
+def test_fused_default_switch_and_silent_eager_fallback(monkeypatch):
+    assert fused.default() is False  # off until measured
+    monkeypatch.setattr(fused, "_default", False)
+    optimizer = legacy.SGD(0.1)
+    assert optimizer.fused is None and not optimizer._uses_fused_update()
+    fused.set_default(True)
+    assert optimizer._uses_fused_update()
+    optimizer.fused = False
+    assert not optimizer._uses_fused_update()
+    fused.set_default(False)
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(torch, "compile", unavailable)
+    eager_w, eager_slots, _ = _trajectory(FUSED_CASES["legacy_adam_clipnorm"], False)
+    fallback_w, fallback_slots, optimizer = _trajectory(FUSED_CASES["legacy_adam_clipnorm"], True)
+    assert optimizer._compiled_update.failed and not optimizer._compiled_update.active
+    for a, b in zip(fallback_w + fallback_slots, eager_w + eager_slots):
+        np.testing.assert_array_equal(a, b)  # the eager update, applied once
