@@ -116,6 +116,7 @@ class Optimizer:
         self._slots: Dict[str, Tensors] = {}
         self._checked_params: Optional[Sequence[torch.Tensor]] = None
         self._fused: Optional[bool] = None
+        self._fused_by_compile = False  # set by a model's compile(jit_compile=True)
         self._compiled_update: Optional[fused_update.CompiledUpdate] = None
 
     # ------------------------------------------------------------------ learning rate
@@ -351,7 +352,8 @@ class Optimizer:
     @property
     def fused(self) -> Optional[bool]:
         """Whether steps run as one compiled graph (``tkeras.optimizers.fused``); None (the
-        default) follows ``fused.default()``. Not part of the config."""
+        default) follows ``fused.default()``, and is on for a model compiled with
+        ``jit_compile=True``. Not part of the config."""
         return self._fused
 
     @fused.setter
@@ -359,7 +361,9 @@ class Optimizer:
         self._fused = None if value is None else bool(value)
 
     def _uses_fused_update(self) -> bool:
-        return fused_update.default() if self._fused is None else self._fused
+        if self._fused is not None:
+            return self._fused
+        return self._fused_by_compile or fused_update.default()
 
     def _update_body(self, params: Tensors, grads: Tensors, slots: Dict[str, Tensors],
                      lr: torch.Tensor) -> None:

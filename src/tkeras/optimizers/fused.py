@@ -44,11 +44,12 @@ def default() -> bool:
     return _default
 
 
-def _own_code(method: Callable) -> Callable:
+def with_own_code(method: Callable) -> Callable:
     """``method`` with a private copy of its code object, bound to the same instance.
 
-    torch.compile keeps its compiled graphs (and its recompile limit) per code object;
-    with a copy per optimizer, optimizers do not evict one another's graphs."""
+    torch.compile keeps its compiled graphs (and its recompile limit, 8 by default) per
+    code object; with a copy per optimizer (per model, for the compiled training loss),
+    instances do not use up one another's limit and fall back to eager."""
     function = method.__func__
     owner = method.__self__
     code = function.__code__.replace(co_name=f"{function.__name__}_{id(owner):x}")
@@ -81,7 +82,7 @@ class CompiledUpdate:
         if not self.failed:
             try:
                 if self.compiled is None:
-                    self.compiled = torch.compile(_own_code(self.body), fullgraph=True,
+                    self.compiled = torch.compile(with_own_code(self.body), fullgraph=True,
                                                   dynamic=False)
                 self.compiled(*args)
                 return
