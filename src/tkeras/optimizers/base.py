@@ -79,6 +79,9 @@ class Optimizer:
     * ``get_weights()`` / ``set_weights(arrays)``: numpy arrays in that order. Before the
       first step call ``build(params)`` first; a wrong count or shape is a ValueError.
     * ``get_config()`` / ``from_config(config)``: tf-keras's configs.
+    * ``fused``: True runs each step (clipping, weight decay, update, EMA) as one
+      ``torch.compile``'d graph (``tkeras.optimizers.fused``); None follows the module
+      default; not part of the config.
 
     Subclasses (see ``legacy`` and ``experimental``) define ``_slot_groups()``,
     ``_update(params, grads, slots, lr)`` and the naming / clipping rules of their family.
