@@ -4,6 +4,8 @@
 """
 __version__ = "0.1.0"
 
+# isort: off
+# The order matters: utils must load before callbacks (utils -> engine -> trainer -> callbacks).
 from . import backend  # noqa: F401
 from . import utils  # noqa: F401
 from . import optimizers  # noqa: F401
@@ -16,6 +18,7 @@ from . import metrics  # noqa: F401
 from . import engine, layers, models  # noqa: F401
 from . import callbacks, datasets  # noqa: F401
 from . import preprocessing  # noqa: F401
+# isort: on
 from .engine.input_layer import Input  # noqa: F401
 from .engine.sequential import Sequential  # noqa: F401
 from .engine.training import Model  # noqa: F401

@@ -29,9 +29,7 @@ import torch
 
 from .backend import config
 from .backend.ops import _default_device
-from .saving.object_registration import (
-    deserialize_keras_object, get_callable, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
 
 Shape = Sequence[int]
 

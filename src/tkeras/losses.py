@@ -29,9 +29,7 @@ import torch.nn.functional as F
 from . import backend as K
 from ._warn import TkerasWarning
 from .backend import config
-from .saving.object_registration import (
-    deserialize_keras_object, get_registered_name, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_registered_name, serialize_keras_object
 
 TensorLike = Union[torch.Tensor, np.ndarray, float, int, list]
 

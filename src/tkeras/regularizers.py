@@ -23,9 +23,7 @@ import torch
 from .backend import config
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
-from .saving.object_registration import (
-    deserialize_keras_object, get_callable, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
 
 
 def _penalty_factor(value: Any, name: str) -> float:

@@ -3,10 +3,10 @@ statistics and moving averages computed by hand with numpy, inference formulas, 
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
 from tkeras.layers.normalization import BatchNormalization, LayerNormalization
-from layer_test_utils import check_layer
 
 # beta starts at one: with beta = 0 a batch-normalised output has zero mean over the batch,
 # so the contract's training step would leave beta unchanged.

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PIL")
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from tkeras.preprocessing import image as kimage  # noqa: E402
-from tkeras.utils import TkerasDeprecationWarning  # noqa: E402
+from tkeras.preprocessing import image as kimage
+from tkeras.utils import TkerasDeprecationWarning
 
 
 @pytest.fixture
@@ -93,6 +93,7 @@ def test_missing_pillow_or_scipy_says_what_to_install(monkeypatch, rgb_file):
 
 def test_batch_augment_needs_no_scipy(monkeypatch):
     import sys
+
     from tkeras.preprocessing.image import ImageDataGenerator
     monkeypatch.setitem(sys.modules, "scipy", None)
     gen = ImageDataGenerator(rotation_range=30, zoom_range=0.2, fill_mode="wrap",

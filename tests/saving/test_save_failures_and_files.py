@@ -17,8 +17,8 @@ import zipfile
 import h5py
 import numpy as np
 import pytest
-
 from test_saving_state_dict_and_atomic import _CHILD, _run_until_midway
+
 from tkeras.callbacks import ModelCheckpoint
 from tkeras.layers import Dense
 from tkeras.models import Sequential, load_model

@@ -16,9 +16,7 @@ import torch.nn.functional as F
 from .._warn import TkerasWarning
 from . import config
 from .config import epsilon
-from .conversion import (
-    Axis, TensorLike, _as_operand, _as_tensor, _axes_tuple, _positive_axes, _reduce,
-)
+from .conversion import Axis, TensorLike, _as_operand, _as_tensor, _axes_tuple, _positive_axes, _reduce
 from .random_ops import _seeded_or_global_generator
 
 __all__ = [

@@ -16,9 +16,7 @@ import torch
 
 from . import config
 from .config import floatx, torch_dtype
-from .conversion import (
-    ShapeLike, TensorLike, _as_operand, _as_tensor, _is_symbolic, _shape_tuple,
-)
+from .conversion import ShapeLike, TensorLike, _as_operand, _as_tensor, _is_symbolic, _shape_tuple
 
 __all__ = [
     "is_tensor", "is_keras_tensor", "is_sparse", "to_dense", "int_shape", "shape", "ndim",

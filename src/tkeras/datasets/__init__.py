@@ -2,6 +2,6 @@
 
 ``tkeras.datasets.digits``: the 1,797 8x8 images of the UCI handwritten digits set.
 """
-from . import digits  # noqa: F401
+from . import digits
 
 __all__ = ["digits"]

@@ -24,7 +24,13 @@ from ..backend import config
 from ..backend import ops as backend_ops
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
-    KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
+    KerasTensor,
+    Node,
+    flatten,
+    has_keras_tensor,
+    map_structure,
+    meta_tensor,
+    pack_like,
     sorted_keys,
 )
 
@@ -145,7 +151,8 @@ def _to_tensor(x, dtype: Optional[torch.dtype] = None):
         return t
     if isinstance(x, (float, int, bool)) or (isinstance(x, (list, tuple)) and x and
                                              not isinstance(x[0], (torch.Tensor, np.ndarray, list, tuple))):
-        return torch.as_tensor(np.asarray(x), dtype=dtype or (config.torch_dtype() if isinstance(np.asarray(x).flat[0], float) else None))
+        floats = isinstance(np.asarray(x).flat[0], float)
+        return torch.as_tensor(np.asarray(x), dtype=dtype or (config.torch_dtype() if floats else None))
     return x
 
 
@@ -457,13 +464,15 @@ class Layer(nn.Module):
         name = name or f"weight_{len(self._own_weights)}"
         if trainable is None:
             trainable = kwargs.pop("synchronization", None) != "ON_READ"
-        torch_dt = config.torch_dtype(dtype) if dtype is not None else self.__dict__.get("_torch_dtype", config.torch_dtype())
+        torch_dt = (config.torch_dtype(dtype) if dtype is not None
+                    else self.__dict__.get("_torch_dtype", config.torch_dtype()))
         init = initializers.get(initializer if initializer is not None else (
             "glorot_uniform" if torch_dt.is_floating_point else "zeros"))
         with torch.no_grad():
             value = init(shape, dtype=config.dtype_name(torch_dt))
             value = torch.as_tensor(value, dtype=torch_dt).reshape(shape).clone()
-        param = nn.Parameter(value, requires_grad=bool(trainable and self.trainable and torch_dt.is_floating_point))
+        param = nn.Parameter(value,
+                             requires_grad=bool(trainable and self.trainable and torch_dt.is_floating_point))
         param._keras_name = _weight_path(self, name)
         param._keras_trainable = bool(trainable)
         param._keras_constraint = constraints.get(constraint)
@@ -1019,7 +1028,8 @@ def _list_to_shape(shape):
 
 
 def _is_shape(x) -> bool:
-    return isinstance(x, (tuple, list, torch.Size)) and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+    return (isinstance(x, (tuple, list, torch.Size))
+            and all(d is None or isinstance(d, (int, np.integer)) for d in x))
 
 
 def _shape_leaves_to_kt(shapes):

@@ -17,14 +17,18 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from .. import _warn
+from .. import _warn, optimizers
 from .. import metrics as metrics_module
-from .. import optimizers
 from ..callbacks import CallbackList, LazyLogs
 from . import data_adapter as da
 from .compile_utils import (
-    CompiledLoss, CompiledMetrics, RunningMeanView, check_losses,
-    check_targets_against_outputs, deserialize_structure, serialize_structure,
+    CompiledLoss,
+    CompiledMetrics,
+    RunningMeanView,
+    check_losses,
+    check_targets_against_outputs,
+    deserialize_structure,
+    serialize_structure,
 )
 from .epoch_iterator import EpochIterator, fit_iterators
 from .keras_tensor import pack_like

@@ -26,8 +26,21 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer, register_layer_alias
 from ..engine.input_spec import InputSpec
-from ..utils.conv_utils import (  # noqa: F401  (Keras 2 exposed them here too)
-    normalize_tuple, normalize_padding, conv_output_length, deconv_output_length, tf_same_padding, tf_padding, pad_spec, pad_for_torch, to_torch_layout, from_torch_layout, torch_kernel, depthwise_torch_kernel, spatial_shape, _with_spatial,
+from ..utils.conv_utils import (
+    _with_spatial,
+    conv_output_length,
+    deconv_output_length,
+    depthwise_torch_kernel,
+    from_torch_layout,
+    normalize_padding,
+    normalize_tuple,
+    pad_for_torch,
+    pad_spec,
+    spatial_shape,
+    tf_padding,
+    tf_same_padding,
+    to_torch_layout,
+    torch_kernel,
 )
 
 __all__ = [

@@ -17,7 +17,11 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..utils.conv_utils import conv_output_length, normalize_tuple, tf_same_padding
 from .recurrent import (
-    RNN, _CellLayer, _RecurrentCell, _forget_bias_initializer, _masked,
+    RNN,
+    _CellLayer,
+    _forget_bias_initializer,
+    _masked,
+    _RecurrentCell,
     build_sublayer_in_parent_scope,
 )
 

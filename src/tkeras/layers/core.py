@@ -507,7 +507,8 @@ class Lambda(Layer):
         if callable(self._output_shape):
             out, out_type, out_module = serialize_function(self._output_shape)
         else:
-            out, out_type, out_module = (list(self._output_shape) if self._output_shape else None), "raw", None
+            out = list(self._output_shape) if self._output_shape else None
+            out_type, out_module = "raw", None
         config.update({"output_shape": out, "output_shape_type": out_type,
                        "output_shape_module": out_module})
         if self.mask is not None:  # tf-keras writes the mask keys only for a mask

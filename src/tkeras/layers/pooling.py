@@ -16,8 +16,14 @@ from ..backend import config as backend_config
 from ..engine.base_layer import Layer, register_layer_alias
 from ..engine.input_spec import InputSpec
 from .convolutional import (
-    conv_output_length, from_torch_layout, normalize_padding, normalize_tuple, pad_for_torch,
-    spatial_shape, tf_padding, to_torch_layout,
+    conv_output_length,
+    from_torch_layout,
+    normalize_padding,
+    normalize_tuple,
+    pad_for_torch,
+    spatial_shape,
+    tf_padding,
+    to_torch_layout,
 )
 
 __all__ = [

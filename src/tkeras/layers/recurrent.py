@@ -16,15 +16,24 @@ import numpy as np
 import torch
 
 from .. import activations, regularizers
-from .cudnn_recurrent import (  # noqa: F401 - importable from here, as in Keras 2
-    CuDNNGRU, CuDNNLSTM, cudnn_to_keras_weights, keras_to_cudnn_weights,
-)
-from .rnn_base import RNN, fused_kernel_cell
-from .rnn_base import _PackedStateCallMixin, standardize_rnn_args  # noqa: F401 - re-exported
+
+# importable from here, as in Keras 2
+from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM, cudnn_to_keras_weights, keras_to_cudnn_weights  # noqa: F401
+
+# re-exported
+from .rnn_base import RNN, _PackedStateCallMixin, fused_kernel_cell, standardize_rnn_args  # noqa: F401
 from .rnn_cell_base import (  # noqa: F401 - re-exported for the other layer modules
-    AbstractRNNCell, DropoutRNNCellMixin, StackedRNNCells, _RecurrentCell, _cell_accepts,
-    _gate_matmul, _masked, _to_list_or_none, build_sublayer_in_parent_scope,
-    deserialize_sublayer, serialize_sublayer,
+    AbstractRNNCell,
+    DropoutRNNCellMixin,
+    StackedRNNCells,
+    _cell_accepts,
+    _gate_matmul,
+    _masked,
+    _RecurrentCell,
+    _to_list_or_none,
+    build_sublayer_in_parent_scope,
+    deserialize_sublayer,
+    serialize_sublayer,
 )
 
 __all__ = [

@@ -20,8 +20,8 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer, build_in_parent_scope
 from ..saving.layer_serialization import deserialize_layer
-from .core import use_linear_layout_
 from ..saving.object_registration import serialize_keras_object
+from .core import use_linear_layout_
 
 __all__ = ["AbstractRNNCell", "DropoutRNNCellMixin", "StackedRNNCells"]
 

@@ -12,8 +12,12 @@ import torch
 from ..engine.base_layer import Layer
 from ..engine.keras_tensor import map_structure
 from .recurrent import (
-    _PackedStateCallMixin, _cell_accepts, _to_list_or_none, build_sublayer_in_parent_scope,
-    deserialize_sublayer, serialize_sublayer,
+    _cell_accepts,
+    _PackedStateCallMixin,
+    _to_list_or_none,
+    build_sublayer_in_parent_scope,
+    deserialize_sublayer,
+    serialize_sublayer,
 )
 
 __all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]

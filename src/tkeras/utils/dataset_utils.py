@@ -10,7 +10,8 @@ seeded order when ``shuffle`` (tf-keras's local shuffle buffer is not reproduced
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Sequence as SequenceType, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
+from typing import Sequence as SequenceType
 
 import numpy as np
 

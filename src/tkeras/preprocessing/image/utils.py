@@ -7,7 +7,8 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from typing import Iterator as IteratorType, List, Optional, Sequence, Tuple, Union
+from typing import Iterator as IteratorType
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
