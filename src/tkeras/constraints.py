@@ -77,6 +77,8 @@ class MaxNorm(Constraint):
 
     Example:
         >>> MaxNorm(2.0)(torch.tensor([[3.0], [4.0]]))   # norm 5 -> 2
+        tensor([[1.2000],
+                [1.6000]])
     """
 
     def __init__(self, max_value: float = 2, axis: AxisLike = 0):
@@ -98,6 +100,7 @@ class NonNeg(Constraint):
 
     Example:
         >>> NonNeg()(torch.tensor([-1.0, 2.0]))
+        tensor([-0., 2.])
     """
 
     def __call__(self, w: TensorLike) -> torch.Tensor:
@@ -113,6 +116,8 @@ class UnitNorm(Constraint):
 
     Example:
         >>> UnitNorm()(torch.tensor([[3.0], [4.0]]))
+        tensor([[0.6000],
+                [0.8000]])
     """
 
     def __init__(self, axis: AxisLike = 0):
@@ -140,6 +145,8 @@ class MinMaxNorm(Constraint):
 
     Example:
         >>> MinMaxNorm(0.5, 1.0)(torch.tensor([[3.0], [4.0]]))
+        tensor([[0.6000],
+                [0.8000]])
     """
 
     def __init__(self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0,

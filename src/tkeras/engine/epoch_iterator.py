@@ -47,8 +47,8 @@ class EpochIterator:
         adapter: an adapter made elsewhere (the two halves of ``validation_split``).
 
     Example:
-        >>> spec = DataSpec(model, torch.device("cpu"))
-        >>> it = EpochIterator(spec, x, y, batch_size=16)
+        >>> spec = da.DataSpec(model, torch.device("cpu"))
+        >>> it = EpochIterator(spec, np.zeros((40, 4)), np.zeros((40, 1)), batch_size=16)
         >>> [batch.size for _, batch in it.enumerate_batches()]
         [16, 16, 8]
     """

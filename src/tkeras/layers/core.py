@@ -298,7 +298,8 @@ class Reshape(Layer):
     """Reshapes the input (without the batch axis) to ``target_shape``; one entry may be -1.
 
     Example:
-        >>> Reshape((6, 4)) maps (batch, 2, 3, 4) to (batch, 6, 4)
+        >>> Reshape((6, 4))(np.zeros((2, 2, 3, 4), "float32")).shape
+        torch.Size([2, 6, 4])
     """
 
     def __init__(self, target_shape: Sequence[int], **kwargs):

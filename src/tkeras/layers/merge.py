@@ -220,7 +220,11 @@ class Dot(_Merge):
         normalize: l2-normalise both inputs along those axes first (cosine proximity).
 
     Example:
-        >>> Dot(axes=1)([x1, x2]) maps (batch, n) and (batch, n) to (batch, 1)
+        >>> x1 = np.ones((2, 3), "float32")
+        >>> x2 = np.full((2, 3), 2.0, "float32")
+        >>> Dot(axes=1)([x1, x2])
+        tensor([[6.],
+                [6.]])
     """
 
     def __init__(self, axes, normalize: bool = False, **kwargs):
