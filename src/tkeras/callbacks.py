@@ -799,7 +799,8 @@ class CSVLogger(Callback):
 
     Example:
         >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[CSVLogger('training.log')])
-        >>> open('training.log').readline().strip()
+        >>> import pathlib
+        >>> pathlib.Path('training.log').read_text().splitlines()[0]
         'epoch,loss'
     """
 
