@@ -56,6 +56,11 @@ class ConvLSTM2DCell(_RecurrentCell):
             convolution; the recurrent convolution uses stride 1 and 'same' padding.
         activation (tanh), recurrent_activation (hard_sigmoid), use_bias, initializers,
         unit_forget_bias, regularizers, constraints, dropout, recurrent_dropout: as LSTMCell.
+
+    Example:
+        >>> cell = ConvLSTM2DCell(4, 3, padding="same")
+        >>> ConvRNN2D(cell)(np.zeros((1, 3, 5, 5, 2), "float32")).shape
+        torch.Size([1, 5, 5, 4])
     """
 
     _gates = 4
@@ -230,7 +235,12 @@ class _ConvRNNShapes:
 
 class ConvRNN2D(_ConvRNNShapes, RNN):
     """Base class for convolutional-recurrent layers: an RNN over 5D inputs whose cell
-    (e.g. ConvLSTM2DCell) convolves; same arguments as RNN (no time_major)."""
+    (e.g. ConvLSTM2DCell) convolves; same arguments as RNN (no time_major).
+
+    Example:
+        >>> ConvRNN2D(ConvLSTM2DCell(4, 3), return_sequences=True)(np.zeros((1, 3, 5, 5, 2), "float32")).shape
+        torch.Size([1, 3, 3, 3, 4])
+    """
 
 
 class ConvLSTM2D(_ConvRNNShapes, _CellLayer):

@@ -69,6 +69,10 @@ class SimpleRNNCell(_RecurrentCell):
         dropout / recurrent_dropout: fraction of the inputs / states dropped in training.
 
     Weights: ``kernel (input_dim, units)``, ``recurrent_kernel (units, units)``, ``bias (units,)``.
+
+    Example:
+        >>> RNN(SimpleRNNCell(4))(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     @property
@@ -138,6 +142,10 @@ class GRUCell(_RecurrentCell):
             the cuDNN form; bias shape (2, 3 * units)) or before (bias (3 * units,)).
         implementation: 1 (one dropout mask per gate) or 2 (one mask); same numbers otherwise.
         (other arguments as SimpleRNNCell)
+
+    Example:
+        >>> RNN(GRUCell(4))(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     _gates = 3
@@ -263,6 +271,10 @@ class LSTMCell(_RecurrentCell):
 
     Weights: ``kernel (input_dim, 4 units)``, ``recurrent_kernel (units, 4 units)``,
     ``bias (4 units,)``.
+
+    Example:
+        >>> RNN(LSTMCell(4))(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     _gates = 4
@@ -449,6 +461,12 @@ class GRU(_CellLayer):
 
     With ``reset_after=True``, tanh / sigmoid, no mask and no recurrent dropout the layer
     runs torch's fused GRU kernel.
+
+    Example:
+        >>> GRU(4)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
+        >>> GRU(4, return_sequences=True)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 5, 4])
     """
 
     _cell_class = GRUCell

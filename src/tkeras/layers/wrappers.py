@@ -52,6 +52,14 @@ class Wrapper(Layer):
 
     Args:
         layer: the wrapped layer.
+
+    Example:
+        >>> class Doubled(Wrapper):
+        ...     def call(self, inputs):
+        ...         return 2 * self.layer(inputs)
+        ...
+        >>> Doubled(Dense(3))(np.zeros((2, 4), "float32")).shape
+        torch.Size([2, 3])
     """
 
     def __init__(self, layer: Layer, **kwargs):
