@@ -72,7 +72,7 @@ def to_dense(tensor: TensorLike) -> torch.Tensor:
     return tensor.to_dense() if is_sparse(tensor) else tensor
 
 
-def int_shape(x: Any) -> Optional[Tuple[Optional[int], ...]]:
+def int_shape(x: Any) -> Tuple[Optional[int], ...]:
     """The shape of ``x`` as a tuple of ints (``None`` for unknown sizes of symbolic tensors).
 
     Args:
@@ -168,8 +168,8 @@ def variable(value: TensorLike, dtype: Any = None, name: Optional[str] = None,
     else:
         v = _as_tensor(value, dtype=target).clone()
     v.requires_grad_(False)
-    v._keras_name = f"{name or 'Variable'}:0"
-    v.constraint = constraint
+    setattr(v, "_keras_name", f"{name or 'Variable'}:0")  # a plain tensor: set as an extra attribute
+    setattr(v, "constraint", constraint)
     return v
 
 
@@ -345,7 +345,10 @@ def count_params(x: Any) -> int:
     Args:
         x: a tensor or variable.
     """
-    return int(np.prod(int_shape(x), dtype=np.int64))
+    dims = int_shape(x)
+    if any(d is None for d in dims):
+        raise ValueError(f"count_params needs a fully known shape; received {dims}.")
+    return int(np.prod([d for d in dims if d is not None], dtype=np.int64))
 
 
 def _in_place(x: torch.Tensor, where: str) -> torch.Tensor:

@@ -79,7 +79,7 @@ backend_ops.register_training_flag_provider(lambda: _CTX.training)
 _SCOPE = threading.local()
 
 
-def _scope_stack() -> List[Tuple[Any, str]]:
+def _scope_stack() -> List[Tuple[Any, Optional[str]]]:
     stack = getattr(_SCOPE, "stack", None)
     if stack is None:
         stack = _SCOPE.stack = []
@@ -210,7 +210,7 @@ def _set_masks(outputs, masks) -> None:
         return
     if isinstance(outputs, (torch.Tensor, KerasTensor)):
         try:
-            outputs._keras_mask = masks
+            setattr(outputs, "_keras_mask", masks)  # an extra attribute on a torch tensor
         except AttributeError:
             pass
 
@@ -264,6 +264,11 @@ class Layer(nn.Module):
     """
 
     _keras_module = "keras.layers"
+    # set for each subclass by __init_subclass__ (and for Layer at the end of this module)
+    _accepts_training: bool
+    _accepts_mask: bool
+    _overrides_compute_mask: bool
+    _initial_weights: Optional[List[Any]]  # the `weights=` argument, set once built
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -468,14 +473,17 @@ class Layer(nn.Module):
                     else self.__dict__.get("_torch_dtype", config.torch_dtype()))
         init = initializers.get(initializer if initializer is not None else (
             "glorot_uniform" if torch_dt.is_floating_point else "zeros"))
+        if init is None:
+            raise ValueError(f"Layer {self.name}: could not interpret initializer {initializer!r}.")
         with torch.no_grad():
             value = init(shape, dtype=config.dtype_name(torch_dt))
             value = torch.as_tensor(value, dtype=torch_dt).reshape(shape).clone()
         param = nn.Parameter(value,
                              requires_grad=bool(trainable and self.trainable and torch_dt.is_floating_point))
-        param._keras_name = _weight_path(self, name)
-        param._keras_trainable = bool(trainable)
-        param._keras_constraint = constraints.get(constraint)
+        # Keras's name, trainable flag and constraint ride on the parameter
+        setattr(param, "_keras_name", _weight_path(self, name))
+        setattr(param, "_keras_trainable", bool(trainable))
+        setattr(param, "_keras_constraint", constraints.get(constraint))
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._weight_regularizers.append((param, reg))
@@ -543,7 +551,7 @@ class Layer(nn.Module):
             if tuple(arr.shape) != tuple(p.shape):
                 raise ValueError(
                     f'Layer {self.name} weight shape {tuple(p.shape)} is not compatible with '
-                    f"provided weight shape {tuple(arr.shape)} (weight {p._keras_name!r}).")
+                    f"provided weight shape {tuple(arr.shape)} (weight {getattr(p, '_keras_name', '')!r}).")
         with torch.no_grad():
             for p, w in zip(params, weights):
                 p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype, device=p.device))
@@ -578,7 +586,7 @@ class Layer(nn.Module):
     @property
     def losses(self) -> List[torch.Tensor]:
         """Regularization losses of the weights, plus losses added in the latest call."""
-        out = []
+        out: List[torch.Tensor] = []
         for layer in self._flatten_layers():
             out.extend(reg(w) for w, reg in layer._weight_regularizers)
             out.extend(torch.as_tensor(fn()) for fn in layer._callable_losses)

@@ -130,6 +130,8 @@ class Node:
     stand for the values); ``outputs`` the returned structure.
     """
 
+    is_self_node = False  # True for the node a Functional records for its own graph
+
     def __init__(self, layer, call_args: tuple = (), call_kwargs: Optional[dict] = None,
                  outputs: Any = None):
         self.layer = layer
@@ -165,6 +167,8 @@ class Node:
         """(inbound_layer, node_index, tensor_index, tensor) for each input tensor."""
         for t in self.input_tensors:
             h = t._keras_history
+            if h is None:
+                raise ValueError(f"The input tensor {t.name!r} of this node was not produced by a layer.")
             yield h.layer, h.node_index, h.tensor_index, t
 
     @staticmethod
