@@ -75,7 +75,8 @@ def test_array_img_round_trips(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(path)), scaled)
     kimage.save_img(tmp_path / "first.bmp", first, data_format="channels_first", scale=False,
                     file_format="bmp")
-    assert Image.open(tmp_path / "first.bmp").format == "BMP"
+    with Image.open(tmp_path / "first.bmp") as bmp:
+        assert bmp.format == "BMP"
     assert sorted(kimage.list_pictures(str(tmp_path))) == [str(tmp_path / "first.bmp"),
                                                            str(tmp_path / "saved.png")]
     assert kimage.list_pictures(str(tmp_path), ext="png") == [str(tmp_path / "saved.png")]
