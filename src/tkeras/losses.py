@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from . import backend as K
 from ._warn import TkerasWarning
 from .backend import config
+from .backend import dispatch as _symbolic
 from .saving.object_registration import deserialize_keras_object, get_registered_name, serialize_keras_object
 
 TensorLike = Union[torch.Tensor, np.ndarray, float, int, list]
@@ -971,6 +972,9 @@ _OBJECTS: Dict[str, Any] = {
     **{fn.__name__: fn for fn in _FUNCTIONS}, **_ALIASES,
     **{cls.__name__: cls for cls in _CLASSES},
 }
+
+# Called on symbolic tensors, these functions record one graph node (tkeras.backend.dispatch).
+_symbolic.wrap_functions(globals(), _FUNCTIONS, "losses", _OBJECTS, _ALIASES)
 
 
 def serialize(loss: Any, use_legacy_format: bool = False) -> Any:

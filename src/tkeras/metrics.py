@@ -23,9 +23,8 @@ import torch
 from . import backend as K
 from . import losses as _losses
 from .backend import config
-
-# Loss functions re-exported under their metric names, and check_sparse_labels.
-from .losses import (  # noqa: F401
+from .backend import dispatch as _symbolic
+from .losses import (  # noqa: F401 - re-exported loss functions under their metric names  # noqa: F401 - check_sparse_labels is re-exported
     BCE,
     KLD,
     MAE,
@@ -1679,6 +1678,9 @@ _OBJECTS: Dict[str, Any] = {
     **{fn.__name__: fn for fn in _FUNCTIONS}, **_ALIASES,
     **{cls.__name__: cls for cls in _CLASSES},
 }
+
+# Called on symbolic tensors, these functions record one graph node (tkeras.backend.dispatch).
+_symbolic.wrap_functions(globals(), _FUNCTIONS, "metrics", _OBJECTS, _ALIASES)
 
 
 def serialize(metric: Any, use_legacy_format: bool = False) -> Any:

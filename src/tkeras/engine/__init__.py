@@ -1,4 +1,5 @@
 """The tkeras engine: Layer, the symbolic graph, Model, Sequential."""
+from . import k_function, op_layer  # noqa: F401 - symbolic K calls record op nodes
 from .base_layer import LAYER_REGISTRY, Layer, register_layer_alias  # noqa: F401
 from .functional import Functional  # noqa: F401
 from .input_layer import Input, InputLayer  # noqa: F401

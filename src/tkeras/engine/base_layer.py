@@ -22,6 +22,7 @@ from torch.nn.modules import module as _torch_module
 from .. import _warn
 from ..backend import config
 from ..backend import ops as backend_ops
+from .call_errors import with_call_info
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
     KerasTensor,
@@ -575,6 +576,10 @@ class Layer(nn.Module):
         for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
             if loss is None:
                 continue
+            if isinstance(loss, KerasTensor):  # a functional model's symbolic loss
+                from .op_layer import add_symbolic_loss
+                add_symbolic_loss(self, loss)
+                continue
             if callable(loss) and not isinstance(loss, torch.Tensor):
                 self._callable_losses.append(loss)
                 continue
@@ -713,10 +718,17 @@ class Layer(nn.Module):
         return outputs
 
     def _run_forward(self, inputs, rest: tuple, kwargs: dict):
-        """``forward``, directly or through torch's ``__call__`` when it has work to do."""
-        if _runs_plain_forward(self.__dict__):
-            return self.forward(inputs, *rest, **kwargs)
-        return nn.Module.__call__(self, inputs, *rest, **kwargs)
+        """``forward``, directly or through torch's ``__call__`` when it has work to do.
+        An exception inside is raised again naming this layer (see ``call_errors``)."""
+        try:
+            if _runs_plain_forward(self.__dict__):
+                return self.forward(inputs, *rest, **kwargs)
+            return nn.Module.__call__(self, inputs, *rest, **kwargs)
+        except Exception as e:
+            error = with_call_info(self, e, inputs, rest, kwargs)
+            if error is e:
+                raise
+            raise error from e
 
     def _check_input_spec(self, spec, inputs) -> None:
         """input_spec check; a single spec against a single tensor takes a short path."""
@@ -798,7 +810,7 @@ class Layer(nn.Module):
         if results[0] is None:
             results = [self._run_with_fill(inputs, args, kwargs, fill, "cpu") for fill in (2, 3)]
             if results[0] is None:
-                raise self._last_inference_error
+                self._raise_inference_error(inputs, args, kwargs)
         flat_a, flat_b = flatten(results[0]), flatten(results[1])
         outs = []
         for a, b in zip(flat_a, flat_b):
@@ -808,6 +820,20 @@ class Layer(nn.Module):
             else:
                 outs.append(a)
         return pack_like(results[0], outs)
+
+    def _raise_inference_error(self, inputs, args, kwargs):
+        """Raises the error of a symbolic call, naming this layer, with the symbolic arguments."""
+        e = self._last_inference_error
+        shown = dict(kwargs)
+        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
+        if accepts_training:
+            shown.setdefault("training", False)
+        if accepts_mask and shown.get("mask") is None and collect_masks(inputs) is not None:
+            shown["mask"] = collect_masks(inputs)
+        error = with_call_info(self, e, inputs, tuple(args), shown)
+        if error is e:
+            raise e
+        raise error from e
 
     def _run_with_fill(self, inputs, args, kwargs, fill: int, device: str):
         def conv(t):

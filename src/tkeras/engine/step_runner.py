@@ -18,6 +18,7 @@ from . import data_adapter as da
 from .base_layer import call_context
 from .compile_utils import check_targets_against_outputs, default_output_names
 from .keras_tensor import flatten
+from .op_layer import graph_metrics
 
 
 class StepRunner:
@@ -57,6 +58,7 @@ class StepRunner:
         self.callable_losses = [fn for layer in model._flatten_layers()
                                 for fn in layer._callable_losses]
         self.device = self._model_device()
+        self.graph_metrics = graph_metrics(model)  # add_metric's, logged after the compiled ones
 
     def _model_device(self) -> torch.device:
         first = next(iter(self.model.parameters()), None)
@@ -176,7 +178,7 @@ class StepRunner:
 
     @property
     def metrics(self) -> list:
-        return self.compiled_loss.metrics + self.compiled_metrics.metrics
+        return self.compiled_loss.metrics + self.compiled_metrics.metrics + self.graph_metrics
 
     def metrics_names(self) -> List[str]:
         return [m.name for m in self.metrics]
@@ -184,10 +186,12 @@ class StepRunner:
     def reset_metrics(self) -> None:
         self.compiled_loss.means.reset()
         self.compiled_metrics.reset()
+        for m in self.graph_metrics:
+            m.reset_state()
 
     def logs(self) -> Dict[str, Any]:
         """The current metric values as Python floats (one read from the device)."""
-        metrics = self.compiled_metrics.metrics
+        metrics = self.compiled_metrics.metrics + self.graph_metrics
         parts = [self.compiled_loss.means.results().to(self.device)]
         parts += [m.result().detach().reshape(-1).to(self.device, parts[0].dtype) for m in metrics]
         values = torch.cat(parts).cpu().numpy()

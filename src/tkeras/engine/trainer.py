@@ -12,6 +12,7 @@ bar (throttled), for callbacks that read batch logs, and at the end of each epoc
 from __future__ import annotations
 
 import functools
+import itertools
 import warnings
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -476,13 +477,18 @@ class Trainer:
                   val: Optional[EpochIterator], callbacks: CallbackList, validation_freq) -> None:
         train_step, logs = self._train_function(runner)
         callbacks.on_train_begin()
+        # A BackupAndRestore callback that restored a backup says where to continue.
+        train.initial_epoch, initial_step = callbacks.resume_point(train.initial_epoch)
         batch_hooks = callbacks.implements_batch_hooks("train")
         epoch_logs: Dict[str, Any] = {}
         for epoch in train.enumerate_epochs():
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            steps = 0
-            for step, batch in train.enumerate_batches():
+            batches = train.enumerate_batches()
+            if initial_step:  # resumed inside this epoch: the batches done before are skipped
+                batches = itertools.islice(batches, initial_step, None)
+            steps, initial_step = initial_step, 0
+            for step, batch in batches:
                 if batch_hooks:
                     callbacks.on_train_batch_begin(step, {"batch": step, "size": batch.size})
                 train_step(batch)

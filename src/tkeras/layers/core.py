@@ -14,7 +14,7 @@ from ..backend import config as backend_config
 from ..backend.random_ops import SeededRNG
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
-from ..engine.keras_tensor import KerasTensor
+from ..engine.keras_tensor import KerasTensor, flatten
 
 
 def use_linear_layout_(weight: torch.Tensor) -> None:
@@ -487,6 +487,21 @@ class Masking(Layer):
         return config
 
 
+def _check_lambda_outputs(layer: "Lambda", outputs) -> None:
+    """A Lambda's function must return tensors: a tensor, or a list / tuple / dict of them."""
+    structured = isinstance(outputs, (list, tuple, dict)) and outputs
+    leaves = flatten(outputs) if structured else [outputs]
+    for leaf in leaves:
+        if not isinstance(leaf, torch.Tensor):
+            what = "returned" if leaf is outputs else f"returned {type(outputs).__name__} holding"
+            shown = repr(leaf)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise TypeError(
+                f'The function of Lambda layer "{layer.name}" must return a tensor, or a list, '
+                f"tuple or dict of tensors, but it {what} an object of type "
+                f"{type(leaf).__name__}: {shown}")
+
+
 class Lambda(Layer):
     """Wraps an expression as a layer: ``Lambda(lambda x: x ** 2)``.
 
@@ -526,7 +541,10 @@ class Lambda(Layer):
             kwargs["mask"] = mask
         if self._fn_takes_training:
             kwargs["training"] = training
-        return self.function(inputs, **kwargs)
+        outputs = self.function(inputs, **kwargs)
+        if not isinstance(outputs, torch.Tensor):
+            _check_lambda_outputs(self, outputs)
+        return outputs
 
     def compute_mask(self, inputs, mask=None):
         if callable(self.mask):

@@ -33,6 +33,11 @@ def _table() -> Dict[str, Callable]:
                           (random_ops, _RANDOM_FUNCTIONS)):
         for name in names:
             table[name] = getattr(module, name)
+    from .. import backend
+    for name, fn in list(table.items()):  # K's own objects (they also accept symbolic tensors)
+        public = getattr(backend, name, None)
+        if getattr(public, "__wrapped__", None) is fn:
+            table[name] = public
     for name, fn in activations._ACTIVATIONS.items():
         table.setdefault(name, fn)  # K.relu / K.softmax keep K's signature
     return table

@@ -59,7 +59,8 @@ def serialize_function(fn) -> Tuple[Any, str, Optional[str]]:
     if isinstance(fn, types.FunctionType):
         if _GLOBAL_CUSTOM_NAMES.get(fn) is not None:
             return _GLOBAL_CUSTOM_NAMES[fn], "function", fn.__module__
-        if public_functions().get(fn.__name__) is fn:
+        public = public_functions().get(fn.__name__)
+        if public is fn or getattr(public, "__wrapped__", None) is fn:  # K.tanh or ops.tanh
             return fn.__name__, "function", fn.__module__
         return func_dump(fn), "lambda", fn.__module__
     return getattr(fn, "__name__", repr(fn)), "function", getattr(fn, "__module__", None)
