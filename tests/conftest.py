@@ -30,5 +30,71 @@ def _fresh_session(tmp_path_factory, monkeypatch):
     """Every test starts with fresh auto-names (dense, dense_1, ...) and a private config dir."""
     import tkeras
     monkeypatch.setenv("TKERAS_HOME", str(tmp_path_factory.getbasetemp() / "tkeras_home"))
+    # get_file's cache: never the real ~/.keras
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
     tkeras.backend.clear_session()
     yield
+
+
+class LocalOrigin:
+    """Files served over HTTP from 127.0.0.1 by a server the test starts (no network).
+
+    ``put(name, data)`` publishes bytes, ``url(name)`` is their address, ``truncate(name)``
+    makes the server announce the full length but send only half, ``requests`` lists the
+    paths asked for.
+    """
+
+    def __init__(self, folder):
+        import http.server
+        import threading
+        self.folder = folder
+        self.requests = []
+        self.truncated = set()
+        origin = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.lstrip("/")
+                origin.requests.append(name)
+                path = origin.folder / name
+                if not path.is_file():
+                    self.send_error(404, "Not Found")
+                    return
+                data = path.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2] if name in origin.truncated else data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def put(self, name, data):
+        (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (self.folder / name).write_bytes(data)
+        return self.url(name)
+
+    def url(self, name):
+        return self.base + name
+
+    def truncate(self, name):
+        self.truncated.add(name)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def local_origin(tmp_path):
+    """An HTTP server on 127.0.0.1 serving files the test publishes (see LocalOrigin)."""
+    folder = tmp_path / "origin"
+    folder.mkdir()
+    origin = LocalOrigin(folder)
+    yield origin
+    origin.close()

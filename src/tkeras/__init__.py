@@ -18,6 +18,7 @@ from . import metrics  # noqa: F401
 from . import engine, layers, models  # noqa: F401
 from . import callbacks, datasets  # noqa: F401
 from . import preprocessing  # noqa: F401
+from . import applications  # noqa: F401
 # isort: on
 from .engine.input_layer import Input  # noqa: F401
 from .engine.sequential import Sequential  # noqa: F401

@@ -92,7 +92,7 @@ class _Normalization(Layer):
         """A parameter-shaped tensor viewed so that it broadcasts against the input."""
         return value.reshape(self._broadcast_shape) if self._broadcast_shape is not None else value
 
-    def _apply(self, inputs: torch.Tensor, mean: torch.Tensor, variance: torch.Tensor,
+    def _normalize(self, inputs: torch.Tensor, mean: torch.Tensor, variance: torch.Tensor,
                epsilon: float) -> torch.Tensor:
         """``inputs * inv + (beta - mean * inv)`` with ``inv = gamma * rsqrt(var + eps)``;
         ``mean`` / ``variance`` broadcast against ``inputs`` already."""
@@ -218,7 +218,7 @@ class BatchNormalization(_Normalization):
 
     def call(self, inputs, training=None, mask=None):
         if not (training and self.trainable):
-            return self._apply(inputs, self._broadcast(self.moving_mean),
+            return self._normalize(inputs, self._broadcast(self.moving_mean),
                                self._broadcast(self.moving_variance), self._epsilon)
         if self._fused:
             if mask is not None:
@@ -242,7 +242,7 @@ class BatchNormalization(_Normalization):
             count = inputs.numel() // max(variance.numel(), 1)
             update = variance * (count / max(count - 1, 1))
         self._update_moving_averages(mean, update)
-        return self._apply(inputs, self._broadcast(mean), self._broadcast(variance), self._epsilon)
+        return self._normalize(inputs, self._broadcast(mean), self._broadcast(variance), self._epsilon)
 
     def _fused_training(self, inputs: torch.Tensor) -> torch.Tensor:
         """torch's fused batch norm on a channels-first view; it updates the moving
@@ -342,7 +342,7 @@ class LayerNormalization(_Normalization):
             return F.layer_norm(inputs, self._normalized_shape, self.gamma, self.beta,
                                 self.epsilon)
         variance, mean = torch.var_mean(inputs, dim=tuple(self.axis), correction=0, keepdim=True)
-        return self._apply(inputs, mean, variance, self.epsilon)
+        return self._normalize(inputs, mean, variance, self.epsilon)
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()

@@ -23,6 +23,7 @@ from .dataset_utils import (  # noqa: F401
     text_dataset_from_directory,
     timeseries_dataset_from_array,
 )
+from .file_utils import get_file, validate_file  # noqa: F401
 from .generic_utils import Progbar  # noqa: F401
 from .np_utils import normalize, to_categorical  # noqa: F401
 from .vis_utils import model_to_dot, plot_model  # noqa: F401

@@ -3,6 +3,8 @@
 ``OrderedEnqueuer`` runs ``Sequence.__getitem__`` in a pool of threads or processes and
 yields the batches in order; ``GeneratorEnqueuer`` pulls from a Python generator in
 background threads. Both keep at most ``max_queue_size`` batches ready.
+``get_file`` / ``validate_file`` (downloads and the ``~/.keras`` cache) live in
+``file_utils`` and are importable from here, as in Keras.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any, Iterator, List, Optional
 import numpy as np
 
 from .._warn import TkerasWarning
+from .file_utils import _extract_archive, _hash_file, get_file, validate_file  # noqa: F401
 
 
 class Sequence:
