@@ -316,7 +316,7 @@ class TruncatedNormal(Initializer):
     Example:
         >>> TruncatedNormal(mean=0.0, stddev=1.0)((2, 2))
         tensor([[ 1.5410, -0.2934],
-                [ 0.4033,  0.5684]])
+                [-1.0845,  0.5684]])
     """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Optional[int] = None):

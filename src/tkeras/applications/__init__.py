@@ -8,8 +8,9 @@ up by name works. Each family is also importable from its Keras 2 module path
 
 Example:
     >>> from tkeras.applications import ResNet50
-    >>> model = ResNet50(weights=None, include_top=False, pooling="avg",
-    ...                  input_shape=(64, 64, 3))
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = ResNet50(weights=None, include_top=False, pooling="avg",
+    ...                      input_shape=(64, 64, 3))
     >>> model.output_shape
     (None, 2048)
 """
