@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from . import backend  # noqa: F401
 from . import utils  # noqa: F401
 from . import optimizers  # noqa: F401
+from . import mixed_precision  # noqa: F401
 from . import activations  # noqa: F401
 from . import initializers  # noqa: F401
 from . import regularizers  # noqa: F401

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ._warn import TkerasDeprecationWarning, TkerasWarning
+from .backend.variables import to_numpy
 from .utils.generic_utils import Progbar
 
 _BATCH_HOOKS = {
@@ -1066,7 +1067,7 @@ class TensorBoard(Callback):
         for layer in self.model.layers:
             for weight in layer.weights:
                 name = getattr(weight, "_keras_name", None) or f"{layer.name}/weight"
-                writer.add_histogram(name.replace(":", "_"), weight.detach().cpu().numpy(), epoch)
+                writer.add_histogram(name.replace(":", "_"), to_numpy(weight), epoch)
 
     def on_train_end(self, logs=None) -> None:
         for writer in self._writers.values():

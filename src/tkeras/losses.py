@@ -34,6 +34,7 @@ from . import backend as K
 from ._warn import TkerasWarning
 from .backend import config
 from .backend import dispatch as _symbolic
+from .backend.variables import to_numpy
 from .saving.object_registration import deserialize_keras_object, get_registered_name, serialize_keras_object
 
 TensorLike = Union[torch.Tensor, np.ndarray, float, int, list]
@@ -199,7 +200,7 @@ def check_sparse_labels(y_true: TensorLike, num_classes: int,
             [0, 5).  Label values: ...``.
     """
     if isinstance(y_true, torch.Tensor):
-        labels = y_true.detach().cpu().numpy()
+        labels = to_numpy(y_true)
     else:
         labels = np.asarray(y_true)
     labels = labels.reshape(-1)

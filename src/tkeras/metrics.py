@@ -24,7 +24,10 @@ from . import backend as K
 from . import losses as _losses
 from .backend import config
 from .backend import dispatch as _symbolic
-from .losses import (  # noqa: F401 - re-exported loss functions under their metric names  # noqa: F401 - check_sparse_labels is re-exported
+from .backend.variables import to_numpy
+
+# re-exported loss functions under their metric names; check_sparse_labels is re-exported
+from .losses import (  # noqa: F401
     BCE,
     KLD,
     MAE,
@@ -520,7 +523,7 @@ class Metric(torch.nn.Module):
 
     def get_weights(self) -> List[np.ndarray]:
         """The state as numpy arrays (a host read), in ``variables`` order."""
-        return [v.detach().cpu().numpy() for v in self.variables]
+        return [to_numpy(v) for v in self.variables]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Sets the state from arrays in ``variables`` order.
@@ -1505,7 +1508,7 @@ class AUC(Metric):
     def get_config(self) -> Dict[str, Any]:
         label_weights = self.label_weights
         if isinstance(label_weights, torch.Tensor):
-            label_weights = label_weights.detach().cpu().numpy().tolist()
+            label_weights = to_numpy(label_weights).tolist()
         cfg = {**super().get_config(), "num_thresholds": self.num_thresholds,
                "curve": self.curve, "summation_method": self.summation_method,
                "multi_label": self.multi_label, "num_labels": self.num_labels,

@@ -18,6 +18,7 @@ import torch
 
 from .. import losses as losses_module
 from .. import metrics as metrics_module
+from ..backend.variables import to_numpy
 from ..saving.object_registration import serialize_keras_object
 
 Tensors = List[torch.Tensor]
@@ -328,7 +329,7 @@ class RunningMeanView:
         return [total, torch.full((), float(means._count), dtype=total.dtype)]
 
     def get_weights(self):
-        return [v.cpu().numpy() for v in self.variables]
+        return [to_numpy(v) for v in self.variables]
 
     def set_weights(self, weights) -> None:
         """Sets ``[total, count]`` (the count is shared by all the loss means)."""

@@ -8,7 +8,7 @@ import torch
 
 from .base_layer import Layer, convert_inputs, shape_structure
 from .input_layer import InputLayer
-from .input_spec import InputSpec
+from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasHistory, KerasTensor, Node, flatten, map_structure, pack_like, sorted_keys
 from .training import Model
 
@@ -220,9 +220,11 @@ class Functional(Model):
         self._output_coordinates = [t._keras_history for t in flat_outputs]
         self.input_names = [layer.name for layer in self._input_layers]
         self.output_names = _unique_output_names(self._output_layers)
-        specs = [InputSpec(axes={i: d for i, d in enumerate(t.shape) if i > 0 and d is not None})
-                 for t in flat_inputs]
-        self.input_spec = specs[0] if len(specs) == 1 else specs
+        # As in Keras 2, the model itself has no input_spec (its Input layers have none): a
+        # call is valid when its layers accept the input, each checking its own spec (a
+        # Sequential built with input_dim=100 runs on (None, 1, 100), as the Keras 2 ACGAN
+        # example relies on).
+        self.input_spec = None
         self._is_graph_network = True
         self.built = True
         self._build_input_shape = shape_structure(nested_inputs)
@@ -414,7 +416,11 @@ class Functional(Model):
             values[s] = x
         for step in self._steps:
             step_args = _fill(step.args, values)
-            out = step.layer.compute_output_spec(step_args[0], *step_args[1:], **_fill(step.kwargs, values))
+            layer = step.layer
+            if layer.input_spec is not None:
+                assert_input_compatibility(layer.input_spec,
+                                           layer._spec_input_shapes(step_args[0]), layer.name)
+            out = layer.compute_output_spec(step_args[0], *step_args[1:], **_fill(step.kwargs, values))
             for s, o in zip(step.out_slots, flatten(out)):
                 values[s] = o
         return self._pack_outputs([values[s] for s in self._output_slots])

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from ..backend.variables import to_numpy
 from . import data_adapter as da
 from .base_layer import call_context
 from .compile_utils import check_targets_against_outputs, default_output_names
@@ -52,6 +53,9 @@ class StepRunner:
         model = self.model
         if model._is_compiled:
             self.optimizer = model.optimizer
+        # a LossScaleOptimizer scales the loss before the gradients are taken (float16)
+        self.loss_scaler = self.optimizer if hasattr(getattr(self, "optimizer", None),
+                                                     "get_scaled_loss") else None
         self.params = [w for w in model.trainable_weights if w.requires_grad]
         self.regularizers = model.weight_regularization_pairs()
         self.constraints = model.constraint_pairs()
@@ -149,8 +153,13 @@ class StepRunner:
             total = self.compiled_loss.total(ys, outputs, sws, regularization)
         params = self.params
         if params:
-            grads = torch.autograd.grad(total, params, allow_unused=True)
-            self.optimizer.apply(params, list(grads))
+            scaler = self.loss_scaler
+            if scaler is None:
+                grads = list(torch.autograd.grad(total, params, allow_unused=True))
+            else:  # float16: gradients of the scaled loss, unscaled before the update
+                grads = scaler.get_unscaled_gradients(torch.autograd.grad(
+                    scaler.get_scaled_loss(total), params, allow_unused=True))
+            self.optimizer.apply(params, grads)
             if self.constraints:
                 self._apply_constraints()
         self.compiled_metrics.update(ys, outputs, sws)
@@ -194,7 +203,7 @@ class StepRunner:
         metrics = self.compiled_metrics.metrics + self.graph_metrics
         parts = [self.compiled_loss.means.results().to(self.device)]
         parts += [m.result().detach().reshape(-1).to(self.device, parts[0].dtype) for m in metrics]
-        values = torch.cat(parts).cpu().numpy()
+        values = to_numpy(torch.cat(parts))
         names = self.compiled_loss.means.names
         logs: Dict[str, Any] = {name: float(v) for name, v in zip(names, values)}
         offset = len(names)

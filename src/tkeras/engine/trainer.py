@@ -21,7 +21,9 @@ import torch
 
 from .. import _warn, optimizers
 from .. import metrics as metrics_module
+from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
+from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from . import data_adapter as da
 from .compile_utils import (
     CompiledLoss,
@@ -71,7 +73,7 @@ def _outputs_log(outputs: List[torch.Tensor]) -> Dict[str, Any]:
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()
+    return to_numpy(t)  # bfloat16 leaves the device as float32
 
 
 def _results(logs: Dict[str, Any], names: List[str], return_dict: bool):
@@ -99,6 +101,7 @@ class Trainer:
     output_names: List[str]
     outputs: Any
     losses: List[torch.Tensor]
+    dtype_policy: Any
     _flatten_layers: Callable[..., Iterator[Any]]
 
     # ------------------------------------------------------------ compile
@@ -145,6 +148,10 @@ class Trainer:
             raise ValueError("You cannot set `run_eagerly=True` and `jit_compile=True` at the "
                              "same time.")
         self.optimizer = optimizers.get(optimizer)
+        if (self.dtype_policy.name == "mixed_float16"
+                and isinstance(self.optimizer, optimizers.Optimizer)
+                and not isinstance(self.optimizer, LossScaleOptimizer)):
+            self.optimizer = LossScaleOptimizer(self.optimizer)  # as tf-keras's compile
         self.loss = loss
         self.loss_weights = loss_weights
         self.compiled_loss = compiled_loss = CompiledLoss(loss, loss_weights)

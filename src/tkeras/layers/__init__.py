@@ -4,9 +4,9 @@ from ..engine.input_layer import Input, InputLayer  # noqa: F401
 from ..engine.input_spec import InputSpec  # noqa: F401
 from ..saving.layer_serialization import deserialize_layer as deserialize  # noqa: F401
 from ..saving.layer_serialization import serialize_layer as serialize  # noqa: F401
-from .advanced_activations import *  # noqa: F403  # noqa: F401,F403
-from .convolutional import *  # noqa: F403  # noqa: F401,F403
-from .convolutional_recurrent import *  # noqa: F403  # noqa: F401,F403
+from .advanced_activations import *  # noqa: F403
+from .convolutional import *  # noqa: F403
+from .convolutional_recurrent import *  # noqa: F403
 from .core import (  # noqa: F401
     Activation,
     ActivityRegularization,
@@ -22,9 +22,9 @@ from .core import (  # noqa: F401
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from .cudnn_recurrent import *  # noqa: F403  # noqa: F401,F403
-from .embeddings import *  # noqa: F403  # noqa: F401,F403
-from .local import *  # noqa: F403  # noqa: F401,F403
+from .cudnn_recurrent import *  # noqa: F403
+from .embeddings import *  # noqa: F403
+from .local import *  # noqa: F403
 from .merge import (  # noqa: F401
     Add,
     Average,
@@ -43,9 +43,9 @@ from .merge import (  # noqa: F401
     multiply,
     subtract,
 )
-from .noise import *  # noqa: F403  # noqa: F401,F403
-from .normalization import *  # noqa: F403  # noqa: F401,F403
-from .pooling import *  # noqa: F403  # noqa: F401,F403
+from .noise import *  # noqa: F403
+from .normalization import *  # noqa: F403
+from .pooling import *  # noqa: F403
 from .preprocessing import *  # noqa: F403
 
 # Layer families (one import line each):
