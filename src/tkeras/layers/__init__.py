@@ -50,4 +50,5 @@ from .preprocessing import *  # noqa: F403
 
 # Layer families (one import line each):
 from .recurrent import *  # noqa: F403
+from .torch_wrapper import TorchModuleWrapper  # noqa: F401
 from .wrappers import *  # noqa: F403
