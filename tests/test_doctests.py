@@ -61,11 +61,13 @@ def test_doctests_are_found():
 def test_docstring_examples(test, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     test.globs.update(_namespace())
+    K.clear_session()  # layer names count from the start again (the namespace's model took some)
     tkeras.utils.set_random_seed(0)
     report = io.StringIO()
     try:
         result = doctest.DocTestRunner(optionflags=FLAGS).run(test, out=report.write)
     finally:
+        tkeras.mixed_precision.set_global_policy("float32")  # an example may set another
         K.clear_session()
     if result.failed:
         pytest.fail(report.getvalue(), pytrace=False)
