@@ -5,6 +5,7 @@ keras_reference; random values), from "imagenet" or from a user's path."""
 import hashlib
 import json
 import os
+import pathlib
 
 import h5py
 import numpy as np
@@ -516,7 +517,7 @@ def test_imagenet_weights_download_once_into_keras_cache(tmp_path, monkeypatch, 
     src = str(tmp_path / "mobilenet_notop.h5")
     _, values = _write_keras_weight_file(src, "MobileNet_alpha075_128_classes10", seed=1,
                                          last_layer="conv_pw_13_relu")
-    data = open(src, "rb").read()
+    data = pathlib.Path(src).read_bytes()
     keras_fname, keras_origin, _ = _weight_files.imagenet_file("mobilenet_7_5_128", False)
     served = local_origin.put(keras_fname, data)
     real = _weight_files.imagenet_file
@@ -531,7 +532,7 @@ def test_imagenet_weights_download_once_into_keras_cache(tmp_path, monkeypatch, 
     model = A.MobileNet(**kwargs)
     _assert_loaded(model, values)
     cached = os.path.join(os.environ["KERAS_HOME"], "models", keras_fname)
-    assert open(cached, "rb").read() == data
+    assert pathlib.Path(cached).read_bytes() == data
     A.MobileNet(**kwargs)
     assert local_origin.requests == [keras_fname]  # the second model used the cache
 
