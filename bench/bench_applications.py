@@ -29,7 +29,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 # ---------------------------------------------------------------- plain-torch references
 
 def _bn(c: int, eps: float) -> nn.BatchNorm2d:

@@ -49,7 +49,6 @@ def compare(name: str, keras_fn, torch_fn, number: int = 2000, repeats: int = 7,
 
 
 def main(batch: int = 32) -> None:
-    import tkeras
     from tkeras.layers import Dense, Input
     from tkeras.models import Model, Sequential
 

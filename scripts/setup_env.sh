@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv (once) and installs tkeras with what the tests and the demo need.
+# Creates .venv (once) and installs tkeras with what the tests, the checks (ruff, mypy) and the
+# demo need.
 # torch is installed first: a local torch==2.13.0 wheel when the machine has one
 # (pip's --find-links, e.g. this project's CI machines), so that nothing pulls
 # multi-GB CUDA builds; elsewhere the torch build the platform offers.
@@ -18,4 +19,4 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
     $PIP install -q torch                  # elsewhere: the platform's torch
   fi
 fi
-$PIP install -q -e ".[test]" "$@"
+$PIP install -q -e ".[test,dev]" "$@"

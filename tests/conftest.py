@@ -53,7 +53,7 @@ class LocalOrigin:
         origin = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):
                 name = self.path.lstrip("/")
                 origin.requests.append(name)
                 path = origin.folder / name

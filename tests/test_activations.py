@@ -9,7 +9,10 @@ import torch
 from conftest import load_case, ref_index
 from tkeras import activations
 from tkeras.saving.object_registration import (
-    _GLOBAL_CUSTOM_NAMES, _GLOBAL_CUSTOM_OBJECTS, CustomObjectScope, register_keras_serializable,
+    _GLOBAL_CUSTOM_NAMES,
+    _GLOBAL_CUSTOM_OBJECTS,
+    CustomObjectScope,
+    register_keras_serializable,
 )
 
 RNG = np.random.default_rng(7)

@@ -284,7 +284,10 @@ def test_hinge_keeps_labels_that_are_not_all_zero_or_one():
 def test_losses_never_read_the_device(file):
     # On the meta device any host read (.item(), bool(tensor), .cpu()) raises.
     a, meta, cls, _ = _case(file)
-    as_meta = (lambda x: torch.from_numpy(x).to("meta"))
+
+    def as_meta(x):
+        return torch.from_numpy(x).to("meta")
+
     value = cls(**meta["kwargs"])(as_meta(a["y_true"]), as_meta(a["y_pred"]),
                                   sample_weight=as_meta(a["sample_weight"]))
     assert value.device.type == "meta" and value.shape == ()

@@ -126,7 +126,10 @@ def test_metrics_never_read_the_device(file):
     # On the meta device any host read (.item(), bool(tensor), .cpu()) raises.
     a, meta, cls = _metric_case(file)
     metric = cls(**meta["kwargs"]).to("meta")
-    as_meta = (lambda x: torch.from_numpy(x).to("meta"))
+
+    def as_meta(x):
+        return torch.from_numpy(x).to("meta")
+
     metric.update_state(as_meta(a["y_true_0"]), as_meta(a["y_pred_0"]),
                         sample_weight=as_meta(a["sample_weight_0"]))
     assert metric.result().device.type == "meta"

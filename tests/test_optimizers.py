@@ -7,11 +7,10 @@ import pytest
 import torch
 
 import tkeras.backend as K
+from conftest import load_case, ref_index, ref_path
 from tkeras import optimizers as O
 from tkeras.backend import config as backend_config
 from tkeras.optimizers import experimental, legacy, schedules
-
-from conftest import load_case, ref_index, ref_path
 
 CASES = ref_index("optimizers")["cases"]
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,

@@ -10,6 +10,8 @@ from ._gemm import prefer_fast_gemm as _prefer_fast_gemm
 
 _prefer_fast_gemm()
 
+# isort: off
+# The order matters: utils must load before callbacks (utils -> engine -> trainer -> callbacks).
 from . import backend  # noqa: F401
 from . import utils  # noqa: F401
 from . import optimizers  # noqa: F401
@@ -24,6 +26,7 @@ from . import engine, layers, models  # noqa: F401
 from . import callbacks, datasets  # noqa: F401
 from . import preprocessing  # noqa: F401
 from . import applications  # noqa: F401
+# isort: on
 from .engine.input_layer import Input  # noqa: F401
 from .engine.sequential import Sequential  # noqa: F401
 from .engine.training import Model  # noqa: F401

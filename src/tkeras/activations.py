@@ -24,9 +24,7 @@ import torch.nn.functional as F
 
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
-from .saving.object_registration import (
-    deserialize_keras_object, get_callable, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
 
 # The Keras layer classes that tf-keras also accepts as activations, by name.
 _ACTIVATION_LAYER_NAMES = ("ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax")

@@ -568,7 +568,8 @@ class EarlyStopping(Callback):
 
     Example:
         >>> early_stopping = EarlyStopping(monitor='val_loss', patience=2)
-        >>> model.fit(x, y, validation_split=0.2, callbacks=[early_stopping])
+        >>> history = model.fit(x, y, validation_split=0.25, epochs=20, verbose=0,
+        ...                     callbacks=[early_stopping])
     """
 
     # what BackupAndRestore backs up and restores
@@ -672,7 +673,10 @@ class LearningRateScheduler(Callback):
         verbose: 1 prints the new rate.
 
     Example:
-        >>> LearningRateScheduler(lambda epoch: 0.01 * 0.9 ** epoch)
+        >>> scheduler = LearningRateScheduler(lambda epoch: 0.01 * 0.9 ** epoch)
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[scheduler])
+        >>> round(float(K.get_value(model.optimizer.lr)), 4)
+        0.009
     """
 
     def __init__(self, schedule: Callable, verbose: int = 0):
@@ -725,7 +729,8 @@ class ReduceLROnPlateau(Callback):
         min_lr: the rate is never reduced below this.
 
     Example:
-        >>> ReduceLROnPlateau(monitor='val_loss', factor=0.2, patience=5, min_lr=0.001)
+        >>> reduce_lr = ReduceLROnPlateau(monitor='val_loss', factor=0.2, patience=5, min_lr=0.001)
+        >>> _ = model.fit(x, y, validation_split=0.25, verbose=0, callbacks=[reduce_lr])
     """
 
     _backup_attributes = ("wait", "best", "cooldown_counter")  # see BackupAndRestore
@@ -825,7 +830,10 @@ class CSVLogger(Callback):
         append: append to an existing file (the header is written only if it is empty).
 
     Example:
-        >>> model.fit(x, y, callbacks=[CSVLogger('training.log')])
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[CSVLogger('training.log')])
+        >>> import pathlib
+        >>> pathlib.Path('training.log').read_text().splitlines()[0]
+        'epoch,loss'
     """
 
     _chief_only = True
@@ -992,7 +1000,9 @@ class TensorBoard(Callback):
             ``embeddings_freq`` ...) are accepted and ignored.
 
     Example:
-        >>> model.fit(x, y, callbacks=[TensorBoard(log_dir='./logs', histogram_freq=1)])
+        >>> _ = model.fit(x, y, verbose=0, callbacks=[TensorBoard(log_dir='./logs', histogram_freq=1)])
+        >>> os.listdir('logs')
+        ['train']
     """
 
     _chief_only = True
@@ -1151,9 +1161,11 @@ class ModelCheckpoint(Callback):
     Example:
         >>> if os.path.exists("weights.hdf5"):
         ...     model.load_weights("weights.hdf5")  # resume where the last run stopped
-        >>> checkpoint = ModelCheckpoint("weights.hdf5", monitor="val_acc",
-        ...                              save_best_only=True, mode="max")
-        >>> model.fit(x, y, validation_split=0.33, epochs=150, callbacks=[checkpoint])
+        >>> checkpoint = ModelCheckpoint("weights.hdf5", monitor="val_loss",
+        ...                              save_best_only=True, mode="min")
+        >>> _ = model.fit(x, y, validation_split=0.25, epochs=3, verbose=0, callbacks=[checkpoint])
+        >>> os.path.exists("weights.hdf5")
+        True
     """
 
     _backup_attributes = ("best", "epochs_since_last_save", "_batches_since_last_save")

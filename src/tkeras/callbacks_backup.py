@@ -77,9 +77,18 @@ class BackupAndRestore(Callback):
             (accepted with a warning).
 
     Example:
-        >>> callback = tkeras.callbacks.BackupAndRestore(backup_dir="/tmp/backup")
-        >>> model.fit(x, y, epochs=10, callbacks=[callback])  # killed at epoch 4 ...
-        >>> model.fit(x, y, epochs=10, callbacks=[callback])  # ... continues at epoch 4
+        >>> class InterruptingCallback(tkeras.callbacks.Callback):
+        ...     def on_epoch_begin(self, epoch, logs=None):
+        ...         if epoch == 4:
+        ...             raise RuntimeError("Interrupting!")
+        >>> callback = tkeras.callbacks.BackupAndRestore(backup_dir="backup")
+        >>> try:
+        ...     model.fit(x, y, epochs=10, verbose=0, callbacks=[callback, InterruptingCallback()])
+        ... except RuntimeError:
+        ...     pass
+        >>> history = model.fit(x, y, epochs=10, verbose=0, callbacks=[callback])
+        >>> len(history.history["loss"])  # epochs 4 to 9: the first four were restored
+        6
     """
 
     _runs_last = True  # CallbackList calls it after the other callbacks

@@ -20,9 +20,7 @@ import torch
 from .backend import config
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
-from .saving.object_registration import (
-    deserialize_keras_object, get_callable, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
 
 AxisLike = Union[int, Sequence[int]]
 
@@ -79,6 +77,8 @@ class MaxNorm(Constraint):
 
     Example:
         >>> MaxNorm(2.0)(torch.tensor([[3.0], [4.0]]))   # norm 5 -> 2
+        tensor([[1.2000],
+                [1.6000]])
     """
 
     def __init__(self, max_value: float = 2, axis: AxisLike = 0):
@@ -100,6 +100,7 @@ class NonNeg(Constraint):
 
     Example:
         >>> NonNeg()(torch.tensor([-1.0, 2.0]))
+        tensor([-0., 2.])
     """
 
     def __call__(self, w: TensorLike) -> torch.Tensor:
@@ -115,6 +116,8 @@ class UnitNorm(Constraint):
 
     Example:
         >>> UnitNorm()(torch.tensor([[3.0], [4.0]]))
+        tensor([[0.6000],
+                [0.8000]])
     """
 
     def __init__(self, axis: AxisLike = 0):
@@ -142,6 +145,8 @@ class MinMaxNorm(Constraint):
 
     Example:
         >>> MinMaxNorm(0.5, 1.0)(torch.tensor([[3.0], [4.0]]))
+        tensor([[0.6000],
+                [0.8000]])
     """
 
     def __init__(self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0,

@@ -29,9 +29,7 @@ import torch
 
 from .backend import config
 from .backend.ops import _default_device
-from .saving.object_registration import (
-    deserialize_keras_object, get_callable, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
 
 Shape = Sequence[int]
 
@@ -188,6 +186,8 @@ class Zeros(Initializer):
 
     Example:
         >>> Zeros()((2, 3))
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
     """
 
     def __call__(self, shape: Shape, dtype: Any = None, **kwargs) -> torch.Tensor:
@@ -200,6 +200,8 @@ class Ones(Initializer):
 
     Example:
         >>> Ones()((2, 3))
+        tensor([[1., 1., 1.],
+                [1., 1., 1.]])
     """
 
     def __call__(self, shape: Shape, dtype: Any = None, **kwargs) -> torch.Tensor:
@@ -215,6 +217,8 @@ class Constant(Initializer):
 
     Example:
         >>> Constant(3.0)((2, 2))
+        tensor([[3., 3.],
+                [3., 3.]])
     """
 
     def __init__(self, value: Any = 0):
@@ -254,6 +258,8 @@ class RandomUniform(Initializer):
 
     Example:
         >>> RandomUniform(minval=0.0, maxval=1.0)((2, 2))
+        tensor([[0.4963, 0.7682],
+                [0.0885, 0.1320]])
     """
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Optional[int] = None):
@@ -282,6 +288,8 @@ class RandomNormal(Initializer):
 
     Example:
         >>> RandomNormal(mean=0.0, stddev=1.0)((2, 2))
+        tensor([[ 1.5410, -0.2934],
+                [-2.1788,  0.5684]])
     """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Optional[int] = None):
@@ -307,6 +315,8 @@ class TruncatedNormal(Initializer):
 
     Example:
         >>> TruncatedNormal(mean=0.0, stddev=1.0)((2, 2))
+        tensor([[ 1.5410, -0.2934],
+                [-1.0845,  0.5684]])
     """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Optional[int] = None):
@@ -343,6 +353,9 @@ class VarianceScaling(Initializer):
 
     Example:
         >>> VarianceScaling(scale=0.1, mode="fan_in", distribution="uniform")((3, 3))
+        tensor([[-0.0024,  0.1696, -0.2603],
+                [-0.2327, -0.1218,  0.0848],
+                [-0.0063,  0.2507, -0.0281]])
     """
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in",
@@ -398,6 +411,10 @@ class Orthogonal(Initializer):
 
     Example:
         >>> Orthogonal()((4, 4))
+        tensor([[-0.7758, -0.1476, -0.0426, -0.6120],
+                [ 0.5848,  0.0192, -0.3732, -0.7200],
+                [ 0.2221, -0.7883,  0.5588, -0.1303],
+                [ 0.0826,  0.5970,  0.7394, -0.3002]])
     """
 
     def __init__(self, gain: float = 1.0, seed: Optional[int] = None):
@@ -431,6 +448,9 @@ class Identity(Initializer):
 
     Example:
         >>> Identity()((3, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.],
+                [0., 0., 1.]])
     """
 
     def __init__(self, gain: float = 1.0):

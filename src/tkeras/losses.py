@@ -13,8 +13,12 @@ Example:
     >>> from tkeras import losses
     >>> losses.get("mse") is losses.mean_squared_error
     True
+    >>> y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> y_pred = np.array([[0.1, 0.9], [0.6, 0.4]])
     >>> loss = losses.CategoricalCrossentropy(label_smoothing=0.1)
-    >>> value = loss(y_true, y_pred, sample_weight=w)      # a 0-d tensor
+    >>> value = loss(y_true, y_pred, sample_weight=np.array([1.0, 0.5]))
+    >>> value.shape      # a 0-d tensor
+    torch.Size([])
 """
 from __future__ import annotations
 
@@ -31,9 +35,7 @@ from ._warn import TkerasWarning
 from .backend import config
 from .backend import dispatch as _symbolic
 from .backend.variables import to_numpy
-from .saving.object_registration import (
-    deserialize_keras_object, get_registered_name, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_registered_name, serialize_keras_object
 
 TensorLike = Union[torch.Tensor, np.ndarray, float, int, list]
 
@@ -568,7 +570,8 @@ class Loss:
         >>> class MeanCubicError(Loss):
         ...     def call(self, y_true, y_pred):
         ...         return K.mean(K.abs(y_pred - y_true) ** 3, axis=-1)
-        >>> MeanCubicError()(y_true, y_pred, sample_weight=w)
+        >>> MeanCubicError()(np.array([[0.0, 1.0]]), np.array([[1.0, 3.0]]))  # (1 + 8) / 2
+        tensor(4.5000)
     """
 
     _keras_module = "keras.losses"
@@ -648,7 +651,9 @@ class LossFunctionWrapper(Loss):
     Example:
         >>> def mean_squared_error(y_true, y_pred):
         ...     return K.mean(K.square(y_pred - y_true), axis=-1)
-        >>> LossFunctionWrapper(mean_squared_error, name="mse")(y_true, y_pred)
+        >>> LossFunctionWrapper(mean_squared_error, name="mse")(np.array([[0.0, 1.0]]),
+        ...                                                     np.array([[1.0, 3.0]]))
+        tensor(2.5000)
     """
 
     def __init__(self, fn: Callable, reduction: str = Reduction.AUTO,
@@ -844,6 +849,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
     Example:
         >>> loss = BinaryCrossentropy(from_logits=True)
         >>> loss(np.array([[0., 1.]]), np.array([[-18.6, 0.51]]))
+        tensor(0.2352)
     """
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,

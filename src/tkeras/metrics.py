@@ -25,19 +25,44 @@ from . import losses as _losses
 from .backend import config
 from .backend import dispatch as _symbolic
 from .backend.variables import to_numpy
-from .losses import (  # noqa: F401 - re-exported loss functions under their metric names
-    BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy, binary_focal_crossentropy,
-    categorical_crossentropy, categorical_focal_crossentropy, categorical_hinge, hinge,
-    kl_divergence, kld, kullback_leibler_divergence, log_cosh, logcosh, mae, mape, mean_absolute_error,
-    mean_absolute_percentage_error, mean_squared_error, mean_squared_logarithmic_error, mse, msle,
-    poisson, sparse_categorical_crossentropy, squared_hinge,
+
+# re-exported loss functions under their metric names; check_sparse_labels is re-exported
+from .losses import (  # noqa: F401
+    BCE,
+    KLD,
+    MAE,
+    MAPE,
+    MSE,
+    MSLE,
+    _apply_valid_mask,
+    _to_tensor,
+    bce,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    check_sparse_labels,
+    hinge,
+    kl_divergence,
+    kld,
+    kullback_leibler_divergence,
+    log_cosh,
+    logcosh,
+    mae,
+    mape,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    mse,
+    msle,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+    squeeze_or_expand_dimensions,
 )
-from .losses import (  # noqa: F401 - check_sparse_labels is re-exported
-    _apply_valid_mask, _to_tensor, check_sparse_labels, squeeze_or_expand_dimensions,
-)
-from .saving.object_registration import (
-    deserialize_keras_object, get_registered_name, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_registered_name, serialize_keras_object
 
 TensorLike = Union[torch.Tensor, np.ndarray, float, int, list]
 _NEG_INF = -1e10
@@ -240,7 +265,7 @@ class MetricVariable(torch.nn.Parameter):
         var._keras_name = f"{name}:0"
         return var
 
-    def __init__(self, data: torch.Tensor, name: str = "Variable"):  # noqa: D107
+    def __init__(self, data: torch.Tensor, name: str = "Variable"):
         del data, name  # set up in __new__
 
     @property

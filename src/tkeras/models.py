@@ -9,7 +9,7 @@ from .engine.sequential import Sequential
 from .engine.training import Model
 from .saving.layer_serialization import deserialize_layer
 from .saving.object_registration import CustomObjectScope, safe_mode_scope
-from .saving.saving_api import load_model, save_model  # noqa: F401
+from .saving.saving_api import load_model, save_model
 
 __all__ = ["Model", "Sequential", "Functional", "model_from_config", "model_from_json",
            "model_from_yaml", "load_model", "save_model"]

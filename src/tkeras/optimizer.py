@@ -1,3 +1,3 @@
 """``from keras.optimizer import Adam``: the singular module name seed 001 uses."""
-from .optimizers import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F403
 from .optimizers import Optimizer  # noqa: F401

@@ -23,9 +23,7 @@ import torch
 from .backend import config
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
-from .saving.object_registration import (
-    deserialize_keras_object, get_callable, serialize_keras_object,
-)
+from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
 
 
 def _penalty_factor(value: Any, name: str) -> float:
@@ -97,6 +95,7 @@ class L1L2(Regularizer):
 
     Example:
         >>> L1L2(l1=0.01, l2=0.01)(torch.ones(2, 2))
+        tensor(0.0800)
     """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
@@ -124,6 +123,7 @@ class L1(Regularizer):
 
     Example:
         >>> L1(0.01)(torch.ones(2, 2))
+        tensor(0.0400)
     """
 
     def __init__(self, l1: float = 0.01, **kwargs):
@@ -147,6 +147,7 @@ class L2(Regularizer):
 
     Example:
         >>> L2(0.01)(torch.ones(2, 2))
+        tensor(0.0400)
     """
 
     def __init__(self, l2: float = 0.01, **kwargs):
@@ -174,6 +175,7 @@ class OrthogonalRegularizer(Regularizer):
 
     Example:
         >>> OrthogonalRegularizer(factor=0.01)(torch.eye(3))
+        tensor(0.)
     """
 
     def __init__(self, factor: float = 0.01, mode: str = "rows"):

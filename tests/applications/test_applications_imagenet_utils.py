@@ -65,8 +65,16 @@ def test_preprocess_input_of_a_float_array_works_in_place_as_in_keras():
 
 
 def test_module_preprocess_input_uses_the_models_mode():
-    from tkeras.applications import (convnext, densenet, efficientnet, inception_v3, mobilenet,
-                                     resnet50, resnet_v2, vgg19)
+    from tkeras.applications import (
+        convnext,
+        densenet,
+        efficientnet,
+        inception_v3,
+        mobilenet,
+        resnet50,
+        resnet_v2,
+        vgg19,
+    )
     x = _images((1, 2, 2, 3))
     np.testing.assert_allclose(vgg19.preprocess_input(x.copy()),
                                _expected_channels_last(x, "caffe"), rtol=1e-5, atol=1e-4)

@@ -6,9 +6,8 @@ import pytest
 import torch
 
 import tkeras
-from tkeras import applications
-
 from conftest import ref_index, ref_path
+from tkeras import applications
 
 CASES = [m["file"][:-5] for m in ref_index("applications")["models"]]
 

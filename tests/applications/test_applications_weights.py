@@ -5,18 +5,17 @@ keras_reference; random values), from "imagenet" or from a user's path."""
 import hashlib
 import json
 import os
+import pathlib
 
 import h5py
 import numpy as np
 import pytest
 import torch
 
-import tkeras
+from conftest import ref_path
 from tkeras import applications as A
 from tkeras.applications import _weight_files
 from tkeras.utils import data_utils
-
-from conftest import ref_path
 
 _S = "https://storage.googleapis.com/tensorflow/keras-applications/"
 _K = "https://storage.googleapis.com/keras-applications/"
@@ -518,7 +517,7 @@ def test_imagenet_weights_download_once_into_keras_cache(tmp_path, monkeypatch, 
     src = str(tmp_path / "mobilenet_notop.h5")
     _, values = _write_keras_weight_file(src, "MobileNet_alpha075_128_classes10", seed=1,
                                          last_layer="conv_pw_13_relu")
-    data = open(src, "rb").read()
+    data = pathlib.Path(src).read_bytes()
     keras_fname, keras_origin, _ = _weight_files.imagenet_file("mobilenet_7_5_128", False)
     served = local_origin.put(keras_fname, data)
     real = _weight_files.imagenet_file
@@ -533,7 +532,7 @@ def test_imagenet_weights_download_once_into_keras_cache(tmp_path, monkeypatch, 
     model = A.MobileNet(**kwargs)
     _assert_loaded(model, values)
     cached = os.path.join(os.environ["KERAS_HOME"], "models", keras_fname)
-    assert open(cached, "rb").read() == data
+    assert pathlib.Path(cached).read_bytes() == data
     A.MobileNet(**kwargs)
     assert local_origin.requests == [keras_fname]  # the second model used the cache
 

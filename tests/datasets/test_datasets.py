@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import tkeras
-from tkeras.datasets import (_files, boston_housing, cifar10, cifar100, fashion_mnist, imdb,
-                             mnist, reuters)
+from tkeras.datasets import _files, boston_housing, cifar10, cifar100, fashion_mnist, imdb, mnist, reuters
 from tkeras.datasets.cifar import load_batch
 
 

@@ -7,11 +7,10 @@ import pytest
 import torch
 
 import tkeras as keras
+from conftest import ref_path
 from tkeras import layers
 from tkeras.layers import Activation, Dense, Dropout, Input
 from tkeras.models import Model, Sequential
-from conftest import ref_path
-
 
 # ------------------------------------------------------------------ seed examples
 
@@ -99,7 +98,8 @@ def test_seed001_residual_add():
     model = Model(x, z)
     data = np.random.rand(2, 16, 16, 3).astype("float32")
     dense = model.layers[1]
-    np.testing.assert_allclose(model(data).detach().numpy(), data + dense(data).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(data).detach().numpy(), data + dense(data).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_seed001_simple_mlp_subclassed():
@@ -302,7 +302,7 @@ def test_model_from_config_of_a_functional_config():
     outputs = Dense(2, name="d")(Dense(4, activation="relu")(inputs))
     model = Model(inputs, outputs, name="net")
     again = Model.from_config(model.get_config())
-    assert again.name == "net" and [l.name for l in again.layers] == [l.name for l in model.layers]
+    assert again.name == "net" and [la.name for la in again.layers] == [la.name for la in model.layers]
     assert again.input_shape == (None, 3) and again.output_shape == (None, 2)
     again.set_weights(model.get_weights())
     data = np.random.rand(5, 3).astype("float32")

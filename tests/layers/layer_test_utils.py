@@ -17,10 +17,9 @@ import tempfile
 import numpy as np
 import torch
 
-import tkeras
 from tkeras.layers import Input
-from tkeras.saving import SafeModeScope
 from tkeras.models import Model, Sequential, load_model
+from tkeras.saving import SafeModeScope
 
 
 def _sample(shape, dtype: str, low: int = 0, high: int = 10, seed: int = 0):

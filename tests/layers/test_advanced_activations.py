@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
 from tkeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
-from layer_test_utils import check_layer
 
 CASES = [
     ("softmax", lambda: layers.Softmax(), (4, 3, 5), False),

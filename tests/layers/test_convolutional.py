@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 import tkeras
 from tkeras import layers
 from tkeras.layers import convolutional as conv_module
 from tkeras.models import Model, Sequential
-from layer_test_utils import check_layer
 
 RNG = np.random.RandomState(7)
 
@@ -160,7 +160,7 @@ def np_conv_transpose(x, kernel, bias, strides, padding, dilation, output_paddin
 
 def _run(layer, x, weights=None):
     """Builds the layer on x, sets Keras-layout weights (random if None), returns (out, weights)."""
-    out = layer(x)
+    layer(x)
     if weights is None:
         weights = [RNG.standard_normal(w.shape).astype("float32") for w in layer.get_weights()]
     layer.set_weights(weights)
@@ -424,7 +424,7 @@ def test_aliases_are_the_classes_and_old_names_load():
     from tkeras.layers.convolutional import Conv2D as keras2_path  # Keras 2 module path
     assert keras2_path is layers.Conv2D
     # Keras 2's convolutional module re-exported the pooling layers
-    from tkeras.layers.convolutional import MaxPooling2D, GlobalAveragePooling1D  # noqa: F401
+    from tkeras.layers.convolutional import GlobalAveragePooling1D, MaxPooling2D  # noqa: F401
     assert MaxPooling2D is layers.MaxPooling2D and layers.Deconv2D is layers.Conv2DTranspose
     with pytest.raises(ImportError):
         from tkeras.layers.convolutional import NoSuchLayer  # noqa: F401

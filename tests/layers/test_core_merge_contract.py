@@ -1,9 +1,9 @@
 """The shared layer test on every core and merge layer."""
 import numpy as np
 import pytest
+from layer_test_utils import check_layer
 
 from tkeras import layers
-from layer_test_utils import check_layer
 
 CASES = [
     ("dense", lambda: layers.Dense(3, activation="relu"), (4, 5), True),

@@ -3,11 +3,11 @@ seed 001 example."""
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers, regularizers
 from tkeras.layers.embeddings import Embedding
 from tkeras.models import Sequential
-from layer_test_utils import check_layer
 
 CASES = [
     ("default", lambda: Embedding(10, 4), (3, 5)),

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import tkeras
-from tkeras.engine.base_layer import LAYER_REGISTRY
 from conftest import load_case, ref_index
+from tkeras.engine.base_layer import LAYER_REGISTRY
 
 CASES = [c["case"] for c in ref_index("layers")["cases"]]
 

@@ -2,10 +2,10 @@
 outputs, close to the float32 layer with the same weights (bfloat16 keeps ~3 digits)."""
 import pytest
 import torch
-
-from tkeras import mixed_precision
 from layer_test_utils import _sample
 from shared_cases import all_cases
+
+from tkeras import mixed_precision
 
 # torch's CPU kernels lack bfloat16 for these ops (not a tkeras limitation).
 TORCH_CPU_LACKS_BFLOAT16 = {"pooling-average_pooling3d_channels_first": "avg_pool3d"}

@@ -7,13 +7,13 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import _sample
+from shared_cases import all_cases
 from torch import nn
 
 import tkeras
 from tkeras.engine.base_layer import Layer
 from tkeras.engine.functional import Functional
-from layer_test_utils import _sample
-from shared_cases import all_cases
 
 CASES = all_cases()
 

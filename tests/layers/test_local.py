@@ -5,9 +5,9 @@ giving the same outputs on weights converted between their layouts, and errors."
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
-from layer_test_utils import check_layer
 
 RNG = np.random.RandomState(11)
 

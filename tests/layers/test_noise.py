@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
 from tkeras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
-from layer_test_utils import check_layer
 
 CASES = [
     ("gaussian_noise", lambda: GaussianNoise(0.5), (4, 5)),

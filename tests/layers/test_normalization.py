@@ -3,10 +3,10 @@ statistics and moving averages computed by hand with numpy, inference formulas, 
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
 from tkeras.layers.normalization import BatchNormalization, LayerNormalization
-from layer_test_utils import check_layer
 
 # beta starts at one: with beta = 0 a batch-normalised output has zero mean over the batch,
 # so the contract's training step would leave beta unchanged.
@@ -287,7 +287,7 @@ def test_batch_normalization_initializers_regularizers_and_constraints():
 def test_normalization_layers_move_with_module_to():
     """nn.Module.to reaches the layers' weights (a method named ``_apply`` on the layer used
     to shadow torch's and break ``model.to(device)``)."""
-    from tkeras import layers, Model
+    from tkeras import Model, layers
     x = layers.Input((4, 4, 3))
     y = layers.LayerNormalization()(layers.BatchNormalization()(x))
     model = Model(x, y)

@@ -5,10 +5,10 @@ errors."""
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
 from tkeras.layers import pooling as pooling_module
-from layer_test_utils import check_layer
 
 RNG = np.random.RandomState(3)
 

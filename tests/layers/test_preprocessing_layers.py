@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 import tkeras
 from tkeras import layers
-from layer_test_utils import check_layer
 
 PREPROCESSING_CASES = [
     ("rescaling", lambda: layers.Rescaling(1.0 / 127.5, offset=-1.0), (2, 4, 4, 3), False),

@@ -6,14 +6,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
 from tkeras.layers import Input
 from tkeras.layers.recurrent import cudnn_to_keras_weights, keras_to_cudnn_weights
 from tkeras.models import Model, Sequential, model_from_json
 from tkeras.saving import register_keras_serializable
-from layer_test_utils import check_layer
-
 
 # ------------------------------------------------------------------ a custom Keras 2 cell
 

@@ -3,11 +3,11 @@ layers run by hand, masks, states, names, configs and the seed examples."""
 import numpy as np
 import pytest
 import torch
+from layer_test_utils import check_layer
 
 from tkeras import layers
 from tkeras.layers import Input
 from tkeras.models import Model, Sequential, model_from_json
-from layer_test_utils import check_layer
 
 HAS_CONV2D = hasattr(layers, "Conv2D")  # written concurrently by another engineer
 

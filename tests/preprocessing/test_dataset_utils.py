@@ -9,8 +9,12 @@ import torch.nn.functional as F
 
 import tkeras
 from tkeras import layers
-from tkeras.utils import (Sequence, image_dataset_from_directory, text_dataset_from_directory,
-                          timeseries_dataset_from_array)
+from tkeras.utils import (
+    Sequence,
+    image_dataset_from_directory,
+    text_dataset_from_directory,
+    timeseries_dataset_from_array,
+)
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from PIL import Image  # noqa: E402
 
 import tkeras  # noqa: E402
 from tkeras import layers  # noqa: E402
-from tkeras.preprocessing.image import (DirectoryIterator, ImageDataGenerator,  # noqa: E402
-                                        Iterator, NumpyArrayIterator)
+from tkeras.preprocessing.image import DirectoryIterator, ImageDataGenerator, Iterator, NumpyArrayIterator  # noqa: E402
 from tkeras.utils import Sequence, TkerasWarning  # noqa: E402
 
 COLORS = {"cat": (250, 10, 10), "dog": (10, 250, 10), "owl": (10, 10, 250)}

@@ -6,10 +6,10 @@ import torch
 
 pytest.importorskip("scipy")
 pytest.importorskip("PIL")
-from scipy import ndimage  # noqa: E402
+from scipy import ndimage
 
-from tkeras.preprocessing import image as kimage  # noqa: E402
-from tkeras.preprocessing.image import ImageDataGenerator, apply_transform_batch  # noqa: E402
+from tkeras.preprocessing import image as kimage
+from tkeras.preprocessing.image import ImageDataGenerator, apply_transform_batch
 
 FULL = dict(rotation_range=30, width_shift_range=0.2, height_shift_range=0.1, shear_range=15,
             zoom_range=(0.8, 1.3), channel_shift_range=0.3, brightness_range=(0.5, 1.5),

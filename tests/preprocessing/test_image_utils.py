@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PIL")
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from tkeras.preprocessing import image as kimage  # noqa: E402
-from tkeras.utils import TkerasDeprecationWarning  # noqa: E402
+from tkeras.preprocessing import image as kimage
+from tkeras.utils import TkerasDeprecationWarning
 
 
 @pytest.fixture
@@ -75,7 +75,8 @@ def test_array_img_round_trips(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(path)), scaled)
     kimage.save_img(tmp_path / "first.bmp", first, data_format="channels_first", scale=False,
                     file_format="bmp")
-    assert Image.open(tmp_path / "first.bmp").format == "BMP"
+    with Image.open(tmp_path / "first.bmp") as bmp:
+        assert bmp.format == "BMP"
     assert sorted(kimage.list_pictures(str(tmp_path))) == [str(tmp_path / "first.bmp"),
                                                            str(tmp_path / "saved.png")]
     assert kimage.list_pictures(str(tmp_path), ext="png") == [str(tmp_path / "saved.png")]
@@ -93,6 +94,7 @@ def test_missing_pillow_or_scipy_says_what_to_install(monkeypatch, rgb_file):
 
 def test_batch_augment_needs_no_scipy(monkeypatch):
     import sys
+
     from tkeras.preprocessing.image import ImageDataGenerator
     monkeypatch.setitem(sys.modules, "scipy", None)
     gen = ImageDataGenerator(rotation_range=30, zoom_range=0.2, fill_mode="wrap",

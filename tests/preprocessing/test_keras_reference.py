@@ -5,12 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
-
 from tests.conftest import load_case, ref_path
+
 from tkeras.preprocessing.image import ImageDataGenerator
 from tkeras.preprocessing.sequence import TimeseriesGenerator, pad_sequences
-from tkeras.preprocessing.text import (Tokenizer, hashing_trick, text_to_word_sequence,
-                                       tokenizer_from_json)
+from tkeras.preprocessing.text import Tokenizer, hashing_trick, text_to_word_sequence, tokenizer_from_json
 
 
 def _json(name):

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from tkeras.preprocessing import sequence, text
-from tkeras.preprocessing.sequence import (TimeseriesGenerator, make_sampling_table,
-                                           pad_sequences, skipgrams)
+from tkeras.preprocessing.sequence import TimeseriesGenerator, make_sampling_table, pad_sequences, skipgrams
 from tkeras.preprocessing.text import Tokenizer, hashing_trick, one_hot
 from tkeras.utils import Sequence, TkerasDeprecationWarning
 

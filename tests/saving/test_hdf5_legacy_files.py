@@ -8,10 +8,10 @@ import json
 import h5py
 import numpy as np
 import pytest
-
 from saving_test_utils import predict
+
+from tkeras.layers import GRU, Dense
 from tkeras.models import Sequential, load_model
-from tkeras.layers import Dense, GRU
 
 RNG = np.random.RandomState(7)
 GLOROT = {"class_name": "VarianceScaling",

@@ -8,10 +8,9 @@ import pytest
 
 import tkeras
 from tkeras._warn import TkerasWarning
+from tkeras.callbacks import LambdaCallback, ModelCheckpoint
 from tkeras.layers import Dense
 from tkeras.models import Sequential, load_model
-
-from tkeras.callbacks import LambdaCallback, ModelCheckpoint
 
 X = np.random.RandomState(0).standard_normal((32, 4)).astype(np.float32)
 Y = (X[:, :1] > 0).astype(np.float32)

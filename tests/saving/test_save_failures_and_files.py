@@ -8,6 +8,7 @@ removed by the next save to the same path.
 """
 import errno
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -17,8 +18,8 @@ import zipfile
 import h5py
 import numpy as np
 import pytest
-
 from test_saving_state_dict_and_atomic import _CHILD, _run_until_midway
+
 from tkeras.callbacks import ModelCheckpoint
 from tkeras.layers import Dense
 from tkeras.models import Sequential, load_model
@@ -87,7 +88,7 @@ def test_disk_full_in_hdf5_is_an_oserror_naming_the_target(name, method, error, 
     model = _model()
     path = str(tmp_path / name)
     getattr(model, method)(path)
-    before = open(path, "rb").read()
+    before = pathlib.Path(path).read_bytes()
 
     def full(self, *args, **kwargs):
         raise error
@@ -98,7 +99,7 @@ def test_disk_full_in_hdf5_is_an_oserror_naming_the_target(name, method, error, 
     assert info.value.errno == errno.ENOSPC
     _assert_names_target(info.value, path, "No space left on device")
     monkeypatch.undo()
-    assert open(path, "rb").read() == before
+    assert pathlib.Path(path).read_bytes() == before
     assert os.listdir(tmp_path) == [name]
 
 

@@ -7,8 +7,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
 from saving_test_utils import predict
+
 from tkeras import initializers
 from tkeras.layers import Dense, Input, Lambda, Layer
 from tkeras.models import Model, load_model, model_from_json

@@ -8,9 +8,9 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from saving_test_utils import predict
 
 import tkeras
-from saving_test_utils import predict
 from tkeras._warn import TkerasWarning
 from tkeras.layers import Dense, Input
 from tkeras.models import Model, Sequential, load_model, model_from_json

@@ -7,12 +7,21 @@ import os
 import h5py
 import numpy as np
 import pytest
+from saving_test_utils import (
+    REFERENCE_MODELS,
+    decoded_attr,
+    h5_structure,
+    keras_zip_structure,
+    model_file,
+    model_io,
+    model_json,
+    model_meta,
+    predict,
+    reference_inputs,
+    skip_unless_reference_layers_exist,
+)
 
 import tkeras
-from saving_test_utils import (
-    REFERENCE_MODELS, decoded_attr, h5_structure, keras_zip_structure, model_file, model_io,
-    model_json, model_meta, predict, reference_inputs, skip_unless_reference_layers_exist,
-)
 from tkeras.models import load_model, model_from_json, model_from_yaml
 from tkeras.saving import hdf5_format
 

@@ -4,14 +4,21 @@ after loading exactly as it would have continued in the original process."""
 import h5py
 import numpy as np
 import pytest
+from saving_test_utils import decoded_attr, predict
 
 import tkeras
-from saving_test_utils import decoded_attr, predict
+from tkeras._warn import TkerasWarning
 from tkeras.layers import (
-    LSTM, BatchNormalization, Bidirectional, Concatenate, Dense, Dropout, Embedding, Input,
+    LSTM,
+    BatchNormalization,
+    Bidirectional,
+    Concatenate,
+    Dense,
+    Dropout,
+    Embedding,
+    Input,
 )
 from tkeras.models import Model, Sequential, load_model
-from tkeras._warn import TkerasWarning
 from tkeras.saving import hdf5_format
 
 RNG = np.random.RandomState(11)

@@ -9,8 +9,8 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-
 from saving_test_utils import predict
+
 from tkeras.layers import BatchNormalization, Dense, Input
 from tkeras.models import Model, Sequential, load_model
 

@@ -328,7 +328,7 @@ class _Collector(http.server.BaseHTTPRequestHandler):
     received = []
     received_headers = []
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append((self.path, self.headers["Content-Type"], body.decode()))
         self.received_headers.append(dict(self.headers))
@@ -471,6 +471,7 @@ def test_progress_bar_in_a_log_file_prints_the_final_line_of_each_epoch(capsys):
 
 def test_progress_bar_redraws_in_place_in_a_terminal(monkeypatch):
     import io
+
     from tkeras.utils import generic_utils
     monkeypatch.setattr(generic_utils, "_dynamic_display", lambda: True)
     out = io.StringIO()
@@ -490,6 +491,7 @@ def test_progress_bar_redraws_in_a_notebook_and_not_in_a_plain_pipe(monkeypatch)
     import io
     import sys
     import types
+
     from tkeras.utils import generic_utils
     monkeypatch.setattr(sys, "stdout", io.StringIO())  # not a terminal
     monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
@@ -512,6 +514,7 @@ def test_progress_bar_redraws_in_a_notebook_and_not_in_a_plain_pipe(monkeypatch)
 
 def test_progbar_throttles_redraws(monkeypatch):
     import io
+
     from tkeras.utils import generic_utils
     monkeypatch.setattr(generic_utils, "_dynamic_display", lambda: True)
     clock = [0.0]

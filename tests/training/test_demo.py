@@ -1,5 +1,6 @@
 """The demo (``python -m tkeras.demo``) and the shipped digits dataset."""
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ def test_digits_dataset_is_the_uci_set():
     (again, _), _ = digits.load_data()
     np.testing.assert_array_equal(again, x_train)  # the split is seeded
     readme = os.path.join(os.path.dirname(digits.__file__), "digits_README.txt")
-    assert "CC BY 4.0" in open(readme).read()
+    assert "CC BY 4.0" in pathlib.Path(readme).read_text()
 
 
 @pytest.fixture

@@ -549,6 +549,7 @@ def test_model_trained_only_by_add_loss_needs_no_targets():
 
 def test_compile_config_round_trip():
     import json
+
     from tkeras import losses, metrics
     model = _frozen_linear(3, 2)
     model.compile(optimizer=tkeras.optimizers.Adam(lr=0.01),

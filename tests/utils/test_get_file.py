@@ -66,7 +66,8 @@ def test_hash_file_and_validate_file_known_digests(tmp_path):
     assert validate_file(str(abc), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     assert not validate_file(str(abc), "0" * 64)
     assert not validate_file(str(abc), "0" * 32, algorithm="md5")
-    with pytest.raises(ValueError, match="`hash_algorithm` must be one of .* Received: hash_algorithm='sha1'"):
+    with pytest.raises(ValueError,
+                       match="`hash_algorithm` must be one of .* Received: hash_algorithm='sha1'"):
         validate_file(str(abc), "0" * 40, algorithm="sha1")
 
 
@@ -138,7 +139,8 @@ def test_bad_hash_names_both_hashes_and_leaves_nothing(local_origin, tmp_path):
 
 def test_bad_md5_hash(local_origin, tmp_path):
     url = local_origin.put("data.bin", PAYLOAD)
-    with pytest.raises(ValueError, match=f"md5 hash .* is {_md5(PAYLOAD)}, but the expected hash is {'2' * 32}"):
+    with pytest.raises(ValueError,
+                       match=f"md5 hash .* is {_md5(PAYLOAD)}, but the expected hash is {'2' * 32}"):
         get_file("data.bin", url, file_hash="2" * 32, cache_dir=str(_cache(tmp_path)))
     assert os.listdir(_cache(tmp_path) / "datasets") == []
 

@@ -3,9 +3,12 @@ import json
 import numpy as np
 import pytest
 
-from tkeras.utils import normalize, to_categorical
-from tkeras.utils import np_utils  # Keras 2 path: keras.utils.np_utils
 from conftest import load_case, ref_path
+from tkeras.utils import (
+    normalize,
+    np_utils,  # Keras 2 path: keras.utils.np_utils
+    to_categorical,
+)
 
 
 def test_to_categorical_matches_keras():

@@ -8,8 +8,7 @@ from typing import List, Optional
 from ..backend import config
 from ..engine.input_layer import Input
 from ..engine.keras_tensor import KerasTensor
-from . import _weight_files
-from . import imagenet_utils
+from . import _weight_files, imagenet_utils
 
 
 def check_weights_arg(weights, include_top: bool, classes: int) -> None:

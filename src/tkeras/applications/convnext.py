@@ -6,8 +6,10 @@ The models take [0, 255] pixels and normalise inside (``include_preprocessing=Tr
 
 Example:
     >>> from tkeras.applications.convnext import ConvNeXtTiny
-    >>> ConvNeXtTiny(weights=None, include_top=False, pooling="avg",
-    ...              input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = ConvNeXtTiny(weights=None, include_top=False, pooling="avg",
+    ...                          input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 768)
 """
 from __future__ import annotations
@@ -193,8 +195,10 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
             pretrained weights.
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, {channels})
     """
 

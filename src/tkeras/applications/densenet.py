@@ -2,7 +2,9 @@
 
 Example:
     >>> from tkeras.applications.densenet import DenseNet121
-    >>> DenseNet121(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = DenseNet121(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 1024)
 """
 from __future__ import annotations
@@ -95,8 +97,10 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
             pretrained weights.
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, {channels})
     """
 

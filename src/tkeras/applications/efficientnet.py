@@ -5,7 +5,9 @@ of the model, so ``preprocess_input`` is the identity.
 
 Example:
     >>> from tkeras.applications.efficientnet import EfficientNetB0
-    >>> EfficientNetB0(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = EfficientNetB0(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 1280)
 """
 from __future__ import annotations
@@ -14,13 +16,13 @@ import copy
 import math
 from typing import Any, Callable, Dict, List, Optional
 
+from ..backend import config
 from ..layers.convolutional import Conv2D, DepthwiseConv2D, ZeroPadding2D
 from ..layers.core import Activation, Dense, Dropout, Reshape
 from ..layers.merge import add, multiply
 from ..layers.normalization import BatchNormalization
 from ..layers.pooling import GlobalAveragePooling2D
 from ..layers.preprocessing import Normalization, Rescaling
-from ..backend import config
 from . import _common, imagenet_utils
 
 DEFAULT_BLOCKS_ARGS: List[Dict[str, Any]] = [
@@ -189,8 +191,10 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
             activation, blocks_args).
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, {channels})
     """
 

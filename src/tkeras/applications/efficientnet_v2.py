@@ -6,8 +6,10 @@ The models take [0, 255] pixels and preprocess inside (``include_preprocessing=T
 
 Example:
     >>> from tkeras.applications.efficientnet_v2 import EfficientNetV2B0
-    >>> EfficientNetV2B0(weights=None, include_top=False,
-    ...                  input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = EfficientNetV2B0(weights=None, include_top=False,
+    ...                              input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 1280)
 """
 from __future__ import annotations
@@ -248,8 +250,10 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
             its [0, 255] inputs itself.
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, {channels})
     """
 

@@ -68,7 +68,7 @@ def preprocess_input(x, data_format: Optional[str] = None, mode: str = "caffe"):
 
     Example:
         >>> x = np.zeros((1, 224, 224, 3), dtype="float32")
-        >>> preprocess_input(x)[0, 0, 0].round(3).tolist()
+        >>> [round(float(v), 3) for v in preprocess_input(x)[0, 0, 0]]
         [-103.939, -116.779, -123.68]
     """
     data_format = _check_mode_and_format(mode, data_format)

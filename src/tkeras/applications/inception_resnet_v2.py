@@ -2,8 +2,10 @@
 
 Example:
     >>> from tkeras.applications.inception_resnet_v2 import InceptionResNetV2
-    >>> InceptionResNetV2(weights=None, include_top=False,
-    ...                   input_shape=(75, 75, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = InceptionResNetV2(weights=None, include_top=False,
+    ...                               input_shape=(75, 75, 3))
+    >>> model.output_shape
     (None, 1, 1, 1536)
 """
 from __future__ import annotations
@@ -109,8 +111,10 @@ def InceptionResNetV2(include_top: bool = True, weights: Optional[str] = "imagen
             pretrained weights.
 
     Example:
-        >>> InceptionResNetV2(weights=None, include_top=False, pooling="avg",
-        ...                   input_shape=(75, 75, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = InceptionResNetV2(weights=None, include_top=False, pooling="avg",
+        ...                               input_shape=(75, 75, 3))
+        >>> model.output_shape
         (None, 1536)
     """
     _common.check_weights_arg(weights, include_top, classes)

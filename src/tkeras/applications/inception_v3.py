@@ -2,7 +2,9 @@
 
 Example:
     >>> from tkeras.applications.inception_v3 import InceptionV3
-    >>> InceptionV3(weights=None, include_top=False, input_shape=(75, 75, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = InceptionV3(weights=None, include_top=False, input_shape=(75, 75, 3))
+    >>> model.output_shape
     (None, 1, 1, 2048)
 """
 from __future__ import annotations
@@ -95,8 +97,10 @@ def InceptionV3(include_top: bool = True, weights: Optional[str] = "imagenet",
             pretrained weights.
 
     Example:
-        >>> InceptionV3(weights=None, include_top=False, pooling="max",
-        ...             input_shape=(75, 75, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = InceptionV3(weights=None, include_top=False, pooling="max",
+        ...                         input_shape=(75, 75, 3))
+        >>> model.output_shape
         (None, 2048)
     """
     _common.check_weights_arg(weights, include_top, classes)

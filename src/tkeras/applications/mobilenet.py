@@ -2,8 +2,10 @@
 
 Example:
     >>> from tkeras.applications.mobilenet import MobileNet
-    >>> MobileNet(weights=None, alpha=0.25, include_top=False,
-    ...           input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = MobileNet(weights=None, alpha=0.25, include_top=False,
+    ...                       input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 256)
 """
 from __future__ import annotations
@@ -51,8 +53,10 @@ def MobileNet(input_shape=None, alpha: float = 1.0, depth_multiplier: int = 1,
             pretrained weights.
 
     Example:
-        >>> MobileNet(weights=None, input_shape=(128, 128, 3), alpha=0.75,
-        ...           classes=10).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = MobileNet(weights=None, input_shape=(128, 128, 3), alpha=0.75,
+        ...                       classes=10)
+        >>> model.output_shape
         (None, 10)
     """
     _common.check_weights_arg(weights, include_top, classes)

@@ -2,7 +2,9 @@
 
 Example:
     >>> from tkeras.applications.mobilenet_v2 import MobileNetV2
-    >>> MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 1280)
 """
 from __future__ import annotations
@@ -89,8 +91,10 @@ def MobileNetV2(input_shape=None, alpha: float = 1.0, include_top: bool = True,
             pretrained weights.
 
     Example:
-        >>> MobileNetV2(weights=None, alpha=0.35, include_top=False, pooling="avg",
-        ...             input_shape=(96, 96, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = MobileNetV2(weights=None, alpha=0.35, include_top=False, pooling="avg",
+        ...                         input_shape=(96, 96, 3))
+        >>> model.output_shape
         (None, 1280)
     """
     _common.check_weights_arg(weights, include_top, classes)

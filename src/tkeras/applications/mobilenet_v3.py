@@ -6,8 +6,10 @@ The models take [0, 255] pixels and rescale inside (``include_preprocessing=True
 
 Example:
     >>> from tkeras.applications.mobilenet_v3 import MobileNetV3Small
-    >>> MobileNetV3Small(weights=None, include_top=False,
-    ...                  input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = MobileNetV3Small(weights=None, include_top=False,
+    ...                              input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 576)
 """
 from __future__ import annotations
@@ -210,8 +212,10 @@ _DOC = """Instantiates the {name} architecture.
         include_preprocessing: whether the model rescales [0, 255] inputs to [-1, 1].
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, {channels})
     """
 

@@ -2,7 +2,9 @@
 
 Example:
     >>> from tkeras.applications.nasnet import NASNetMobile
-    >>> NASNetMobile(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = NASNetMobile(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 1056)
 """
 from __future__ import annotations
@@ -123,8 +125,10 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
             pretrained weights.
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, {channels})
     """
 

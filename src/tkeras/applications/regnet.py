@@ -7,7 +7,9 @@ outputs logits: ``classifier_activation`` is only checked against the weights.
 
 Example:
     >>> from tkeras.applications.regnet import RegNetX002
-    >>> RegNetX002(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = RegNetX002(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 368)
 """
 from __future__ import annotations
@@ -192,8 +194,10 @@ _DOC = """Instantiates the {name} architecture.
             pretrained weights); the classifier outputs logits, as in tf-keras.
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, {channels})
     """
 

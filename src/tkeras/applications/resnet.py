@@ -5,7 +5,9 @@ He et al., "Deep Residual Learning for Image Recognition" (CVPR 2015); the V2 bl
 
 Example:
     >>> from tkeras.applications.resnet import ResNet50
-    >>> ResNet50(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = ResNet50(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 2048)
 """
 from __future__ import annotations
@@ -148,8 +150,10 @@ _DOC = """Instantiates the {name} architecture ({params} parameters with the top
         A ``Model``.
 
     Example:
-        >>> {name}(weights=None, include_top=False, pooling="avg",
-        ...        input_shape=(64, 64, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = {name}(weights=None, include_top=False, pooling="avg",
+        ...                    input_shape=(64, 64, 3))
+        >>> model.output_shape
         (None, 2048)
     """
 

@@ -2,7 +2,9 @@
 
 Example:
     >>> from tkeras.applications.resnet_v2 import ResNet50V2
-    >>> ResNet50V2(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = ResNet50V2(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 2048)
 """
 from __future__ import annotations

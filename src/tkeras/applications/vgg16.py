@@ -2,7 +2,8 @@
 
 Example:
     >>> from tkeras.applications.vgg16 import VGG16
-    >>> model = VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
     >>> model.output_shape
     (None, 1, 1, 512)
 """
@@ -62,8 +63,9 @@ def VGG16(include_top: bool = True, weights: Optional[str] = "imagenet", input_t
         A ``Model``.
 
     Example:
-        >>> model = VGG16(weights=None, input_shape=(48, 48, 3), include_top=False,
-        ...               pooling="avg")
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = VGG16(weights=None, input_shape=(48, 48, 3), include_top=False,
+        ...                   pooling="avg")
         >>> model.output_shape
         (None, 512)
     """

@@ -2,7 +2,9 @@
 
 Example:
     >>> from tkeras.applications.vgg19 import VGG19
-    >>> VGG19(weights=None, include_top=False, input_shape=(32, 32, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = VGG19(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
     (None, 1, 1, 512)
 """
 from __future__ import annotations
@@ -22,8 +24,10 @@ def VGG19(include_top: bool = True, weights: Optional[str] = "imagenet", input_t
     classes, classifier_activation.
 
     Example:
-        >>> VGG19(weights=None, include_top=False, pooling="max",
-        ...       input_shape=(32, 32, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = VGG19(weights=None, include_top=False, pooling="max",
+        ...                   input_shape=(32, 32, 3))
+        >>> model.output_shape
         (None, 512)
     """
     return build_vgg((2, 2, 4, 4, 4), "vgg19", include_top, weights, input_tensor, input_shape,

@@ -2,7 +2,9 @@
 
 Example:
     >>> from tkeras.applications.xception import Xception
-    >>> Xception(weights=None, include_top=False, input_shape=(71, 71, 3)).output_shape
+    >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+    ...     model = Xception(weights=None, include_top=False, input_shape=(71, 71, 3))
+    >>> model.output_shape
     (None, 3, 3, 2048)
 """
 from __future__ import annotations
@@ -56,8 +58,10 @@ def Xception(include_top: bool = True, weights: Optional[str] = "imagenet", inpu
             pretrained weights.
 
     Example:
-        >>> Xception(weights=None, include_top=False, pooling="avg",
-        ...          input_shape=(71, 71, 3)).output_shape
+        >>> with torch.device("meta"):  # the shapes only: no memory for the weights
+        ...     model = Xception(weights=None, include_top=False, pooling="avg",
+        ...                      input_shape=(71, 71, 3))
+        >>> model.output_shape
         (None, 2048)
     """
     _common.check_weights_arg(weights, include_top, classes)

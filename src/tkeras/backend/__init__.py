@@ -8,16 +8,29 @@ Every tensor function here also accepts symbolic tensors (``KerasTensor``): call
 it returns a symbolic tensor recorded in the graph (see ``tkeras.backend.dispatch``).
 ``tkeras.backend.ops`` holds the same functions without that dispatch (the layers use it).
 """
-from .config import (  # noqa: F401
-    clear_session, config_dir, dtype_name, epsilon, floatx, get_uid, image_data_format,
-    learning_phase, normalize_data_format, reset_uids, set_epsilon, set_floatx,
-    set_image_data_format, set_learning_phase, torch_dtype, unique_object_name,
-)
-from .ops import *  # noqa: F401,F403
-from .ops import __all__ as _ops_all
-from .graph import *  # noqa: F401,F403
-from .graph import gradients as _gradients
 from . import dispatch as _symbolic
+from .config import (  # noqa: F401
+    clear_session,
+    config_dir,
+    dtype_name,
+    epsilon,
+    floatx,
+    get_uid,
+    image_data_format,
+    learning_phase,
+    normalize_data_format,
+    reset_uids,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+    set_learning_phase,
+    torch_dtype,
+    unique_object_name,
+)
+from .graph import *  # noqa: F403
+from .graph import gradients as _gradients
+from .ops import *  # noqa: F403
+from .ops import __all__ as _ops_all
 
 # Functions that take or return no tensors (shapes, host reads, variable creation, random
 # draws) stay as they are; every other K function records a node on symbolic tensors.

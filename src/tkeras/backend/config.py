@@ -18,7 +18,7 @@ import collections
 import json
 import os
 import threading
-from typing import Optional, Union
+from typing import Callable, List, Optional, Union
 
 import numpy as np
 import torch
@@ -243,7 +243,7 @@ def reset_uids() -> None:
         _UIDS.clear()
 
 
-_CLEAR_SESSION_HOOKS = []
+_CLEAR_SESSION_HOOKS: List[Callable[[], None]] = []
 
 
 def register_clear_session_hook(fn) -> None:

@@ -18,8 +18,15 @@ import torch
 import torch.nn.functional as F
 
 from ..utils.conv_utils import (
-    depthwise_torch_kernel, from_torch_layout, normalize_padding, normalize_tuple,
-    pad_for_torch, spatial_shape, tf_padding, to_torch_layout, torch_kernel,
+    depthwise_torch_kernel,
+    from_torch_layout,
+    normalize_padding,
+    normalize_tuple,
+    pad_for_torch,
+    spatial_shape,
+    tf_padding,
+    to_torch_layout,
+    torch_kernel,
 )
 from .config import normalize_data_format
 from .conversion import TensorLike, _as_operand, _as_tensor

@@ -6,7 +6,7 @@ Keras-style ``axis`` / ``shape`` arguments through the helpers here.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import torch
@@ -90,7 +90,7 @@ def _axes_tuple(axis: Axis) -> Optional[Tuple[int, ...]]:
         return None
     if isinstance(axis, (list, tuple)):
         return tuple(int(a) for a in axis)
-    return (int(axis),)
+    return (int(cast(int, axis)),)
 
 
 def _positive_axes(axes: Sequence[int], rank: int, where: str) -> Tuple[int, ...]:

@@ -131,9 +131,9 @@ def _beam_one(log_probs: List[List[float]], beam_width: int, top_paths: int,
                     add(prefix + (c,), -math.inf, total + lp)
         ranked = sorted(nxt.items(), key=lambda kv: _logaddexp(*kv[1]), reverse=True)
         beams = {k: (v[0], v[1]) for k, v in ranked[:beam_width]}
-    ranked = sorted(beams.items(), key=lambda kv: _logaddexp(*kv[1]), reverse=True)[:top_paths]
+    best = sorted(beams.items(), key=lambda kv: _logaddexp(*kv[1]), reverse=True)[:top_paths]
     out = []
-    for prefix, (pb, pnb) in ranked:
+    for prefix, (pb, pnb) in best:
         labels = list(prefix)
         if merge_repeated:
             labels = [c for i, c in enumerate(labels) if i == 0 or c != labels[i - 1]]

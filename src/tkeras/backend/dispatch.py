@@ -86,7 +86,7 @@ def symbolic_dispatch(fn: Callable, name: str, check_first: bool = False) -> Cal
                     return out
             return fn(*args, **kwargs)
 
-        checking_wrapper._symbolic_name = name
+        setattr(checking_wrapper, "_symbolic_name", name)
         _register(name, checking_wrapper, fn)
         return checking_wrapper
 
@@ -101,7 +101,7 @@ def symbolic_dispatch(fn: Callable, name: str, check_first: bool = False) -> Cal
                     return out
             raise
 
-    wrapper._symbolic_name = name
+    setattr(wrapper, "_symbolic_name", name)
     _register(name, wrapper, fn)
     return wrapper
 

@@ -16,9 +16,7 @@ import torch.nn.functional as F
 from .._warn import TkerasWarning
 from . import config
 from .config import epsilon
-from .conversion import (
-    Axis, TensorLike, _as_operand, _as_tensor, _axes_tuple, _positive_axes, _reduce,
-)
+from .conversion import Axis, TensorLike, _as_operand, _as_tensor, _axes_tuple, _positive_axes, _reduce
 from .random_ops import _seeded_or_global_generator
 
 __all__ = [
@@ -71,7 +69,7 @@ def elu(x: TensorLike, alpha: float = 1.0) -> torch.Tensor:
 
 
 def _keep_logits(output: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    output._keras_logits = logits  # the cross-entropies use it, as tf.keras 2 does
+    setattr(output, "_keras_logits", logits)  # the cross-entropies use it, as tf.keras 2 does
     return output
 
 
@@ -109,7 +107,7 @@ def softmax(x: TensorLike, axis: Axis = -1) -> torch.Tensor:
     if isinstance(axis, (int, np.integer)):
         out = torch.softmax(x, dim=int(axis))
     else:
-        dims = _axes_tuple(axis)
+        dims = _axes_tuple(axis) or tuple(range(x.dim()))  # None: all axes
         e = torch.exp(x - torch.amax(x, dim=dims, keepdim=True))
         out = e / torch.sum(e, dim=dims, keepdim=True)
     return _keep_logits(out, x)
@@ -275,8 +273,10 @@ def batch_normalization(x: TensorLike, mean: TensorLike, var: TensorLike, beta: 
     if x.dim() == 4 and axis in (1, -3, 3, -1):
         epsilon = max(epsilon, 1.001e-5)
     b = _channel_broadcast
-    return _normalize(x, b(mean, x, axis), b(var, x, axis), b(beta, x, axis), b(gamma, x, axis),
-                      epsilon)
+    mean_, var_ = b(mean, x, axis), b(var, x, axis)
+    if mean_ is None or var_ is None:
+        raise ValueError("batch_normalization needs a mean and a variance; received None.")
+    return _normalize(x, mean_, var_, b(beta, x, axis), b(gamma, x, axis), epsilon)
 
 
 def normalize_batch_in_training(x: TensorLike, gamma: Optional[TensorLike], beta: Optional[TensorLike],
@@ -405,7 +405,7 @@ def sparse_categorical_crossentropy(target: TensorLike, output: TensorLike, from
     res = -log_probs.gather(-1, target.unsqueeze(-1)).squeeze(-1)
     if valid is not None:
         res = torch.where(valid, res, torch.zeros_like(res)).reshape(result_shape)
-        res._keras_mask = valid.reshape(result_shape)
+        setattr(res, "_keras_mask", valid.reshape(result_shape))
         return res
     return res.reshape(result_shape)
 

@@ -35,24 +35,22 @@ Differences from TensorFlow that follow from torch:
 """
 from __future__ import annotations
 
-from .config import (  # noqa: F401 - part of K
-    epsilon, floatx, learning_phase, set_epsilon, set_floatx, set_learning_phase,
-)
-from .array_ops import *  # noqa: F401,F403
-from .control_flow_ops import *  # noqa: F401,F403
-from .conv_ops import *  # noqa: F401,F403
-from .ctc_ops import *  # noqa: F401,F403
-from .rnn_ops import *  # noqa: F401,F403
+from .array_ops import *  # noqa: F403
+from .config import epsilon, floatx, learning_phase, set_epsilon, set_floatx, set_learning_phase
+from .control_flow_ops import *  # noqa: F403
 from .control_flow_ops import register_training_flag_provider  # noqa: F401 - used by the engine
-from .conversion import (  # noqa: F401 - used by activations, constraints, initializers, ...
-    Axis, ShapeLike, TensorLike, _as_operand, _as_tensor, _default_device,
-)
-from .math_ops import *  # noqa: F401,F403
-from .nn_ops import *  # noqa: F401,F403
-from .random_ops import *  # noqa: F401,F403
+from .conv_ops import *  # noqa: F403
+
+# used by activations, constraints, initializers, ...
+from .conversion import Axis, ShapeLike, TensorLike, _as_operand, _as_tensor, _default_device  # noqa: F401
+from .ctc_ops import *  # noqa: F403
+from .math_ops import *  # noqa: F403
+from .nn_ops import *  # noqa: F403
+from .random_ops import *  # noqa: F403
 from .random_ops import reset_seeded_generators  # noqa: F401 - used by utils.set_random_seed
-from .shape_ops import *  # noqa: F401,F403
-from .variables import *  # noqa: F401,F403
+from .rnn_ops import *  # noqa: F403
+from .shape_ops import *  # noqa: F403
+from .variables import *  # noqa: F403
 
 __all__ = [
     # configuration (re-exported from config)

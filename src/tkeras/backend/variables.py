@@ -21,12 +21,11 @@ import torch
 
 from . import config
 from .config import floatx, torch_dtype
-from .conversion import (
-    ShapeLike, TensorLike, _as_operand, _as_tensor, _is_symbolic, _shape_tuple,
-)
+from .conversion import ShapeLike, TensorLike, _as_operand, _as_tensor, _is_symbolic, _shape_tuple
 
 __all__ = [
-    "KerasWeight", "KerasBuffer", "to_numpy", "is_tensor", "is_keras_tensor", "is_sparse", "to_dense", "int_shape", "shape", "ndim",
+    "KerasWeight", "KerasBuffer", "to_numpy", "is_tensor", "is_keras_tensor", "is_sparse", "to_dense",
+    "int_shape", "shape", "ndim",
     "dtype", "cast", "cast_to_floatx", "variable", "constant", "zeros", "ones", "eye",
     "zeros_like", "ones_like", "identity", "get_value", "eval", "batch_get_value", "set_value",
     "batch_set_value", "count_params", "update", "update_add", "update_sub",
@@ -79,7 +78,8 @@ class KerasBuffer(torch.Tensor):
         data: the value (storage shared, not copied).
     """
 
-    __torch_function__ = torch._C._disabled_torch_function_impl
+    # torch's documented way to keep a subclass out of __torch_function__ dispatch
+    __torch_function__ = torch._C._disabled_torch_function_impl  # type: ignore[assignment]
 
     def __new__(cls, data: torch.Tensor):
         return torch.Tensor._make_subclass(cls, data.detach(), False)
@@ -155,7 +155,7 @@ def to_dense(tensor: TensorLike) -> torch.Tensor:
     return tensor.to_dense() if is_sparse(tensor) else tensor
 
 
-def int_shape(x: Any) -> Optional[Tuple[Optional[int], ...]]:
+def int_shape(x: Any) -> Tuple[Optional[int], ...]:
     """The shape of ``x`` as a tuple of ints (``None`` for unknown sizes of symbolic tensors).
 
     Args:
@@ -251,8 +251,8 @@ def variable(value: TensorLike, dtype: Any = None, name: Optional[str] = None,
     else:
         v = _as_tensor(value, dtype=target).clone()
     v.requires_grad_(False)
-    v._keras_name = f"{name or 'Variable'}:0"
-    v.constraint = constraint
+    setattr(v, "_keras_name", f"{name or 'Variable'}:0")  # a plain tensor: set as an extra attribute
+    setattr(v, "constraint", constraint)
     return v
 
 
@@ -441,7 +441,10 @@ def count_params(x: Any) -> int:
     Args:
         x: a tensor or variable.
     """
-    return int(np.prod(int_shape(x), dtype=np.int64))
+    dims = int_shape(x)
+    if any(d is None for d in dims):
+        raise ValueError(f"count_params needs a fully known shape; received {dims}.")
+    return int(np.prod([d for d in dims if d is not None], dtype=np.int64))
 
 
 def _in_place(x: torch.Tensor, where: str) -> torch.Tensor:

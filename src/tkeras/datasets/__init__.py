@@ -6,8 +6,7 @@ pinned hashes, with Keras's parsing, shuffling, dtypes and shapes.
 ``digits``: the 1,797 8x8 images of the UCI handwritten digits, shipped inside the
 package (no download), the demo's offline default.
 """
-from . import (boston_housing, cifar10, cifar100, digits, fashion_mnist, imdb, mnist,  # noqa: F401
-               reuters)
+from . import boston_housing, cifar10, cifar100, digits, fashion_mnist, imdb, mnist, reuters
 
 __all__ = ["boston_housing", "cifar10", "cifar100", "digits", "fashion_mnist", "imdb", "mnist",
            "reuters"]

@@ -101,7 +101,7 @@ def fetch(fname: str, key: str, cache_subdir: str = "datasets", untar: bool = Fa
         try:
             return get_file(fname, source.origin, file_hash=source.file_hash,
                             cache_subdir=cache_subdir, untar=untar)
-        except Exception as e:  # noqa: BLE001 - only fetch failures are retried
+        except Exception as e:
             if not _is_fetch_failure(e):
                 raise
             failures.append(str(e))
@@ -153,7 +153,8 @@ def safe_unpickle(stream, encoding: str = "ASCII"):
         return SafeUnpickler(stream, encoding=encoding).load()
     except RefusedGlobal:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError) as e:
         raise ValueError(f"Corrupt pickle data ({type(e).__name__}: {e}).") from e
 
 

@@ -27,6 +27,7 @@ def load_data(test_split: float = 0.2, seed: int = 113) -> Tuple[Split, Split]:
         ``(n, 8, 8)`` with values 0..16, ``y`` uint8 arrays of labels 0..9.
 
     Example:
+        >>> from tkeras.datasets import digits
         >>> (x_train, y_train), (x_test, y_test) = digits.load_data()
         >>> x_train.shape, x_test.shape
         ((1438, 8, 8), (359, 8, 8))

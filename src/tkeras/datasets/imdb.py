@@ -6,8 +6,15 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from ._files import fetch, npz_arrays
-from ._sequences import (add_offsets, limit_vocabulary, load_word_index, object_array,
-                         pop_nb_words, remove_long_seq, shuffled)
+from ._sequences import (
+    add_offsets,
+    limit_vocabulary,
+    load_word_index,
+    object_array,
+    pop_nb_words,
+    remove_long_seq,
+    shuffled,
+)
 
 Split = Tuple[np.ndarray, np.ndarray]
 

@@ -12,7 +12,7 @@ import functools
 import inspect
 import re
 import threading
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -28,7 +28,13 @@ from ..mixed_precision.autocast import autocast_inputs, weights_in_compute_dtype
 from .call_errors import with_call_info
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
-    KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
+    KerasTensor,
+    Node,
+    flatten,
+    has_keras_tensor,
+    map_structure,
+    meta_tensor,
+    pack_like,
     sorted_keys,
 )
 
@@ -78,7 +84,7 @@ backend_ops.register_training_flag_provider(lambda: _CTX.training)
 _SCOPE = threading.local()
 
 
-def _scope_stack() -> List[Tuple[Any, str]]:
+def _scope_stack() -> List[Tuple[Any, Optional[str]]]:
     stack = getattr(_SCOPE, "stack", None)
     if stack is None:
         stack = _SCOPE.stack = []
@@ -150,7 +156,8 @@ def _to_tensor(x, dtype: Optional[torch.dtype] = None):
         return t
     if isinstance(x, (float, int, bool)) or (isinstance(x, (list, tuple)) and x and
                                              not isinstance(x[0], (torch.Tensor, np.ndarray, list, tuple))):
-        return torch.as_tensor(np.asarray(x), dtype=dtype or (config.torch_dtype() if isinstance(np.asarray(x).flat[0], float) else None))
+        floats = isinstance(np.asarray(x).flat[0], float)
+        return torch.as_tensor(np.asarray(x), dtype=dtype or (config.torch_dtype() if floats else None))
     return x
 
 
@@ -208,7 +215,7 @@ def _set_masks(outputs, masks) -> None:
         return
     if isinstance(outputs, (torch.Tensor, KerasTensor)):
         try:
-            outputs._keras_mask = masks
+            setattr(outputs, "_keras_mask", masks)  # an extra attribute on a torch tensor
         except AttributeError:
             pass
 
@@ -262,6 +269,11 @@ class Layer(nn.Module):
     """
 
     _keras_module = "keras.layers"
+    # set for each subclass by __init_subclass__ (and for Layer at the end of this module)
+    _accepts_training: bool
+    _accepts_mask: bool
+    _overrides_compute_mask: bool
+    _initial_weights: Optional[List[Any]]  # the `weights=` argument, set once built
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -480,7 +492,7 @@ class Layer(nn.Module):
 
     def add_weight(self, name: Optional[str] = None, shape=None, dtype=None, initializer=None,
                    regularizer=None, trainable: Optional[bool] = None, constraint=None,
-                   **kwargs) -> nn.Parameter:
+                   **kwargs) -> torch.Tensor:
         """Creates a weight, registers it with torch and returns it.
 
         Args:
@@ -520,21 +532,26 @@ class Layer(nn.Module):
                              f"only for non-trainable variables. You have specified trainable=True "
                              f"and synchronization=VariableSynchronization.ON_READ (weight {name!r} "
                              f"of layer {self.name}).")
-        torch_dt = config.torch_dtype(dtype) if dtype is not None else self.__dict__.get("_torch_dtype", config.torch_dtype())
+        torch_dt = (config.torch_dtype(dtype) if dtype is not None
+                    else self.__dict__.get("_torch_dtype", config.torch_dtype()))
         init = initializers.get(initializer if initializer is not None else (
             "glorot_uniform" if torch_dt.is_floating_point else "zeros"))
+        if init is None:
+            raise ValueError(f"Layer {self.name}: could not interpret initializer {initializer!r}.")
         with torch.no_grad():
             value = init(shape, dtype=config.dtype_name(torch_dt))
             value = torch.as_tensor(value, dtype=torch_dt).reshape(shape).clone()
+        param: Union[KerasWeight, KerasBuffer]
         if on_read:
             param = KerasBuffer(value)
         else:
             param = KerasWeight(value, requires_grad=bool(
                 trainable and self.trainable and torch_dt.is_floating_point))
-        param._keras_name = _weight_path(self, name)
-        param._keras_trainable = bool(trainable)
-        param._keras_constraint = constraints.get(constraint)
-        param._keras_autocast = bool(kwargs.pop("experimental_autocast", True))
+        # Keras's name, trainable flag, constraint and autocast flag ride on the tensor
+        setattr(param, "_keras_name", _weight_path(self, name))
+        setattr(param, "_keras_trainable", bool(trainable))
+        setattr(param, "_keras_constraint", constraints.get(constraint))
+        setattr(param, "_keras_autocast", bool(kwargs.pop("experimental_autocast", True)))
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._weight_regularizers.append((param, reg))
@@ -542,7 +559,7 @@ class Layer(nn.Module):
         while key in self._parameters or key in self._modules or key in self._buffers or \
                 (key in self.__dict__):
             key = key + "_"
-        if on_read:
+        if isinstance(param, KerasBuffer):
             self._buffers[key] = param
         else:
             nn.Module.register_parameter(self, key, param)
@@ -605,7 +622,7 @@ class Layer(nn.Module):
             if tuple(arr.shape) != tuple(p.shape):
                 raise ValueError(
                     f'Layer {self.name} weight shape {tuple(p.shape)} is not compatible with '
-                    f"provided weight shape {tuple(arr.shape)} (weight {p._keras_name!r}).")
+                    f"provided weight shape {tuple(arr.shape)} (weight {getattr(p, '_keras_name', '')!r}).")
         with torch.no_grad():
             for p, w in zip(params, weights):
                 p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype, device=p.device))
@@ -644,7 +661,7 @@ class Layer(nn.Module):
     @property
     def losses(self) -> List[torch.Tensor]:
         """Regularization losses of the weights, plus losses added in the latest call."""
-        out = []
+        out: List[torch.Tensor] = []
         for layer in self._flatten_layers():
             out.extend(reg(w) for w, reg in layer._weight_regularizers)
             out.extend(torch.as_tensor(fn()) for fn in layer._callable_losses)
@@ -1188,7 +1205,8 @@ def _list_to_shape(shape):
 
 
 def _is_shape(x) -> bool:
-    return isinstance(x, (tuple, list, torch.Size)) and all(d is None or isinstance(d, (int, np.integer)) for d in x)
+    return (isinstance(x, (tuple, list, torch.Size))
+            and all(d is None or isinstance(d, (int, np.integer)) for d in x))
 
 
 def _shape_leaves_to_kt(shapes):

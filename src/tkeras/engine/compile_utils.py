@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import copy
 import inspect
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 
 import torch
 
 from .. import losses as losses_module
-from ..backend.variables import to_numpy
 from .. import metrics as metrics_module
+from ..backend.variables import to_numpy
 from ..saving.object_registration import serialize_keras_object
 
 Tensors = List[torch.Tensor]
@@ -339,7 +339,7 @@ class RunningMeanView:
             means._sums = torch.zeros(len(means.names))
         with torch.no_grad():
             means._sums[self._index] = total
-        means._count = count
+        means._count = int(count)
 
     def __repr__(self) -> str:
         return f"<Mean name={self.name!r}>"
@@ -407,7 +407,7 @@ class CompiledLoss:
             regularization = loss if regularization is None else regularization + loss
         return self.total(ys, preds, sws, regularization, required=False)
 
-    def total(self, y_true: Tensors, y_pred: Tensors,
+    def total(self, y_true: Sequence[Optional[torch.Tensor]], y_pred: Tensors,
               sample_weight: Sequence[Optional[torch.Tensor]],
               regularization: Optional[torch.Tensor] = None,
               track: bool = True, required: bool = True) -> torch.Tensor:
@@ -579,7 +579,8 @@ class CompiledMetrics:
               losses: Sequence[Optional[losses_module.Loss]]) -> None:
         """Creates the Metric objects from the first batch's targets and outputs."""
         planned = [p for p in self._planned if y_true[p[0]] is not None]
-        objects = [make_metric_object(entry, y_true[i], y_pred[i],
+        # planned holds only outputs with targets
+        objects = [make_metric_object(entry, cast(torch.Tensor, y_true[i]), y_pred[i],
                                       losses[i] if i < len(losses) else None)
                    for i, entry, _ in planned]
         for metric, name in zip(objects, self._final_names(planned, [m.name for m in objects])):
@@ -620,7 +621,8 @@ class CompiledMetrics:
             for i, metric, weighted in self._entries:
                 if i not in aligned:
                     y_p = y_pred[i]
-                    y_t, sw = match_dtype_and_rank(y_true[i], y_p, sample_weight[i])
+                    # entries exist only for outputs with targets (build)
+                    y_t, sw = match_dtype_and_rank(cast(torch.Tensor, y_true[i]), y_p, sample_weight[i])
                     mask = getattr(y_p, "_keras_mask", None)
                     aligned[i] = (y_t, losses_module.apply_mask(None, mask),
                                   losses_module.apply_mask(sw, mask))

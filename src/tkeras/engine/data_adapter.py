@@ -15,7 +15,7 @@ import inspect
 import itertools
 import math
 import warnings
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -28,6 +28,7 @@ from ..utils.data_utils import Sequence as KerasSequence
 
 Tensors = List[torch.Tensor]
 OptTensors = List[Optional[torch.Tensor]]
+TensorGroup = Optional[Sequence[Optional[torch.Tensor]]]  # x, y or sample weights: read only
 
 # Above this many bytes per epoch, batches are gathered one by one instead of permuting
 # the whole dataset at the start of each epoch.
@@ -271,7 +272,8 @@ def _ragged_rows(value) -> Optional[str]:
         return f"row {path[0]}" if len(path) == 1 else \
             "row " + "".join(f"[{j}]" for j in path)
 
-    level = [((i,), r) for i, r in enumerate(value)] if isinstance(value, sequences) else []
+    level: List[Tuple[Tuple[int, ...], Any]] = \
+        [((i,), r) for i, r in enumerate(value)] if isinstance(value, sequences) else []
     while level:
         rows = [(p, r) for p, r in level if isinstance(r, sequences)]
         if not rows:
@@ -331,6 +333,8 @@ class ArrayAdapter(DataAdapter):
         steps: batches per epoch; with it, batches continue where the previous epoch
             stopped, reshuffling at the end of each pass over the data.
     """
+
+    num_samples: int  # always known
 
     def __init__(self, x: Tensors, y: Optional[OptTensors], sample_weight: Optional[OptTensors],
                  batch_size: int, shuffle=False, steps: Optional[int] = None,
@@ -394,13 +398,13 @@ class ArrayAdapter(DataAdapter):
         return itertools.islice(self._stream, self._steps)
 
 
-def _slice(group: Optional[OptTensors], start: int, stop: int):
+def _slice(group: TensorGroup, start: int, stop: int):
     if group is None:
         return None
     return [None if t is None else t[start:stop] for t in group]
 
 
-def _gather(group: Optional[OptTensors], index: torch.Tensor):
+def _gather(group: TensorGroup, index: torch.Tensor):
     if group is None:
         return None
     return [None if t is None else t.index_select(0, index) for t in group]
@@ -690,6 +694,8 @@ def make_class_weight_fn(class_weight: Optional[Dict[Any, float]], n_outputs: Op
 
     def apply(ys: OptTensors, sws: OptTensors) -> OptTensors:
         y = ys[0]
+        if y is None:
+            raise ValueError("`class_weight` needs the targets `y`; received None.")
         classes = class_indices(y)
         if check:
             found = torch.unique(classes).tolist()
@@ -766,14 +772,14 @@ def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Opti
     if ys is not None and class_weight:
         fn = make_class_weight_fn(class_weight, len(ys), device, check=True)
         sws = fn(ys, sws)
-    adapter = ArrayAdapter(xs, ys, sws, batch_size=batch_size or 32, shuffle=shuffle,
-                           steps=steps, x_keys=spec.x_keys(data))
-    if spec.stateful and adapter.num_samples % adapter.batch_size:
+    arrays = ArrayAdapter(xs, ys, sws, batch_size=batch_size or 32, shuffle=shuffle,
+                          steps=steps, x_keys=spec.x_keys(data))
+    if spec.stateful and arrays.num_samples % arrays.batch_size:
         raise ValueError("In a stateful network, you should only pass inputs with a number of "
                          "samples that can be divided by the batch size. Found: "
-                         f"{adapter.num_samples} samples (batch size {adapter.batch_size}, "
+                         f"{arrays.num_samples} samples (batch size {arrays.batch_size}, "
                          f"`{what}`).")
-    return adapter
+    return arrays
 
 
 def _needs_steps(steps_name: str, received: str = "") -> str:
@@ -787,7 +793,7 @@ def _needs_steps(steps_name: str, received: str = "") -> str:
     return message
 
 
-def split_tensors(group: Optional[OptTensors], at: int):
+def split_tensors(group: TensorGroup, at: int):
     """(first ``at`` samples, the rest) of each tensor of a group."""
     if group is None:
         return None, None

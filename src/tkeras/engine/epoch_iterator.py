@@ -47,8 +47,8 @@ class EpochIterator:
         adapter: an adapter made elsewhere (the two halves of ``validation_split``).
 
     Example:
-        >>> spec = DataSpec(model, torch.device("cpu"))
-        >>> it = EpochIterator(spec, x, y, batch_size=16)
+        >>> spec = da.DataSpec(model, torch.device("cpu"))
+        >>> it = EpochIterator(spec, np.zeros((40, 4)), np.zeros((40, 1)), batch_size=16)
         >>> [batch.size for _, batch in it.enumerate_batches()]
         [16, 16, 8]
     """
@@ -128,7 +128,7 @@ def check_validation_split(validation_split: Any) -> None:
         raise TypeError("`validation_split` must be a float between 0 and 1. Received: "
                         f"validation_split={validation_split!r} "
                         f"(of type {type(validation_split).__name__}).")
-    if not 0 <= validation_split < 1:
+    if not 0 <= float(validation_split) < 1:
         raise ValueError("`validation_split` must be a float between 0 and 1 (0 included, 1 "
                          f"excluded). Received: validation_split={validation_split}")
 

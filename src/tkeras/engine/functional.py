@@ -9,10 +9,17 @@ import torch
 from .base_layer import Layer, convert_inputs, shape_structure
 from .input_layer import InputLayer
 from .input_spec import assert_input_compatibility
-from .keras_tensor import KerasTensor, Node, flatten, map_structure, pack_like, sorted_keys
+from .keras_tensor import KerasHistory, KerasTensor, Node, flatten, map_structure, pack_like, sorted_keys
 from .training import Model
 
 # ------------------------------------------------------------------ graph mapping
+
+
+def _history(t: KerasTensor) -> KerasHistory:
+    """The (layer, node_index, tensor_index) that made ``t``: a graph tensor always has one."""
+    if t._keras_history is None:
+        raise ValueError(f"The tensor {t.name!r} was not produced by a tkeras layer or Input().")
+    return t._keras_history
 
 
 def _node_key(layer, node_index: int) -> str:
@@ -26,7 +33,7 @@ def _build_map(outputs: List[KerasTensor]):
     layer_indices: Dict[Layer, int] = {}
 
     def visit(tensor: KerasTensor):
-        layer, node_index, _ = tensor._keras_history
+        layer, node_index, _ = _history(tensor)
         node = layer._inbound_nodes[node_index]
         if node in finished:
             return
@@ -61,7 +68,7 @@ def map_graph_network(inputs: List[KerasTensor], outputs: List[KerasTensor]):
         for parent in node.parent_nodes:
             node_depths[parent] = max(depth + 1, node_depths.get(parent, 0))
     for t in inputs:
-        layer = t._keras_history.layer
+        layer = _history(t).layer
         if layer not in layer_depths:
             layer_depths[layer] = 0
             layer_indices[layer] = -1
@@ -175,6 +182,7 @@ class Functional(Model):
     def _init_graph_network(self, inputs, outputs) -> None:
         if inputs is None or outputs is None:
             raise ValueError("A functional model needs both `inputs` and `outputs`.")
+        nested_inputs: Any
         if isinstance(inputs, dict) and all(isinstance(k, str) for k in inputs):
             nested_inputs = inputs
         elif isinstance(inputs, (list, tuple)):
@@ -502,7 +510,7 @@ def _node_conversion_map(network) -> Dict[str, int]:
 
 def _serialize_node(node: Node, conversion: Dict[str, int]):
     def ref(t: KerasTensor):
-        h = t._keras_history
+        h = _history(t)
         return [h.layer.name, conversion.get(_node_key(h.layer, h.node_index), 0), h.tensor_index]
 
     kwargs = dict(node.call_kwargs)
@@ -615,6 +623,7 @@ def reconstruct_from_config(config: Dict[str, Any], custom_objects=None,
                 tensors.append(tensor_from_ref(entry))
             if len(entry) == 4 and entry[3]:
                 kwargs = deserialize_kwargs(entry[3])
+        call_input: Any
         if isinstance(node_data, dict):
             call_input = dict(zip(node_data.keys(), tensors))
         else:

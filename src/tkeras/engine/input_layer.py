@@ -34,6 +34,10 @@ class InputLayer(Layer):
         dtype: dtype of the input (default floatx).
         name: its name (default ``input_1``, ``input_2``, ...).
         batch_input_shape: full shape including the batch axis (Keras 2 configs).
+
+    Example:
+        >>> InputLayer(input_shape=(3,)).output.shape
+        (None, 3)
     """
 
     def __init__(self, input_shape=None, batch_size: Optional[int] = None, dtype=None,

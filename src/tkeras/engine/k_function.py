@@ -8,7 +8,7 @@ back as numpy and then applies the updates.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -44,6 +44,8 @@ def is_placeholder(x: Any) -> bool:
 
 def _node_of(t: KerasTensor) -> Node:
     h = t._keras_history
+    if h is None:
+        raise ValueError(f"The tensor {t.name!r} was not produced by a tkeras layer or Input().")
     return h.layer._inbound_nodes[h.node_index]
 
 
@@ -79,7 +81,7 @@ class KFunction:
                 slot_of[id(t)] = len(slot_of)
             return slot_of[id(t)]
 
-        feeds = []
+        feeds: List[Optional[Tuple[int, torch.dtype, KerasTensor]]] = []  # None: the learning phase
         for i, x in enumerate(inputs):
             if isinstance(x, KerasTensor):
                 feeds.append((slot(x), config.torch_dtype(x.dtype), x))

@@ -103,10 +103,10 @@ for _op in ("lt", "le", "gt", "ge"):
     setattr(KerasTensor, f"__{_op}__", _binary_op(_op))
 for _op in ("neg", "pos", "abs", "invert"):
     setattr(KerasTensor, f"__{_op}__", _unary_op(_op))
-KerasTensor.__getitem__ = _binary_op("getitem")
-KerasTensor.__array_ufunc__ = None  # numpy defers to the reflected operators above
-KerasTensor.__array_priority__ = 100
-KerasTensor.__hash__ = object.__hash__
+setattr(KerasTensor, "__getitem__", _binary_op("getitem"))
+setattr(KerasTensor, "__array_ufunc__", None)  # numpy defers to the reflected operators above
+setattr(KerasTensor, "__array_priority__", 100)
+setattr(KerasTensor, "__hash__", object.__hash__)
 
 
 def is_keras_tensor(x: Any) -> bool:
@@ -177,6 +177,8 @@ class Node:
     stand for the values); ``outputs`` the returned structure.
     """
 
+    is_self_node = False  # True for the node a Functional records for its own graph
+
     def __init__(self, layer, call_args: tuple = (), call_kwargs: Optional[dict] = None,
                  outputs: Any = None):
         self.layer = layer
@@ -212,6 +214,8 @@ class Node:
         """(inbound_layer, node_index, tensor_index, tensor) for each input tensor."""
         for t in self.input_tensors:
             h = t._keras_history
+            if h is None:
+                raise ValueError(f"The input tensor {t.name!r} of this node was not produced by a layer.")
             yield h.layer, h.node_index, h.tensor_index, t
 
     @staticmethod

@@ -153,7 +153,8 @@ class Model(Trainer, Layer):
         """
         if all(key in config for key in ("name", "layers", "input_layers", "output_layers")):
             from .functional import Functional
-            return Functional.from_config.__func__(cls, config, custom_objects)
+            # Functional's classmethod, called for cls (mypy does not model a classmethod's __func__)
+            return Functional.from_config.__func__(cls, config, custom_objects)  # type: ignore[attr-defined]
         return super().from_config(config)
 
     def _keras_class_name(self) -> str:
@@ -193,7 +194,7 @@ class Model(Trainer, Layer):
         """Loads weights from a Keras HDF5 weights or model file (by layer order, or by name)."""
         hdf5_format.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
-    def reset_states(self) -> None:
+    def reset_states(self, states: Any = None) -> None:
         for layer in self._flatten_layers(include_self=False):
             if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
                 layer.reset_states()

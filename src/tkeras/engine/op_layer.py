@@ -44,6 +44,7 @@ class OpLayer(Layer):
     """
 
     def __init__(self, function: Any, callables: Optional[List[Callable]] = None, **kwargs):
+        key: Optional[str]
         if isinstance(function, str):
             fn, key = _symbolic.lookup_function(function), function
         elif callable(function):
@@ -51,7 +52,7 @@ class OpLayer(Layer):
         else:
             raise TypeError(f"OpLayer expects a function or a function name. Received: {function!r}")
         if "name" not in kwargs or kwargs["name"] is None:
-            label = key or getattr(fn, "__name__", "lambda")
+            label = key or str(getattr(fn, "__name__", "lambda"))
             kwargs["name"] = config.unique_object_name("k." + label.replace("<", "").replace(">", ""))
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)

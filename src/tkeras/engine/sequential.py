@@ -53,7 +53,7 @@ class Sequential(Functional):
     def add(self, layer: Any) -> None:
         """Appends a layer (or a model, or a KerasTensor from ``Input()``) to the stack."""
         if isinstance(layer, KerasTensor):
-            origin = layer._keras_history.layer
+            origin = layer._keras_history.layer if layer._keras_history is not None else None
             if not isinstance(origin, InputLayer):
                 raise TypeError("A Sequential model only accepts `Input()` tensors or layers. "
                                 f"Received: {layer}")
@@ -94,6 +94,7 @@ class Sequential(Functional):
         layer's input shape, when it has one)."""
         if self._input_layer is None and len(self._seq_layers) == 1:
             shape = getattr(layer, "_batch_input_shape", None)
+            dtype: Optional[str]
             if shape is None and isinstance(layer, Functional) and layer._is_graph_network:
                 shape = (None,) + tuple(layer.inputs[0].shape[1:])
                 dtype = layer.inputs[0].dtype

@@ -11,24 +11,29 @@ bar (throttled), for callbacks that read batch logs, and at the end of each epoc
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
 
-from .. import _warn
+from .. import _warn, optimizers
 from .. import metrics as metrics_module
 from ..distribute import engine as distributed
-from .. import optimizers
 from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from . import data_adapter as da
 from .compile_utils import (
-    CompiledLoss, CompiledMetrics, RunningMeanView, check_losses,
-    check_targets_against_outputs, deserialize_structure, serialize_structure,
+    CompiledLoss,
+    CompiledMetrics,
+    RunningMeanView,
+    check_losses,
+    check_targets_against_outputs,
+    deserialize_structure,
+    serialize_structure,
 )
 from .epoch_iterator import EpochIterator, fit_iterators
 from .keras_tensor import pack_like
@@ -63,6 +68,11 @@ def _validation_due(epoch: int, validation_freq) -> bool:
     return (epoch + 1) in validation_freq
 
 
+def _outputs_log(outputs: List[torch.Tensor]) -> Dict[str, Any]:
+    """``{"outputs": [...]}`` as numpy arrays, for callbacks that read a predict batch's outputs."""
+    return {"outputs": [_to_numpy(o) for o in outputs]}
+
+
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return to_numpy(t)  # bfloat16 leaves the device as float32
 
@@ -83,11 +93,17 @@ class Trainer:
     optimizer = None
     loss = None
     loss_weights = None
-    compiled_loss = None
-    compiled_metrics = None
+    compiled_loss: Optional[CompiledLoss] = None
+    compiled_metrics: Optional[CompiledMetrics] = None
     history = None
     stop_training = False
     _is_compiled = False
+    # provided by Model (Layer, Functional), which this class is mixed into
+    output_names: List[str]
+    outputs: Any
+    losses: List[torch.Tensor]
+    dtype_policy: Any
+    _flatten_layers: Callable[..., Iterator[Any]]
 
     # ------------------------------------------------------------ compile
 
@@ -139,11 +155,11 @@ class Trainer:
             self.optimizer = LossScaleOptimizer(self.optimizer)  # as tf-keras's compile
         self.loss = loss
         self.loss_weights = loss_weights
-        self.compiled_loss = CompiledLoss(loss, loss_weights)
-        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, self.compiled_loss)
+        self.compiled_loss = compiled_loss = CompiledLoss(loss, loss_weights)
+        self.compiled_metrics = compiled_metrics = CompiledMetrics(metrics, weighted_metrics, compiled_loss)
         if getattr(self, "_is_graph_network", False):
-            self.compiled_loss.resolve_names(self.output_names)
-            self.compiled_metrics.resolve_names(self.output_names)
+            compiled_loss.resolve_names(self.output_names)
+            compiled_metrics.resolve_names(self.output_names)
         else:  # outputs unknown until the first batch: check the names now anyway
             check_losses(loss)
         self.__dict__["_compile_config"] = {
@@ -204,10 +220,15 @@ class Trainer:
             args[key] = deserialize_structure(args.get(key), "metric")
         self.compile(**args)
 
-    def _runner(self, refresh: bool = False) -> StepRunner:
-        if not self._is_compiled:
+    def _compiled(self) -> Tuple[CompiledLoss, CompiledMetrics]:
+        """The compiled loss and metrics, or Keras's error before ``compile``."""
+        if not self._is_compiled or self.compiled_loss is None or self.compiled_metrics is None:
             raise RuntimeError("You must compile your model before training/testing. Use "
                                "`model.compile(optimizer, loss)`.")
+        return self.compiled_loss, self.compiled_metrics
+
+    def _runner(self, refresh: bool = False) -> StepRunner:
+        self._compiled()
         runner = self.__dict__.get("_step_runner")
         if runner is None:
             runner = StepRunner(self)
@@ -236,14 +257,15 @@ class Trainer:
         out: list = []
         runner = self.__dict__.get("_step_runner")
         if runner is not None and self._is_compiled:
-            if self.compiled_loss.built:
-                out.extend(self.compiled_loss.metrics)
-            out.extend(self.compiled_metrics.metrics)
+            compiled_loss, compiled_metrics = self._compiled()
+            if compiled_loss.built:
+                out.extend(compiled_loss.metrics)
+            out.extend(compiled_metrics.metrics)
         out.extend(self._tracked_metrics())
         return out
 
     def _tracked_metrics(self) -> list:
-        found = []
+        found: List[metrics_module.Metric] = []
         for layer in self._flatten_layers():
             found.extend(m for m in layer._modules.values()
                          if isinstance(m, metrics_module.Metric) and all(m is not f for f in found))
@@ -256,11 +278,11 @@ class Trainer:
             return [m.name for m in self.metrics]
         tracked = [m.name for m in self._tracked_metrics()]
         runner = self.__dict__.get("_step_runner")
-        if runner is not None and self.compiled_metrics.built:
+        if runner is not None and self._compiled()[1].built:
             return runner.metrics_names() + tracked
         if self.compiled_loss is not None and self.compiled_loss.built:
             return list(self.compiled_loss.means.names) + \
-                self.compiled_metrics.expected_names() + tracked
+                self._compiled()[1].expected_names() + tracked
         return tracked
 
     def reset_metrics(self) -> None:
@@ -270,7 +292,7 @@ class Trainer:
         compiled: List[int] = []
         if runner is not None:
             runner.reset_metrics()  # the loss means (all at once) and the compiled metrics
-            compiled = [id(m) for m in self.compiled_metrics.metrics]
+            compiled = [id(m) for m in self._compiled()[1].metrics]
         for metric in self.metrics:
             if not isinstance(metric, RunningMeanView) and id(metric) not in compiled:
                 metric.reset_state()
@@ -346,7 +368,7 @@ class Trainer:
             y_pred: the outputs of ``self(x, training=True)``.
             sample_weight: sample weights (one tensor, or one per output).
         """
-        return self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)
+        return self._compiled()[0](y, y_pred, sample_weight, regularization_losses=self.losses)
 
     def compute_metrics(self, x, y, y_pred, sample_weight) -> Dict[str, Any]:
         """Updates the compiled metrics and returns ``self.get_metrics_result()``.
@@ -357,7 +379,7 @@ class Trainer:
             y_pred: the outputs.
             sample_weight: sample weights.
         """
-        self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        self._compiled()[1].update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     def _data_batch(self, runner: StepRunner, data) -> da.Batch:
@@ -467,10 +489,10 @@ class Trainer:
         graph: target shapes against the outputs, sparse labels in range."""
         if not ys or not getattr(self, "_is_graph_network", False):
             return
-        if not self.compiled_loss.built:
-            self.compiled_loss.resolve_names(self.output_names)
-        check_targets_against_outputs(ys, self.outputs, self.compiled_loss.losses,
-                                      self.output_names)
+        compiled_loss = self._compiled()[0]
+        if not compiled_loss.built:
+            compiled_loss.resolve_names(self.output_names)
+        check_targets_against_outputs(ys, self.outputs, compiled_loss.losses, self.output_names)
 
     def _expected_log_names(self, with_validation: bool) -> List[str]:
         names = self.metrics_names or ["loss"]
@@ -627,8 +649,7 @@ class Trainer:
             chunks.append(outputs)
             if batch_hooks:  # the outputs are copied to numpy only if a callback reads them
                 callbacks.on_predict_batch_end(step, LazyLogs(
-                    lambda outs=outputs: {"outputs": [_to_numpy(o) for o in outs]},
-                    {"batch": step, "size": batch.size}))
+                    functools.partial(_outputs_log, outputs), {"batch": step, "size": batch.size}))
         if not chunks:
             raise ValueError("Expected input data to be non-empty: `predict` received no "
                              "batches.")

@@ -69,6 +69,7 @@ class Softmax(_ElementwiseActivation):
 
     Example:
         >>> Softmax()(np.asarray([[1., 2., 1.]], "float32"))  # [[0.2119, 0.5761, 0.2119]]
+        tensor([[0.2119, 0.5761, 0.2119]])
     """
 
     def __init__(self, axis: Union[int, Sequence[int]] = -1, robust_masking: bool = False,
@@ -118,6 +119,7 @@ class ReLU(_ElementwiseActivation):
 
     Example:
         >>> ReLU(max_value=6.0)(np.asarray([[-1., 3., 9.]], "float32"))  # [[0., 3., 6.]]
+        tensor([[0., 3., 6.]])
     """
 
     def __init__(self, max_value: Optional[float] = None, negative_slope: float = 0.0,
@@ -154,6 +156,7 @@ class LeakyReLU(_ElementwiseActivation):
 
     Example:
         >>> LeakyReLU()(np.asarray([[-1., 2.]], "float32"))  # [[-0.3, 2.]]
+        tensor([[-0.3000,  2.0000]])
     """
 
     def __init__(self, alpha: float = 0.3, **kwargs):
@@ -258,6 +261,7 @@ class ELU(_ElementwiseActivation):
 
     Example:
         >>> ELU(alpha=1.0)(np.asarray([[-1., 2.]], "float32"))  # [[-0.6321, 2.]]
+        tensor([[-0.6321,  2.0000]])
     """
 
     def __init__(self, alpha: float = 1.0, **kwargs):
@@ -284,6 +288,7 @@ class ThresholdedReLU(_ElementwiseActivation):
 
     Example:
         >>> ThresholdedReLU(theta=1.0)(np.asarray([[0.5, 1.0, 2.]], "float32"))  # [[0, 0, 2]]
+        tensor([[0., 0., 2.]])
     """
 
     def __init__(self, theta: float = 1.0, **kwargs):

@@ -26,8 +26,21 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer, register_layer_alias
 from ..engine.input_spec import InputSpec
-from ..utils.conv_utils import (  # noqa: F401  (Keras 2 exposed them here too)
-    normalize_tuple, normalize_padding, conv_output_length, deconv_output_length, tf_same_padding, tf_padding, pad_spec, pad_for_torch, to_torch_layout, from_torch_layout, torch_kernel, depthwise_torch_kernel, spatial_shape, _with_spatial,
+from ..utils.conv_utils import (
+    _with_spatial,
+    conv_output_length,
+    deconv_output_length,
+    depthwise_torch_kernel,
+    from_torch_layout,
+    normalize_padding,
+    normalize_tuple,
+    pad_for_torch,
+    pad_spec,
+    spatial_shape,
+    tf_padding,
+    tf_same_padding,
+    to_torch_layout,
+    torch_kernel,
 )
 
 __all__ = [
@@ -324,6 +337,10 @@ class Conv3D(_Conv):
 
     Output shape:
         ``(batch, new_d1, new_d2, new_d3, filters)`` (or channels_first).
+
+    Example:
+        >>> Conv3D(4, 3)(np.zeros((1, 6, 6, 6, 2), "float32")).shape
+        torch.Size([1, 4, 4, 4, 4])
     """
 
     _rank = 3
@@ -436,6 +453,10 @@ class Conv1DTranspose(_ConvTranspose):
     Weights: ``kernel (k, filters, in_channels)``, ``bias (filters,)``.
 
     Input shape: ``(batch, steps, channels)``. Output shape: ``(batch, new_steps, filters)``.
+
+    Example:
+        >>> Conv1DTranspose(4, 3)(np.zeros((2, 10, 3), "float32")).shape
+        torch.Size([2, 12, 4])
     """
 
     _rank = 1
@@ -467,6 +488,10 @@ class Conv3DTranspose(_ConvTranspose):
 
     Input shape: ``(batch, d1, d2, d3, channels)``.
     Output shape: ``(batch, new_d1, new_d2, new_d3, filters)``.
+
+    Example:
+        >>> Conv3DTranspose(4, 3)(np.zeros((1, 4, 4, 4, 2), "float32")).shape
+        torch.Size([1, 6, 6, 6, 4])
     """
 
     _rank = 3
@@ -568,6 +593,10 @@ class DepthwiseConv1D(_DepthwiseConv):
 
     Input shape: ``(batch, steps, channels)``.
     Output shape: ``(batch, new_steps, channels * depth_multiplier)``.
+
+    Example:
+        >>> DepthwiseConv1D(3, depth_multiplier=2)(np.zeros((2, 10, 3), "float32")).shape
+        torch.Size([2, 8, 6])
     """
 
     _rank = 1
@@ -682,6 +711,10 @@ class SeparableConv1D(_SeparableConv):
     """Depthwise separable 1D convolution.
 
     Input shape: ``(batch, steps, channels)``. Output shape: ``(batch, new_steps, filters)``.
+
+    Example:
+        >>> SeparableConv1D(4, 3)(np.zeros((2, 10, 3), "float32")).shape
+        torch.Size([2, 8, 4])
     """
 
     _rank = 1
@@ -804,6 +837,10 @@ class Cropping1D(_Cropping):
 
     Args:
         cropping: an int or a tuple of 2 ints (before, after).
+
+    Example:
+        >>> Cropping1D((1, 2))(np.zeros((2, 10, 3), "float32")).shape
+        torch.Size([2, 7, 3])
     """
 
     _rank = 1
@@ -838,6 +875,10 @@ class Cropping3D(_Cropping):
     Args:
         cropping: an int, 3 ints or 3 pairs ``((d1_before, d1_after), ...)``.
         data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Example:
+        >>> Cropping3D(1)(np.zeros((1, 6, 6, 6, 2), "float32")).shape
+        torch.Size([1, 4, 4, 4, 2])
     """
 
     _rank = 3
@@ -873,6 +914,10 @@ class ZeroPadding1D(_ZeroPadding):
 
     Args:
         padding: an int or a tuple of 2 ints (before, after).
+
+    Example:
+        >>> ZeroPadding1D(2)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 9, 3])
     """
 
     _rank = 1
@@ -887,6 +932,10 @@ class ZeroPadding2D(_ZeroPadding):
     Args:
         padding: an int, 2 ints (symmetric rows, cols) or ``((top, bottom), (left, right))``.
         data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Example:
+        >>> ZeroPadding2D((1, 2))(np.zeros((2, 4, 4, 3), "float32")).shape
+        torch.Size([2, 6, 8, 3])
     """
 
     _rank = 2
@@ -901,6 +950,10 @@ class ZeroPadding3D(_ZeroPadding):
     Args:
         padding: an int, 3 ints or 3 pairs.
         data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Example:
+        >>> ZeroPadding3D(1)(np.zeros((1, 2, 3, 4, 2), "float32")).shape
+        torch.Size([1, 4, 5, 6, 2])
     """
 
     _rank = 3
@@ -951,6 +1004,10 @@ class UpSampling1D(_UpSampling):
 
     Args:
         size: the upsampling factor (int).
+
+    Example:
+        >>> UpSampling1D(2)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 10, 3])
     """
 
     _rank = 1
@@ -1011,6 +1068,10 @@ class UpSampling3D(_UpSampling):
     Args:
         size: an int or 3 ints.
         data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Example:
+        >>> UpSampling3D(2)(np.zeros((1, 2, 3, 4, 2), "float32")).shape
+        torch.Size([1, 4, 6, 8, 2])
     """
 
     _rank = 3

@@ -17,7 +17,11 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..utils.conv_utils import conv_output_length, normalize_tuple, tf_same_padding
 from .recurrent import (
-    RNN, _CellLayer, _RecurrentCell, _forget_bias_initializer, _masked,
+    RNN,
+    _CellLayer,
+    _forget_bias_initializer,
+    _masked,
+    _RecurrentCell,
     build_sublayer_in_parent_scope,
 )
 
@@ -52,6 +56,11 @@ class ConvLSTM2DCell(_RecurrentCell):
             convolution; the recurrent convolution uses stride 1 and 'same' padding.
         activation (tanh), recurrent_activation (hard_sigmoid), use_bias, initializers,
         unit_forget_bias, regularizers, constraints, dropout, recurrent_dropout: as LSTMCell.
+
+    Example:
+        >>> cell = ConvLSTM2DCell(4, 3, padding="same")
+        >>> ConvRNN2D(cell)(np.zeros((1, 3, 5, 5, 2), "float32")).shape
+        torch.Size([1, 5, 5, 4])
     """
 
     _gates = 4
@@ -226,7 +235,12 @@ class _ConvRNNShapes:
 
 class ConvRNN2D(_ConvRNNShapes, RNN):
     """Base class for convolutional-recurrent layers: an RNN over 5D inputs whose cell
-    (e.g. ConvLSTM2DCell) convolves; same arguments as RNN (no time_major)."""
+    (e.g. ConvLSTM2DCell) convolves; same arguments as RNN (no time_major).
+
+    Example:
+        >>> ConvRNN2D(ConvLSTM2DCell(4, 3), return_sequences=True)(np.zeros((1, 3, 5, 5, 2), "float32")).shape
+        torch.Size([1, 3, 3, 3, 4])
+    """
 
 
 class ConvLSTM2D(_ConvRNNShapes, _CellLayer):

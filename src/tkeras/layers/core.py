@@ -140,6 +140,10 @@ class Activation(Layer):
         activation: name of an activation function (``'relu'``) or a callable.
 
     Input shape: any. Output shape: same as the input.
+
+    Example:
+        >>> Activation("relu")(np.array([[-1.0, 2.0]], "float32"))
+        tensor([[0., 2.]])
     """
 
     def __init__(self, activation, **kwargs):
@@ -175,6 +179,12 @@ class Dropout(Layer):
         seed: a seed for the dropout masks.
 
     Input shape: any. Output shape: same as the input.
+
+    Example:
+        >>> Dropout(0.5)(np.ones((1, 4), "float32"))  # inference: unchanged
+        tensor([[1., 1., 1., 1.]])
+        >>> Dropout(0.5)(np.ones((1, 4), "float32"), training=True)  # kept values scaled by 1 / 0.5
+        tensor([[0., 0., 2., 0.]])
     """
 
     def __init__(self, rate: float, noise_shape=None, seed: Optional[int] = None, **kwargs):
@@ -244,19 +254,34 @@ class _SpatialDropout(Dropout):
 
 
 class SpatialDropout1D(_SpatialDropout):
-    """Spatial 1D dropout: drops entire 1D feature maps. Input: ``(samples, timesteps, channels)``."""
+    """Spatial 1D dropout: drops entire 1D feature maps. Input: ``(samples, timesteps, channels)``.
+
+    Example:
+        >>> SpatialDropout1D(0.5)(np.zeros((2, 5, 3), "float32"), training=True).shape
+        torch.Size([2, 5, 3])
+    """
 
     _rank = 1
 
 
 class SpatialDropout2D(_SpatialDropout):
-    """Spatial 2D dropout: drops entire 2D feature maps. Input: 4D, channels_last by default."""
+    """Spatial 2D dropout: drops entire 2D feature maps. Input: 4D, channels_last by default.
+
+    Example:
+        >>> SpatialDropout2D(0.5)(np.zeros((2, 4, 4, 3), "float32"), training=True).shape
+        torch.Size([2, 4, 4, 3])
+    """
 
     _rank = 2
 
 
 class SpatialDropout3D(_SpatialDropout):
-    """Spatial 3D dropout: drops entire 3D feature maps. Input: 5D, channels_last by default."""
+    """Spatial 3D dropout: drops entire 3D feature maps. Input: 5D, channels_last by default.
+
+    Example:
+        >>> SpatialDropout3D(0.5)(np.zeros((1, 2, 4, 4, 3), "float32"), training=True).shape
+        torch.Size([1, 2, 4, 4, 3])
+    """
 
     _rank = 3
 
@@ -267,6 +292,10 @@ class Flatten(Layer):
     Args:
         data_format: with ``channels_first`` the input is transposed to channels_last
             before flattening, so weights ported between formats keep their order.
+
+    Example:
+        >>> Flatten()(np.zeros((2, 3, 4), "float32")).shape
+        torch.Size([2, 12])
     """
 
     def __init__(self, data_format: Optional[str] = None, **kwargs):
@@ -298,7 +327,8 @@ class Reshape(Layer):
     """Reshapes the input (without the batch axis) to ``target_shape``; one entry may be -1.
 
     Example:
-        >>> Reshape((6, 4)) maps (batch, 2, 3, 4) to (batch, 6, 4)
+        >>> Reshape((6, 4))(np.zeros((2, 2, 3, 4), "float32")).shape
+        torch.Size([2, 6, 4])
     """
 
     def __init__(self, target_shape: Sequence[int], **kwargs):
@@ -344,7 +374,12 @@ class Reshape(Layer):
 
 
 class Permute(Layer):
-    """Permutes the non-batch axes; ``dims`` is 1-indexed, e.g. ``Permute((2, 1))``."""
+    """Permutes the non-batch axes; ``dims`` is 1-indexed, e.g. ``Permute((2, 1))``.
+
+    Example:
+        >>> Permute((2, 1))(np.zeros((2, 3, 4), "float32")).shape
+        torch.Size([2, 4, 3])
+    """
 
     def __init__(self, dims: Sequence[int], **kwargs):
         super().__init__(**kwargs)
@@ -368,7 +403,12 @@ class Permute(Layer):
 
 
 class RepeatVector(Layer):
-    """Repeats a 2D input ``n`` times: ``(batch, features) -> (batch, n, features)``."""
+    """Repeats a 2D input ``n`` times: ``(batch, features) -> (batch, n, features)``.
+
+    Example:
+        >>> RepeatVector(3)(np.zeros((2, 4), "float32")).shape
+        torch.Size([2, 3, 4])
+    """
 
     def __init__(self, n: int, **kwargs):
         super().__init__(**kwargs)
@@ -390,7 +430,15 @@ class RepeatVector(Layer):
 
 
 class ActivityRegularization(Layer):
-    """Adds ``l1 * sum(|x|) + l2 * sum(x^2)`` of its input (per batch sample) to the losses."""
+    """Adds ``l1 * sum(|x|) + l2 * sum(x^2)`` of its input (per batch sample) to the losses.
+
+    Example:
+        >>> layer = ActivityRegularization(l1=0.1)
+        >>> layer(np.ones((2, 3), "float32")).shape
+        torch.Size([2, 3])
+        >>> layer.losses  # 0.1 * sum(|x|) / batch size
+        [tensor(0.3000)]
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
         super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
@@ -412,6 +460,10 @@ class Masking(Layer):
     support masking (RNNs, pooling) skip them.
 
     Input shape: ``(samples, timesteps, features)``.
+
+    Example:
+        >>> Masking(mask_value=0.0)(np.array([[[1.0], [0.0]]], "float32"))._keras_mask
+        tensor([[ True, False]])
     """
 
     def __init__(self, mask_value: float = 0.0, **kwargs):
@@ -460,6 +512,10 @@ class Lambda(Layer):
             input shape; used only when the shape cannot be found by running the function.
         mask: a mask, or a function ``f(inputs, mask)`` computing the output mask.
         arguments: extra keyword arguments for ``function``.
+
+    Example:
+        >>> Lambda(lambda t: t * 2)(np.array([[1.0, 2.0]], "float32"))
+        tensor([[2., 4.]])
     """
 
     def __init__(self, function: Callable, output_shape=None, mask=None,
@@ -525,7 +581,8 @@ class Lambda(Layer):
         if callable(self._output_shape):
             out, out_type, out_module = serialize_function(self._output_shape)
         else:
-            out, out_type, out_module = (list(self._output_shape) if self._output_shape else None), "raw", None
+            out = list(self._output_shape) if self._output_shape else None
+            out_type, out_module = "raw", None
         config.update({"output_shape": out, "output_shape_type": out_type,
                        "output_shape_module": out_module})
         if self.mask is not None:  # tf-keras writes the mask keys only for a mask

@@ -214,6 +214,10 @@ class CuDNNLSTM(_CuDNNRNN):
         kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer,
         kernel_constraint, recurrent_constraint, bias_constraint, return_sequences,
         return_state, go_backwards, stateful: as LSTM.
+
+    Example:
+        >>> CuDNNLSTM(4)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     _gates = 4
@@ -274,6 +278,10 @@ class CuDNNGRU(_CuDNNRNN):
         kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer,
         kernel_constraint, recurrent_constraint, bias_constraint, return_sequences,
         return_state, go_backwards, stateful: as GRU.
+
+    Example:
+        >>> CuDNNGRU(4)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     _gates = 3

@@ -320,6 +320,10 @@ class LocallyConnected2D(_LocallyConnected):
 
     Input shape: ``(batch, rows, cols, channels)``.
     Output shape: ``(batch, new_rows, new_cols, filters)``.
+
+    Example:
+        >>> LocallyConnected2D(4, 3)(np.zeros((1, 5, 5, 2), "float32")).shape
+        torch.Size([1, 3, 3, 4])
     """
 
     _rank = 2

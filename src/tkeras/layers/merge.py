@@ -90,7 +90,12 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
-    """Adds a list of inputs (same shape, or broadcastable): ``added = Add()([x1, x2])``."""
+    """Adds a list of inputs (same shape, or broadcastable): ``added = Add()([x1, x2])``.
+
+    Example:
+        >>> Add()([np.array([[1.0, 2.0]]), np.array([[10.0, 20.0]])])
+        tensor([[11., 22.]])
+    """
 
     def _merge(self, inputs):
         out = inputs[0]
@@ -100,7 +105,12 @@ class Add(_Merge):
 
 
 class Subtract(_Merge):
-    """Subtracts two inputs: ``Subtract()([x1, x2]) == x1 - x2``."""
+    """Subtracts two inputs: ``Subtract()([x1, x2]) == x1 - x2``.
+
+    Example:
+        >>> Subtract()([np.array([[5.0, 2.0]]), np.array([[3.0, 4.0]])])
+        tensor([[ 2., -2.]])
+    """
 
     def _check_inputs(self, input_shape) -> None:
         super()._check_inputs(input_shape)
@@ -116,7 +126,12 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    """Multiplies a list of inputs elementwise."""
+    """Multiplies a list of inputs elementwise.
+
+    Example:
+        >>> Multiply()([np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]])])
+        tensor([[3., 8.]])
+    """
 
     def _merge(self, inputs):
         out = inputs[0]
@@ -126,7 +141,12 @@ class Multiply(_Merge):
 
 
 class Average(_Merge):
-    """Averages a list of inputs elementwise."""
+    """Averages a list of inputs elementwise.
+
+    Example:
+        >>> Average()([np.array([[1.0, 2.0]]), np.array([[3.0, 6.0]])])
+        tensor([[2., 4.]])
+    """
 
     def _merge(self, inputs):
         out = inputs[0]
@@ -136,7 +156,12 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """Elementwise maximum of a list of inputs."""
+    """Elementwise maximum of a list of inputs.
+
+    Example:
+        >>> Maximum()([np.array([[1.0, 5.0]]), np.array([[3.0, 2.0]])])
+        tensor([[3., 5.]])
+    """
 
     def _merge(self, inputs):
         out = inputs[0]
@@ -146,7 +171,12 @@ class Maximum(_Merge):
 
 
 class Minimum(_Merge):
-    """Elementwise minimum of a list of inputs."""
+    """Elementwise minimum of a list of inputs.
+
+    Example:
+        >>> Minimum()([np.array([[1.0, 5.0]]), np.array([[3.0, 2.0]])])
+        tensor([[1., 2.]])
+    """
 
     def _merge(self, inputs):
         out = inputs[0]
@@ -160,6 +190,10 @@ class Concatenate(_Merge):
 
     Args:
         axis: the concatenation axis (default -1).
+
+    Example:
+        >>> Concatenate()([np.zeros((2, 3)), np.ones((2, 2))]).shape
+        torch.Size([2, 5])
     """
 
     _min_inputs = 1
@@ -225,7 +259,11 @@ class Dot(_Merge):
         normalize: l2-normalise both inputs along those axes first (cosine proximity).
 
     Example:
-        >>> Dot(axes=1)([x1, x2]) maps (batch, n) and (batch, n) to (batch, 1)
+        >>> x1 = np.ones((2, 3), "float32")
+        >>> x2 = np.full((2, 3), 2.0, "float32")
+        >>> Dot(axes=1)([x1, x2])
+        tensor([[6.],
+                [6.]])
     """
 
     def __init__(self, axes, normalize: bool = False, **kwargs):

@@ -95,7 +95,8 @@ class GaussianDropout(_NoiseLayer):
     Input shape: any. Output shape: same as the input.
 
     Example:
-        >>> GaussianDropout(0.3)(x, training=True)  # x * N(1, sqrt(0.3 / 0.7))
+        >>> GaussianDropout(0.3)(x, training=True).shape  # x * N(1, sqrt(0.3 / 0.7))
+        torch.Size([8, 4])
     """
 
     def __init__(self, rate: float, seed: Optional[int] = None, **kwargs):

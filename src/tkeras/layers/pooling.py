@@ -16,8 +16,14 @@ from ..backend import config as backend_config
 from ..engine.base_layer import Layer, register_layer_alias
 from ..engine.input_spec import InputSpec
 from .convolutional import (
-    conv_output_length, from_torch_layout, normalize_padding, normalize_tuple, pad_for_torch,
-    spatial_shape, tf_padding, to_torch_layout,
+    conv_output_length,
+    from_torch_layout,
+    normalize_padding,
+    normalize_tuple,
+    pad_for_torch,
+    spatial_shape,
+    tf_padding,
+    to_torch_layout,
 )
 
 __all__ = [
@@ -154,7 +160,12 @@ _POOL_DOC = """
 
 
 class MaxPooling1D(_MaxPooling):
-    """Max pooling over the time axis."""
+    """Max pooling over the time axis.
+
+    Example:
+        >>> MaxPooling1D(2)(np.zeros((2, 6, 3), "float32")).shape
+        torch.Size([2, 3, 3])
+    """
 
     _rank = 1
     _default_data_format = "channels_last"
@@ -176,7 +187,12 @@ class MaxPooling2D(_MaxPooling):
 
 
 class MaxPooling3D(_MaxPooling):
-    """Max pooling over three spatial axes."""
+    """Max pooling over three spatial axes.
+
+    Example:
+        >>> MaxPooling3D(2)(np.zeros((1, 4, 4, 4, 2), "float32")).shape
+        torch.Size([1, 2, 2, 2, 2])
+    """
 
     _rank = 3
 
@@ -186,14 +202,24 @@ class MaxPooling3D(_MaxPooling):
 
 
 class AveragePooling1D(_AveragePooling):
-    """Average pooling over the time axis."""
+    """Average pooling over the time axis.
+
+    Example:
+        >>> AveragePooling1D(2)(np.zeros((2, 6, 3), "float32")).shape
+        torch.Size([2, 3, 3])
+    """
 
     _rank = 1
     _default_data_format = "channels_last"
 
 
 class AveragePooling2D(_AveragePooling):
-    """Average pooling over rows and columns."""
+    """Average pooling over rows and columns.
+
+    Example:
+        >>> AveragePooling2D(2)(np.zeros((2, 4, 4, 3), "float32")).shape
+        torch.Size([2, 2, 2, 3])
+    """
 
     _rank = 2
 
@@ -203,7 +229,12 @@ class AveragePooling2D(_AveragePooling):
 
 
 class AveragePooling3D(_AveragePooling):
-    """Average pooling over three spatial axes."""
+    """Average pooling over three spatial axes.
+
+    Example:
+        >>> AveragePooling3D(2)(np.zeros((1, 4, 4, 4, 2), "float32")).shape
+        torch.Size([1, 2, 2, 2, 2])
+    """
 
     _rank = 3
 
@@ -270,7 +301,12 @@ _GLOBAL_DOC = """
 
 
 class GlobalMaxPooling1D(_GlobalMaxPooling):
-    """Global max pooling over the time axis."""
+    """Global max pooling over the time axis.
+
+    Example:
+        >>> GlobalMaxPooling1D()(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 3])
+    """
 
     _rank = 1
     _default_data_format = "channels_last"
@@ -305,25 +341,45 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
 
 
 class GlobalMaxPooling2D(_GlobalMaxPooling):
-    """Global max pooling over rows and columns."""
+    """Global max pooling over rows and columns.
+
+    Example:
+        >>> GlobalMaxPooling2D()(np.zeros((2, 4, 4, 3), "float32")).shape
+        torch.Size([2, 3])
+    """
 
     _rank = 2
 
 
 class GlobalAveragePooling2D(_GlobalAveragePooling):
-    """Global average pooling over rows and columns."""
+    """Global average pooling over rows and columns.
+
+    Example:
+        >>> GlobalAveragePooling2D()(np.zeros((2, 4, 4, 3), "float32")).shape
+        torch.Size([2, 3])
+    """
 
     _rank = 2
 
 
 class GlobalMaxPooling3D(_GlobalMaxPooling):
-    """Global max pooling over three spatial axes."""
+    """Global max pooling over three spatial axes.
+
+    Example:
+        >>> GlobalMaxPooling3D()(np.zeros((1, 4, 4, 4, 2), "float32")).shape
+        torch.Size([1, 2])
+    """
 
     _rank = 3
 
 
 class GlobalAveragePooling3D(_GlobalAveragePooling):
-    """Global average pooling over three spatial axes."""
+    """Global average pooling over three spatial axes.
+
+    Example:
+        >>> GlobalAveragePooling3D()(np.zeros((1, 4, 4, 4, 2), "float32")).shape
+        torch.Size([1, 2])
+    """
 
     _rank = 3
 

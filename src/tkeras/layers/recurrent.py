@@ -16,15 +16,24 @@ import numpy as np
 import torch
 
 from .. import activations, regularizers
-from .cudnn_recurrent import (  # noqa: F401 - importable from here, as in Keras 2
-    CuDNNGRU, CuDNNLSTM, cudnn_to_keras_weights, keras_to_cudnn_weights,
-)
-from .rnn_base import RNN, fused_kernel_cell
-from .rnn_base import _PackedStateCallMixin, standardize_rnn_args  # noqa: F401 - re-exported
+
+# importable from here, as in Keras 2
+from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM, cudnn_to_keras_weights, keras_to_cudnn_weights  # noqa: F401
+
+# re-exported
+from .rnn_base import RNN, _PackedStateCallMixin, fused_kernel_cell, standardize_rnn_args  # noqa: F401
 from .rnn_cell_base import (  # noqa: F401 - re-exported for the other layer modules
-    AbstractRNNCell, DropoutRNNCellMixin, StackedRNNCells, _RecurrentCell, _cell_accepts,
-    _gate_matmul, _masked, _to_list_or_none, build_sublayer_in_parent_scope,
-    deserialize_sublayer, serialize_sublayer,
+    AbstractRNNCell,
+    DropoutRNNCellMixin,
+    StackedRNNCells,
+    _cell_accepts,
+    _gate_matmul,
+    _masked,
+    _RecurrentCell,
+    _to_list_or_none,
+    build_sublayer_in_parent_scope,
+    deserialize_sublayer,
+    serialize_sublayer,
 )
 
 __all__ = [
@@ -60,6 +69,10 @@ class SimpleRNNCell(_RecurrentCell):
         dropout / recurrent_dropout: fraction of the inputs / states dropped in training.
 
     Weights: ``kernel (input_dim, units)``, ``recurrent_kernel (units, units)``, ``bias (units,)``.
+
+    Example:
+        >>> RNN(SimpleRNNCell(4))(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     @property
@@ -129,6 +142,10 @@ class GRUCell(_RecurrentCell):
             the cuDNN form; bias shape (2, 3 * units)) or before (bias (3 * units,)).
         implementation: 1 (one dropout mask per gate) or 2 (one mask); same numbers otherwise.
         (other arguments as SimpleRNNCell)
+
+    Example:
+        >>> RNN(GRUCell(4))(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     _gates = 3
@@ -254,6 +271,10 @@ class LSTMCell(_RecurrentCell):
 
     Weights: ``kernel (input_dim, 4 units)``, ``recurrent_kernel (units, 4 units)``,
     ``bias (4 units,)``.
+
+    Example:
+        >>> RNN(LSTMCell(4))(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
     """
 
     _gates = 4
@@ -440,6 +461,12 @@ class GRU(_CellLayer):
 
     With ``reset_after=True``, tanh / sigmoid, no mask and no recurrent dropout the layer
     runs torch's fused GRU kernel.
+
+    Example:
+        >>> GRU(4)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
+        >>> GRU(4, return_sequences=True)(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 5, 4])
     """
 
     _cell_class = GRUCell

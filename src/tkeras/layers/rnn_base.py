@@ -23,9 +23,19 @@ import torch
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec, assert_input_compatibility
 from .rnn_cell_base import (
-    AbstractRNNCell, StackedRNNCells, _RecurrentCell, _as_state_list, _cell_accepts,
-    _cell_output_size, _check_cell, _flatten_sizes, _is_shape_list, _reset_dropout_masks,
-    _to_list_or_none, deserialize_sublayer, serialize_sublayer,
+    AbstractRNNCell,
+    StackedRNNCells,
+    _as_state_list,
+    _cell_accepts,
+    _cell_output_size,
+    _check_cell,
+    _flatten_sizes,
+    _is_shape_list,
+    _RecurrentCell,
+    _reset_dropout_masks,
+    _to_list_or_none,
+    deserialize_sublayer,
+    serialize_sublayer,
 )
 
 __all__ = ["RNN"]

@@ -20,8 +20,8 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer, build_in_parent_scope
 from ..saving.layer_serialization import deserialize_layer
-from .core import use_linear_layout_
 from ..saving.object_registration import serialize_keras_object
+from .core import use_linear_layout_
 
 __all__ = ["AbstractRNNCell", "DropoutRNNCellMixin", "StackedRNNCells"]
 
@@ -171,7 +171,28 @@ def _gate_matmul(xs: List[torch.Tensor], kernel: torch.Tensor, gates: int) -> to
 
 class AbstractRNNCell(Layer):
     """Base class for RNN cells: ``call(inputs, states)`` returns ``(output, new_states)``;
-    subclasses define ``state_size`` (and ``output_size``)."""
+    subclasses define ``state_size`` (and ``output_size``).
+
+    Example:
+        >>> class MinimalRNNCell(AbstractRNNCell):
+        ...     def __init__(self, units, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.units = units
+        ...
+        ...     @property
+        ...     def state_size(self):
+        ...         return self.units
+        ...
+        ...     def build(self, input_shape):
+        ...         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units))
+        ...
+        ...     def call(self, inputs, states):
+        ...         output = K.dot(inputs, self.kernel) + states[0]
+        ...         return output, [output]
+        ...
+        >>> RNN(MinimalRNNCell(4))(np.zeros((2, 5, 3), "float32")).shape
+        torch.Size([2, 4])
+    """
 
     @property
     def state_size(self):

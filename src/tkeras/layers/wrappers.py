@@ -12,8 +12,12 @@ import torch
 from ..engine.base_layer import Layer
 from ..engine.keras_tensor import map_structure
 from .recurrent import (
-    _PackedStateCallMixin, _cell_accepts, _to_list_or_none, build_sublayer_in_parent_scope,
-    deserialize_sublayer, serialize_sublayer,
+    _cell_accepts,
+    _PackedStateCallMixin,
+    _to_list_or_none,
+    build_sublayer_in_parent_scope,
+    deserialize_sublayer,
+    serialize_sublayer,
 )
 
 __all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
@@ -48,6 +52,14 @@ class Wrapper(Layer):
 
     Args:
         layer: the wrapped layer.
+
+    Example:
+        >>> class Doubled(Wrapper):
+        ...     def call(self, inputs):
+        ...         return 2 * self.layer(inputs)
+        ...
+        >>> Doubled(Dense(3))(np.zeros((2, 4), "float32")).shape
+        torch.Size([2, 3])
     """
 
     def __init__(self, layer: Layer, **kwargs):

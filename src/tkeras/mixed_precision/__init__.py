@@ -11,7 +11,7 @@ are cast to the compute dtype on the way in, as Keras's autocast does.
 ``Keras 2.3``'s ``mixed_precision.experimental`` names (``set_policy``, ``Policy``,
 ``global_policy``, ``LossScaleOptimizer``) are in ``tkeras.mixed_precision.experimental``.
 """
-from . import experimental  # noqa: F401
+from . import experimental
 from .loss_scale_optimizer import LossScaleOptimizer
 from .policy import Policy, global_policy, policy_scope, set_global_policy
 

@@ -13,11 +13,11 @@ Callers run these functions under ``torch.no_grad()``.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
 
-Tensors = List[torch.Tensor]
+Tensors = Union[List[torch.Tensor], Tuple[torch.Tensor, ...]]  # torch._foreach_* take either, return tuples
 Scalar = Union[float, torch.Tensor]
 
 
@@ -210,6 +210,7 @@ def adamax_(params: Tensors, grads: Tensors, lr: Scalar, bias_correction: torch.
     torch._foreach_mul_(us, beta_2)
     torch._foreach_maximum_(us, torch._foreach_abs(grads))
     denominator = torch._foreach_add(us, eps)
+    update: Tensors
     if legacy:
         update = torch._foreach_div(ms, denominator)
         torch._foreach_mul_(update, lr / bias_correction)

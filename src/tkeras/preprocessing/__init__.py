@@ -2,6 +2,9 @@
 1.1's API, as Keras 2.3.1 re-exports it) and tf-keras 2.x's dataset helpers
 (``image_dataset_from_directory``, ``text_dataset_from_directory``,
 ``timeseries_dataset_from_array``). Pillow and scipy are imported only when used."""
+from ..utils.dataset_utils import (  # noqa: F401
+                                   image_dataset_from_directory,
+                                   text_dataset_from_directory,
+                                   timeseries_dataset_from_array,
+)
 from . import image, sequence, text  # noqa: F401
-from ..utils.dataset_utils import (image_dataset_from_directory,  # noqa: F401
-                                   text_dataset_from_directory, timeseries_dataset_from_array)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, List, Optional, Sequence as SequenceType, Tuple
+from typing import Any, List, Optional, Tuple
+from typing import Sequence as SequenceType
 
 import numpy as np
 

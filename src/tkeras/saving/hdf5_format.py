@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .._warn import TkerasWarning
-from .atomic import atomic_write  # noqa: F401 - also used by keras_v3 and callbacks
+from .atomic import atomic_write
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
 KERAS_VERSION = "2.21.0"
@@ -96,7 +96,8 @@ def open_hdf5_for_reading(path) -> h5py.File:
     try:
         return h5py.File(path, "r")
     except OSError as e:
-        raise ValueError(f"Unable to read the HDF5 file {path}: it is truncated or corrupted ({e}).") from None
+        raise ValueError(
+            f"Unable to read the HDF5 file {path}: it is truncated or corrupted ({e}).") from None
 
 
 def _weight_values(layer) -> List[np.ndarray]:

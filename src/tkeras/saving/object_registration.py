@@ -52,6 +52,7 @@ class SafeModeScope:
         safe_mode: True, False, or None to keep the enclosing setting.
 
     Example:
+        >>> trusted_json = Sequential([layers.Lambda(lambda t: t * 2, input_shape=(3,))]).to_json()
         >>> with SafeModeScope(False):
         ...     model = tkeras.models.model_from_json(trusted_json)
     """
@@ -78,8 +79,13 @@ class CustomObjectScope:
     """Makes custom objects visible to deserialization within a ``with`` block.
 
     Example:
+        >>> def my_reg(w):
+        ...     return 0.01 * K.sum(K.abs(w))
+        >>> config = Dense(2, kernel_regularizer=my_reg).get_config()
         >>> with CustomObjectScope({"my_reg": my_reg}):
         ...     layer = Dense.from_config(config)
+        >>> layer.kernel_regularizer is my_reg
+        True
     """
 
     def __init__(self, *args: Mapping[str, Any]):

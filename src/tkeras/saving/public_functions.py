@@ -25,7 +25,7 @@ _CONTROL_FLOW_FUNCTIONS = (
 @functools.lru_cache(maxsize=None)
 def _table() -> Dict[str, Callable]:
     from .. import activations
-    from ..backend import math_ops, nn_ops, shape_ops, control_flow_ops, random_ops, variables
+    from ..backend import control_flow_ops, math_ops, nn_ops, random_ops, shape_ops, variables
     table: Dict[str, Callable] = {}
     for module, names in ((variables, _PURE_VARIABLE_FUNCTIONS), (math_ops, math_ops.__all__),
                           (shape_ops, shape_ops.__all__), (nn_ops, nn_ops.__all__),

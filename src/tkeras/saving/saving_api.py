@@ -28,7 +28,10 @@ import numpy as np
 
 from .._warn import TkerasWarning
 from .object_registration import (
-    CustomObjectScope, SafeModeScope, get_registered_name, get_registered_object,
+    CustomObjectScope,
+    SafeModeScope,
+    get_registered_name,
+    get_registered_object,
     serialize_keras_object,
 )
 

@@ -6,18 +6,27 @@ import torch as _torch
 
 from .._warn import TkerasDeprecationWarning, TkerasWarning  # noqa: F401
 from ..saving.object_registration import (  # noqa: F401
-    CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
-    get_registered_object, register_keras_serializable,
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    serialize_keras_object,
 )
-from ..saving.object_registration import deserialize_keras_object, serialize_keras_object  # noqa: F401
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer  # noqa: F401
+
+# tf-keras 2.x's dataset helpers (issue 12)
+from .dataset_utils import (  # noqa: F401
+    image_dataset_from_directory,
+    text_dataset_from_directory,
+    timeseries_dataset_from_array,
+)
 from .file_utils import get_file, validate_file  # noqa: F401
 from .generic_utils import Progbar  # noqa: F401
 from .np_utils import normalize, to_categorical  # noqa: F401
 from .vis_utils import model_to_dot, plot_model  # noqa: F401
-# tf-keras 2.x's dataset helpers (issue 12)
-from .dataset_utils import (image_dataset_from_directory, text_dataset_from_directory,  # noqa: F401
-                            timeseries_dataset_from_array)
 
 
 def set_random_seed(seed: int) -> None:

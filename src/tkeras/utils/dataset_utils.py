@@ -10,7 +10,8 @@ seeded order when ``shuffle`` (tf-keras's local shuffle buffer is not reproduced
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Sequence as SequenceType, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
+from typing import Sequence as SequenceType
 
 import numpy as np
 
@@ -284,9 +285,18 @@ def image_dataset_from_directory(directory: str, labels: Labels = "inferred",
         ``subset="both"``.
 
     Example:
+        >>> import os
+        >>> from PIL import Image
+        >>> for label in ("cat", "dog"):
+        ...     os.makedirs(f"data/{label}")
+        ...     for i in range(5):
+        ...         Image.new("RGB", (80, 80)).save(f"data/{label}/{i}.png")
         >>> train = image_dataset_from_directory("data", image_size=(64, 64), seed=1,
         ...                                      validation_split=0.2, subset="training")
-        >>> model.fit(train, epochs=3)
+        Found 10 files belonging to 2 classes.
+        Using 8 files for training.
+        >>> train.class_names, len(train)
+        (['cat', 'dog'], 1)
     """
     if "smart_resize" in kwargs:
         crop_to_aspect_ratio = kwargs.pop("smart_resize")

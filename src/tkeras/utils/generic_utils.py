@@ -8,8 +8,14 @@ import types
 from typing import Any, Mapping, Optional, Tuple
 
 from ..saving.object_registration import (  # noqa: F401
-    CustomObjectScope, custom_object_scope, deserialize_keras_object, get_custom_objects,
-    get_registered_name, in_safe_mode, register_keras_serializable, resolve_object,
+    CustomObjectScope,
+    custom_object_scope,
+    deserialize_keras_object,
+    get_custom_objects,
+    get_registered_name,
+    in_safe_mode,
+    register_keras_serializable,
+    resolve_object,
     serialize_keras_object,
 )
 

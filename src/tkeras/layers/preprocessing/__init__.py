@@ -1,5 +1,5 @@
 """Preprocessing layers (``keras.layers.preprocessing``): Rescaling, Normalization."""
-from .image_preprocessing import Rescaling  # noqa: F401
-from .normalization import Normalization  # noqa: F401
+from .image_preprocessing import Rescaling
+from .normalization import Normalization
 
 __all__ = ["Rescaling", "Normalization"]

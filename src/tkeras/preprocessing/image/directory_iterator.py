@@ -36,8 +36,17 @@ class DirectoryIterator(BatchFromFilesMixin, _AugmentingIterator):
         dtype: dtype of the batches.
 
     Example:
+        >>> import os
+        >>> from PIL import Image
+        >>> from tkeras.preprocessing.image import ImageDataGenerator
+        >>> for label in ("cat", "dog"):
+        ...     os.makedirs(f"data/train/{label}")
+        ...     Image.new("RGB", (80, 80)).save(f"data/train/{label}/0.png")
         >>> it = ImageDataGenerator(rescale=1 / 255).flow_from_directory(
         ...     "data/train", target_size=(64, 64), batch_size=16)
+        Found 2 images belonging to 2 classes.
+        >>> it[0][0].shape
+        (2, 64, 64, 3)
     """
 
     allowed_class_modes = {"categorical", "binary", "sparse", "input", None}

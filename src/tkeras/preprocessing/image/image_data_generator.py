@@ -8,8 +8,13 @@ import numpy as np
 import torch
 
 from ..._warn import TkerasDeprecationWarning, TkerasWarning
-from .affine_transformations import (apply_affine_transform, apply_brightness_shift,
-                                     apply_channel_shift, check_fill_mode, flip_axis)
+from .affine_transformations import (
+    apply_affine_transform,
+    apply_brightness_shift,
+    apply_channel_shift,
+    check_fill_mode,
+    flip_axis,
+)
 from .batch_transforms import apply_transform_batch
 from .dataframe_iterator import DataFrameIterator
 from .directory_iterator import DirectoryIterator

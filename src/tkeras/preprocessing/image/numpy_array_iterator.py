@@ -29,6 +29,7 @@ class NumpyArrayIterator(_AugmentingIterator):
         dtype: dtype of the batches.
 
     Example:
+        >>> from tkeras.preprocessing.image import ImageDataGenerator
         >>> it = ImageDataGenerator().flow(np.zeros((10, 8, 8, 3)), np.arange(10),
         ...                                batch_size=4)
         >>> len(it), it[0][0].shape

@@ -7,7 +7,8 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from typing import Iterator as IteratorType, List, Optional, Sequence, Tuple, Union
+from typing import Iterator as IteratorType
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -85,6 +86,8 @@ def load_img(path, grayscale: bool = False, color_mode: str = "rgb",
         A ``PIL.Image.Image``.
 
     Example:
+        >>> from PIL import Image
+        >>> Image.new("RGB", (100, 80)).save("cat.png")
         >>> img = load_img("cat.png", target_size=(64, 64))
         >>> img_to_array(img).shape
         (64, 64, 3)
