@@ -91,7 +91,7 @@ def _launch(world: int, quick: bool, on_gpus: bool) -> float:
     for p in procs:
         if p.returncode:
             raise SystemExit(f"a process of the {world}-process run failed ({p.returncode})")
-    line = next(l for l in outputs[0].splitlines() if l.startswith("RESULT "))
+    line = next(t for t in outputs[0].splitlines() if t.startswith("RESULT "))
     return json.loads(line[len("RESULT "):])["step_s"]
 
 

@@ -65,7 +65,6 @@ if __name__ == "__main__":
     _choose_gemm_before_torch_loads()
 
 import cProfile  # noqa: E402
-import json  # noqa: E402
 import pstats  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -73,10 +72,10 @@ import time  # noqa: E402
 from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
 
 import numpy as np  # noqa: E402
-
-import tkeras  # noqa: E402  (before torch: tkeras's GEMM choice needs torch not yet loaded)
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
+
+import tkeras  # noqa: E402  (before torch: tkeras's GEMM choice needs torch not yet loaded)
 from tkeras import layers  # noqa: E402
 
 

@@ -78,9 +78,8 @@ def test_dense_results_with_and_without_the_fast_gemm_agree_to_float32_rounding(
 
 # ------------------------------------------------------------------ the fused optimizer update
 
-from tkeras.optimizers import experimental, fused, legacy  # noqa: E402
-
 from test_optimizers import reference_optimizer, run_reference  # noqa: E402
+from tkeras.optimizers import experimental, fused, legacy  # noqa: E402
 
 
 def _nonneg(w):

@@ -2,7 +2,8 @@
 
 torch's CPU float32 matmul (``torch.mm``, ``nn.functional.linear``: Dense layers, and
 recurrent cells that tkeras runs step by step) is MKL's SGEMM; the LSTM / GRU layers that go
-through torch's fused kernel (``aten::mkldnn_rnn_layer``) already use oneDNN's GEMM. MKL picks its code path from the CPU vendor, and on AMD CPUs
+through torch's fused kernel (``aten::mkldnn_rnn_layer``) already use oneDNN's GEMM. MKL
+picks its code path from the CPU vendor, and on AMD CPUs
 with AVX-512 (EPYC Zen 4 and later) it takes a slower AVX2 path: (128, 784) x (784, 512)
 ran at ~98 GFLOP/s there against ~155 GFLOP/s with ``MKL_ENABLE_INSTRUCTIONS=AVX512``.
 MKL reads that variable once, when it initialises, so it only works when set before torch

@@ -114,7 +114,8 @@ class _Zygote:
                                         stdout=subprocess.PIPE, text=True, bufsize=1)
         self.lines: "queue.Queue[str]" = queue.Queue()
         self.log = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         self.expect("READY")
 
     def _read(self):
@@ -144,6 +145,8 @@ class _Zygote:
     def close(self):
         self.process.stdin.close()
         self.process.wait(timeout=60)
+        self.reader.join(timeout=60)  # it stops at the end of the output: then close the pipe
+        self.process.stdout.close()
 
 
 def _run_to_end(zygote, folder, run):

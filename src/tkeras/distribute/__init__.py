@@ -18,8 +18,17 @@ reads torchrun's environment::
 See ``tkeras/distribute/data.py`` for how each kind of data is split across the processes
 and ``engine.py`` for the losses, metrics, callbacks and predictions.
 """
-from .strategy import (DataParallel, FullyShardedDataParallel, Strategy, barrier,
-                       get_strategy, is_chief, is_distributed, rank, world_size)
+from .strategy import (
+                       DataParallel,
+                       FullyShardedDataParallel,
+                       Strategy,
+                       barrier,
+                       get_strategy,
+                       is_chief,
+                       is_distributed,
+                       rank,
+                       world_size,
+)
 
 __all__ = ["DataParallel", "FullyShardedDataParallel", "Strategy", "barrier", "get_strategy",
            "is_chief", "is_distributed", "rank", "world_size"]

@@ -33,8 +33,7 @@ from typing import Iterator, List, Optional
 import numpy as np
 import torch
 import torch.distributed as dist
-from torch.utils.data import (DataLoader, DistributedSampler, IterableDataset, RandomSampler,
-                              SequentialSampler)
+from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, SequentialSampler
 
 from ..engine import data_adapter as da
 

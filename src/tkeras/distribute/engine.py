@@ -225,6 +225,7 @@ class DistributedSteps:
 
 def _ddp_arguments():
     import inspect
+
     from torch.nn.parallel import DistributedDataParallel
     return set(inspect.signature(DistributedDataParallel.__init__).parameters)
 

@@ -21,9 +21,9 @@ import torch
 
 from .. import _warn, optimizers
 from .. import metrics as metrics_module
-from ..distribute import engine as distributed
 from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
+from ..distribute import engine as distributed
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from . import data_adapter as da
 from .compile_utils import (
