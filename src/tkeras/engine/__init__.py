@@ -6,3 +6,4 @@ from .input_layer import Input, InputLayer  # noqa: F401
 from .training import Model  # noqa: F401
 from .functional import Functional  # noqa: F401
 from .sequential import Sequential  # noqa: F401
+from ..utils.layer_utils import get_source_inputs  # noqa: F401,E402

@@ -25,3 +25,5 @@ from .convolutional import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .local import *  # noqa: F401,F403
 from .cudnn_recurrent import *  # noqa: F401,F403
+from .legacy import *  # noqa: F401,F403  (Keras 1 layers: MaxoutDense, Highway, Atrous*)
+from ..saving.object_registration import deserialize_keras_object  # noqa: F401,E402

@@ -1,4 +1,8 @@
-"""tkeras.utils: seeds, custom objects, layer and numpy utilities."""
+"""tkeras.utils: seeds, custom objects, downloads, HDF5 data, layer and numpy utilities.
+
+``losses_utils`` and ``metrics_utils`` (Keras 2.3.1's submodules) import on first use:
+``from tkeras.utils import losses_utils``.
+"""
 import random as _random
 
 import numpy as _np
@@ -13,6 +17,9 @@ from ..saving.object_registration import deserialize_keras_object, serialize_ker
 from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEnqueuer  # noqa: F401
 from .file_utils import get_file, validate_file  # noqa: F401
 from .generic_utils import Progbar  # noqa: F401
+from .io_utils import H5Dict, HDF5Matrix  # noqa: F401
+from .layer_utils import convert_all_kernels_in_model, get_source_inputs, print_summary  # noqa: F401
+from . import conv_utils, data_utils, generic_utils, io_utils, layer_utils, np_utils  # noqa: F401
 from .np_utils import normalize, to_categorical  # noqa: F401
 from .vis_utils import model_to_dot, plot_model  # noqa: F401
 
@@ -31,3 +38,11 @@ def set_random_seed(seed: int) -> None:
     _torch.manual_seed(seed)
     from ..backend import ops
     ops.reset_seeded_generators()
+
+
+def __getattr__(name: str):
+    # losses_utils / metrics_utils import tkeras.losses / metrics, which import utils.
+    if name in ("losses_utils", "metrics_utils"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
