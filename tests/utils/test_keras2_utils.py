@@ -352,3 +352,62 @@ def test_maxout_dense_and_highway_values():
         f"{highway.name}/{n}:0" for n in ("W", "W_carry", "b", "b_carry")]
     config = highway.get_config()
     assert config["activation"] == "relu" and config["bias"] is True and config["input_dim"] == 4
+    with pytest.warns(tkeras.utils.TkerasDeprecationWarning):
+        assert layers.Highway.from_config(config).get_config() == config
+    with pytest.warns(tkeras.utils.TkerasDeprecationWarning):
+        again = layers.MaxoutDense.from_config(maxout.get_config())
+    assert again.get_config() == maxout.get_config() and again.nb_feature == 2
+
+
+class _MinimalRNN(layers.Recurrent):
+    """A Keras 1 style recurrent layer: h_t = tanh(x_t W + h_{t-1} U)."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", shape=(input_shape[-1], self.units))
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", shape=(self.units, self.units))
+        self.states = [None]
+        self.built = True
+
+    def step(self, x, states):
+        h = torch.tanh(x @ self.kernel + states[0] @ self.recurrent_kernel)
+        return h, [h]
+
+
+def _numpy_rnn(x, W, U, backwards=False):
+    h = np.zeros((x.shape[0], W.shape[1]), "float32")
+    outs = []
+    steps = range(x.shape[1])[::-1] if backwards else range(x.shape[1])
+    for t in steps:
+        h = np.tanh(x[:, t] @ W + h @ U)
+        outs.append(h)
+    return np.stack(outs, 1), h
+
+
+def test_legacy_recurrent_base():
+    rng = np.random.RandomState(2)
+    x = rng.rand(2, 5, 3).astype("float32")
+    W, U = rng.rand(3, 4).astype("float32") - 0.5, rng.rand(4, 4).astype("float32") - 0.5
+    for backwards in (False, True):
+        inp = tkeras.Input((5, 3))
+        outs = _MinimalRNN(4, return_sequences=True, return_state=True, go_backwards=backwards)(inp)
+        model = tkeras.Model(inp, outs)
+        assert model.output_shape == [(None, 5, 4), (None, 4)]
+        model.set_weights([W, U])
+        seq, state = model.predict(x, verbose=0)
+        want_seq, want_h = _numpy_rnn(x, W, U, backwards)
+        np.testing.assert_allclose(seq, want_seq, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(state, want_h, rtol=1e-5, atol=1e-7)
+    model = tkeras.Sequential([layers.Masking(0.0, input_shape=(5, 3)), _MinimalRNN(4)])
+    model.set_weights([W, U])
+    masked = x.copy()
+    masked[:, 3:] = 0.0  # the last two steps are masked: the output stays at step 3's
+    np.testing.assert_allclose(model.predict(masked, verbose=0), _numpy_rnn(x[:, :3], W, U)[1],
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="does not support `stateful=True`"):
+        _MinimalRNN(4, stateful=True)
+    conv = layers.ConvRecurrent2D(6, 3, padding="valid", return_sequences=True)
+    assert conv.compute_output_shape((None, 4, 10, 10, 2)) == (None, 4, 8, 8, 6)
