@@ -28,3 +28,9 @@ from .cudnn_recurrent import *  # noqa: F401,F403
 from .legacy import *  # noqa: F401,F403  (Keras 1 layers: MaxoutDense, Highway, Atrous*)
 from .legacy_recurrent import *  # noqa: F401,F403  (Recurrent, ConvRecurrent2D)
 from ..saving.object_registration import deserialize_keras_object  # noqa: F401,E402
+
+# Keras 1 argument names (output_dim, init, nb_filter, border_mode, ...), converted with
+# Keras 2.3.1's deprecation warning: one mechanism, tkeras.legacy.interfaces.
+from ..legacy import interfaces as _legacy_interfaces  # noqa: E402
+
+_legacy_interfaces.install()
