@@ -130,3 +130,11 @@ def test_every_keras_2_3_1_public_name_exists(module):
 
 def test_the_lists_are_not_empty():
     assert sum(len(v) for v in KERAS_2_3_1.values()) > 300
+
+
+def test_keras_2_3_1_submodules_are_attributes_of_the_package():
+    import tkeras
+    for name in ("datasets", "wrappers", "legacy", "utils", "models", "engine", "optimizers",
+                 "losses", "metrics", "layers"):
+        assert hasattr(tkeras, name), name
+    assert tkeras.wrappers.scikit_learn.KerasClassifier.__name__ == "KerasClassifier"

@@ -14,7 +14,7 @@ from . import constraints  # noqa: F401
 from . import losses  # noqa: F401
 from . import metrics  # noqa: F401
 from . import engine, layers, models  # noqa: F401
-from . import callbacks, datasets  # noqa: F401
+from . import callbacks, datasets, legacy, wrappers  # noqa: F401
 from .engine.input_layer import Input  # noqa: F401
 from .engine.sequential import Sequential  # noqa: F401
 from .engine.training import Model  # noqa: F401

@@ -1706,10 +1706,10 @@ def get(identifier: Any) -> Any:
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
 
 
-from .metrics_sensitivity import (  # noqa: E402 - defined on top of the classes above
-    BaseMeanIoU, SensitivityAtSpecificity, SensitivitySpecificityBase, SpecificityAtSensitivity,
-    clone_metric, clone_metrics,
-)
+# Defined on top of the classes above (metrics_sensitivity imports this module).
+from .metrics_sensitivity import BaseMeanIoU, SensitivitySpecificityBase  # noqa: E402,F401
+from .metrics_sensitivity import SensitivityAtSpecificity, SpecificityAtSensitivity  # noqa: E402
+from .metrics_sensitivity import clone_metric, clone_metrics  # noqa: E402,F401
 
 _OBJECTS.update(SensitivityAtSpecificity=SensitivityAtSpecificity,
                 SpecificityAtSensitivity=SpecificityAtSensitivity)

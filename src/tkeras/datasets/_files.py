@@ -153,7 +153,8 @@ def safe_unpickle(stream, encoding: str = "ASCII"):
         return SafeUnpickler(stream, encoding=encoding).load()
     except RefusedGlobal:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            KeyError) as e:
         raise ValueError(f"Corrupt pickle data ({type(e).__name__}: {e}).") from e
 
 

@@ -337,8 +337,9 @@ legacy_recurrent_support = generate_legacy_interface(
 legacy_gaussiandropout_support = generate_legacy_interface(["rate"], [("p", "rate")])
 _POOL_ND = dict(conversions=[("border_mode", "padding"), ("dim_ordering", "data_format")],
                 value_conversions=_DIM_ORDERING)
-legacy_pooling2d_support = generate_legacy_interface(["pool_size", "strides", "padding"], **_POOL_ND)
-legacy_pooling3d_support = generate_legacy_interface(["pool_size", "strides", "padding"], **_POOL_ND)
+_POOL_ARGS = ["pool_size", "strides", "padding"]
+legacy_pooling2d_support = generate_legacy_interface(_POOL_ARGS, **_POOL_ND)
+legacy_pooling3d_support = generate_legacy_interface(_POOL_ARGS, **_POOL_ND)
 legacy_global_pooling_support = generate_legacy_interface(
     conversions=[("dim_ordering", "data_format")], value_conversions=_DIM_ORDERING)
 legacy_upsampling1d_support = generate_legacy_interface(["size"], [("length", "size")])
