@@ -11,7 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPTS = ("bench_layer_overhead.py", "bench_conv.py", "bench_rnn.py", "bench_fit.py")
+SCRIPTS = ("bench_layer_overhead.py", "bench_conv.py", "bench_rnn.py", "bench_fit.py",
+           "bench_augment.py", "bench_k_function.py", "bench_applications.py",
+           "bench_mixed_precision.py")
+
+
 def main(argv) -> int:
     quick = "--quick" in argv
     here = Path(__file__).resolve().parent

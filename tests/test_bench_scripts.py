@@ -9,7 +9,8 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.mark.parametrize("script", ["bench_layer_overhead.py", "bench_conv.py", "bench_rnn.py",
-                                    "bench_fit.py"])
+                                    "bench_fit.py", "bench_augment.py", "bench_k_function.py",
+                                    "bench_applications.py", "bench_mixed_precision.py"])
 def test_bench_script_runs_quick(script):
     if not BENCH.is_dir():
         pytest.skip("bench/ is not beside the tests")

@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 from . import backend  # noqa: F401
 from . import utils  # noqa: F401
 from . import optimizers  # noqa: F401
+from . import mixed_precision  # noqa: F401
 from . import activations  # noqa: F401
 from . import initializers  # noqa: F401
 from . import regularizers  # noqa: F401
@@ -15,6 +16,8 @@ from . import losses  # noqa: F401
 from . import metrics  # noqa: F401
 from . import engine, layers, models  # noqa: F401
 from . import callbacks, datasets, legacy, wrappers  # noqa: F401
+from . import preprocessing  # noqa: F401
+from . import applications  # noqa: F401
 from .engine.input_layer import Input  # noqa: F401
 from .engine.sequential import Sequential  # noqa: F401
 from .engine.training import Model  # noqa: F401

@@ -21,12 +21,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
 
 from ._warn import TkerasDeprecationWarning, TkerasWarning
+from .backend.variables import to_numpy
 from .utils.generic_utils import Progbar
 
 _BATCH_HOOKS = {
@@ -237,6 +238,7 @@ class CallbackList:
             if self._history is None:
                 self._history = History()
                 self.callbacks.append(self._history)
+        self._order_backup_last()
         self.model = None
         self.params: Dict[str, Any] = {}
         if model is not None:
@@ -251,7 +253,25 @@ class CallbackList:
 
     def append(self, callback: Callback) -> None:
         self.callbacks.append(callback)
+        self._order_backup_last()
         self._batch_hooks = {}
+
+    def _order_backup_last(self) -> None:
+        """``BackupAndRestore`` runs after the other callbacks: its backups hold what they
+        did in the same hook, and its restore follows their resets in ``on_train_begin``."""
+        self.callbacks.sort(key=lambda cb: bool(getattr(cb, "_runs_last", False)))
+        for cb in self.callbacks:
+            if getattr(cb, "_runs_last", False):
+                cb._set_callbacks(self.callbacks)
+
+    def resume_point(self, initial_epoch: int) -> Tuple[int, int]:
+        """(epoch, step) where ``fit`` starts: where a restored backup left off, else
+        ``(initial_epoch, 0)``. Asked once, after ``on_train_begin``."""
+        for cb in self.callbacks:
+            point = cb._resume_point() if hasattr(cb, "_resume_point") else None
+            if point is not None:
+                return point
+        return initial_epoch, 0
 
     def set_params(self, params: Dict[str, Any]) -> None:
         self.params = params
@@ -544,6 +564,9 @@ class EarlyStopping(Callback):
         >>> model.fit(x, y, validation_split=0.2, callbacks=[early_stopping])
     """
 
+    # what BackupAndRestore backs up and restores
+    _backup_attributes = ("wait", "stopped_epoch", "best", "best_epoch", "best_weights")
+
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0,
                  verbose: int = 0, mode: str = "auto", baseline: Optional[float] = None,
                  restore_best_weights: bool = False, start_from_epoch: int = 0):
@@ -697,6 +720,8 @@ class ReduceLROnPlateau(Callback):
     Example:
         >>> ReduceLROnPlateau(monitor='val_loss', factor=0.2, patience=5, min_lr=0.001)
     """
+
+    _backup_attributes = ("wait", "best", "cooldown_counter")  # see BackupAndRestore
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
                  verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
@@ -1032,7 +1057,7 @@ class TensorBoard(Callback):
         for layer in self.model.layers:
             for weight in layer.weights:
                 name = getattr(weight, "_keras_name", None) or f"{layer.name}/weight"
-                writer.add_histogram(name.replace(":", "_"), weight.detach().cpu().numpy(), epoch)
+                writer.add_histogram(name.replace(":", "_"), to_numpy(weight), epoch)
 
     def on_train_end(self, logs=None) -> None:
         for writer in self._writers.values():
@@ -1082,7 +1107,8 @@ def _example_inputs(model):
 
 __all__ = ["Callback", "CallbackList", "BaseLogger", "History", "ProgbarLogger", "EarlyStopping",
            "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger",
-           "LambdaCallback", "RemoteMonitor", "TensorBoard", "LazyLogs", "ModelCheckpoint"]
+           "LambdaCallback", "RemoteMonitor", "TensorBoard", "LazyLogs", "ModelCheckpoint",
+           "BackupAndRestore"]
 
 
 # ------------------------------------------------------------------ ModelCheckpoint (saving)
@@ -1116,6 +1142,8 @@ class ModelCheckpoint(Callback):
         ...                              save_best_only=True, mode="max")
         >>> model.fit(x, y, validation_split=0.33, epochs=150, callbacks=[checkpoint])
     """
+
+    _backup_attributes = ("best", "epochs_since_last_save", "_batches_since_last_save")
 
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False,
@@ -1215,3 +1243,6 @@ def _as_number(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+from .callbacks_backup import BackupAndRestore  # noqa: E402 - it subclasses Callback

@@ -29,6 +29,8 @@ import torch.nn.functional as F
 from . import backend as K
 from ._warn import TkerasWarning
 from .backend import config
+from .backend import dispatch as _symbolic
+from .backend.variables import to_numpy
 from .saving.object_registration import (
     deserialize_keras_object, get_registered_name, serialize_keras_object,
 )
@@ -196,7 +198,7 @@ def check_sparse_labels(y_true: TensorLike, num_classes: int,
             [0, 5).  Label values: ...``.
     """
     if isinstance(y_true, torch.Tensor):
-        labels = y_true.detach().cpu().numpy()
+        labels = to_numpy(y_true)
     else:
         labels = np.asarray(y_true)
     labels = labels.reshape(-1)
@@ -965,6 +967,9 @@ _OBJECTS: Dict[str, Any] = {
     **{fn.__name__: fn for fn in _FUNCTIONS}, **_ALIASES,
     **{cls.__name__: cls for cls in _CLASSES},
 }
+
+# Called on symbolic tensors, these functions record one graph node (tkeras.backend.dispatch).
+_symbolic.wrap_functions(globals(), _FUNCTIONS, "losses", _OBJECTS, _ALIASES)
 
 
 def is_categorical_crossentropy(loss: Any) -> bool:

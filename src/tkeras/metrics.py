@@ -23,6 +23,8 @@ import torch
 from . import backend as K
 from . import losses as _losses
 from .backend import config
+from .backend import dispatch as _symbolic
+from .backend.variables import to_numpy
 from .losses import (  # noqa: F401 - re-exported loss functions under their metric names
     BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy, binary_focal_crossentropy,
     categorical_crossentropy, categorical_focal_crossentropy, categorical_hinge, hinge,
@@ -496,7 +498,7 @@ class Metric(torch.nn.Module):
 
     def get_weights(self) -> List[np.ndarray]:
         """The state as numpy arrays (a host read), in ``variables`` order."""
-        return [v.detach().cpu().numpy() for v in self.variables]
+        return [to_numpy(v) for v in self.variables]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Sets the state from arrays in ``variables`` order.
@@ -1481,7 +1483,7 @@ class AUC(Metric):
     def get_config(self) -> Dict[str, Any]:
         label_weights = self.label_weights
         if isinstance(label_weights, torch.Tensor):
-            label_weights = label_weights.detach().cpu().numpy().tolist()
+            label_weights = to_numpy(label_weights).tolist()
         cfg = {**super().get_config(), "num_thresholds": self.num_thresholds,
                "curve": self.curve, "summation_method": self.summation_method,
                "multi_label": self.multi_label, "num_labels": self.num_labels,
@@ -1654,6 +1656,9 @@ _OBJECTS: Dict[str, Any] = {
     **{fn.__name__: fn for fn in _FUNCTIONS}, **_ALIASES,
     **{cls.__name__: cls for cls in _CLASSES},
 }
+
+# Called on symbolic tensors, these functions record one graph node (tkeras.backend.dispatch).
+_symbolic.wrap_functions(globals(), _FUNCTIONS, "metrics", _OBJECTS, _ALIASES)
 
 
 def serialize(metric: Any, use_legacy_format: bool = False) -> Any:

@@ -31,9 +31,20 @@ print(json.dumps({
 """
 
 
-def settings_in_fresh_process(home):
-    """Imports tkeras in a new interpreter with ``TKERAS_HOME=home``; returns what it reads."""
-    env = dict(os.environ, TKERAS_HOME=str(home))
+def settings_in_fresh_process(home, env_overrides=None):
+    """Imports tkeras in a new interpreter with ``TKERAS_HOME=home``; returns what it reads.
+
+    ``HOME`` and ``KERAS_HOME`` point at an empty folder beside ``home`` (the machine's own
+    ~/.keras/keras.json stays out) unless ``env_overrides`` sets them; a value of None there
+    removes the variable."""
+    user = home.parent / (home.name + "_user")
+    env = dict(os.environ, HOME=str(user), KERAS_HOME=str(user / ".keras"),
+               TKERAS_HOME=str(home))
+    for key, value in (env_overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
     done = subprocess.run([sys.executable, "-c", REPORT_SETTINGS], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

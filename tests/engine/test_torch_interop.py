@@ -1,4 +1,10 @@
-"""tkeras models are ordinary torch modules: torch.compile, torch.export, optimizers."""
+"""tkeras models are ordinary torch modules: torch.compile, torch.export, ONNX export,
+optimizers, hooks."""
+import io
+import warnings
+
+import numpy as np
+import pytest
 import torch
 
 from tkeras.layers import Dense, Dropout, Input
@@ -81,3 +87,64 @@ def test_parametrized_kernel_is_used_by_dense():
 class _Doubled(torch.nn.Module):
     def forward(self, w):
         return 2 * w
+
+
+# ------------------------------------------------------------------ export: ONNX, torch.export
+
+def _export_models():
+    from tkeras import Sequential, layers
+    mlp = Sequential([layers.Input((6,)), layers.Dense(8, activation="relu"),
+                      layers.Dense(3, activation="softmax")])
+    cnn = Sequential([layers.Input((8, 8, 3)), layers.Conv2D(4, 3, padding="same"),
+                      layers.BatchNormalization(), layers.Activation("relu"),
+                      layers.MaxPooling2D(), layers.Flatten(), layers.Dense(2)])
+    cnn.compile("sgd", "mse")  # moving statistics away from their initial values
+    cnn.fit(np.random.RandomState(0).standard_normal((16, 8, 8, 3)).astype("float32") * 3 + 1,
+            np.zeros((16, 2), "float32"), epochs=2, verbose=0)
+    seq = Input((5, 4))
+    lstm = Model(seq, layers.Dense(2)(layers.LSTM(3)(seq)))
+    return {"mlp": (mlp, (2, 6)), "cnn_bn": (cnn, (2, 8, 8, 3)), "lstm": (lstm, (2, 5, 4))}
+
+
+EXPORT_MODELS = ["mlp", "cnn_bn", "lstm"]
+
+
+@pytest.mark.parametrize("name", EXPORT_MODELS)
+def test_onnx_exporters_give_the_model_outputs_in_onnxruntime(name):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")  # the dynamo exporter's dependency
+    model, shape = _export_models()[name]
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    expected = model(x).detach().numpy()
+    legacy = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's TracerWarnings / deprecation notes
+        torch.onnx.export(model, (x,), legacy, dynamo=False)
+        program = torch.onnx.export(model, (x,), dynamo=True, verbose=False)
+    for data in (legacy.getvalue(), program.model_proto.SerializeToString()):
+        session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", EXPORT_MODELS)
+def test_torch_export_gives_the_model_outputs(name):
+    model, shape = _export_models()[name]
+    x = torch.randn(*shape)
+    exported = torch.export.export(model, (x,))
+    torch.testing.assert_close(exported.module()(x), model(x))
+
+
+def test_training_and_mask_given_positionally_are_honoured():
+    dropout = Dropout(0.5)
+    x = torch.ones(4, 100)
+    assert torch.equal(dropout(x, False), x)
+    assert not torch.equal(dropout(x, True), x)  # layer(x, training) as in Keras 2
+    model = _model()
+    torch.testing.assert_close(model(x[:, :20], None, None), model(x[:, :20]))
+
+
+def test_jit_script_says_what_to_use_instead():
+    with pytest.raises(TypeError, match=r'torch\.jit\.script cannot compile the tkeras layer '
+                                        r'"model.*" \(Functional\).*Use torch\.jit\.trace'):
+        torch.jit.script(_model())

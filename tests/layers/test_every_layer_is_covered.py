@@ -8,7 +8,7 @@ from tkeras.engine.base_layer import Layer
 
 FAMILY_MODULES = ["test_advanced_activations", "test_convolutional", "test_core_merge_contract",
                   "test_embeddings", "test_local", "test_noise", "test_normalization",
-                  "test_pooling", "test_recurrent", "test_wrappers"]
+                  "test_pooling", "test_recurrent", "test_wrappers", "test_preprocessing_layers"]
 
 # Exported classes that are not layers to test on data: abstract bases, and the two
 # engine classes tested with the engine (tests/engine).

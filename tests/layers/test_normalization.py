@@ -282,3 +282,16 @@ def test_batch_normalization_initializers_regularizers_and_constraints():
     gamma, beta = bn.get_weights()[:2]
     assert np.all(beta >= 0)  # NonNeg after the step (beta started at -1)
     assert np.linalg.norm(gamma) <= 1.0 + 1e-6  # MaxNorm over the only axis
+
+
+def test_normalization_layers_move_with_module_to():
+    """nn.Module.to reaches the layers' weights (a method named ``_apply`` on the layer used
+    to shadow torch's and break ``model.to(device)``)."""
+    from tkeras import layers, Model
+    x = layers.Input((4, 4, 3))
+    y = layers.LayerNormalization()(layers.BatchNormalization()(x))
+    model = Model(x, y)
+    data = torch.rand(2, 4, 4, 3)
+    expected = model(data)
+    assert model.to("cpu") is model
+    torch.testing.assert_close(model(data), expected)

@@ -198,14 +198,32 @@ def test_lambda_in_json_needs_safe_mode_scope():
 
 
 @pytest.mark.parametrize("fmt", ["h5", "keras"])
-def test_lambda_with_builtin_function_loads_in_safe_mode(fmt, tmp_path):
+def test_lambda_with_tkeras_function_loads_in_safe_mode(fmt, tmp_path):
     """As in Keras, Python functions (lambdas and defs) are stored as code, other callables
-    such as torch's builtins by name: those load without the opt-in."""
+    by name: tkeras's own functions (K, activations) load by name without the opt-in."""
+    from tkeras import backend as K
     inputs = Input(shape=(3,))
-    model = Model(inputs, Lambda(torch.tanh)(inputs))
+    model = Model(inputs, Lambda(K.tanh)(inputs))
     entry = json.loads(model.to_json())["config"]["layers"][-1]["config"]
     assert (entry["function"], entry["function_type"]) == ("tanh", "function")
+    assert entry["module"].startswith("tkeras.backend")
     loaded = load_model(_save(model, tmp_path, fmt))
+    assert loaded.layers[-1].function is K.tanh
+    np.testing.assert_allclose(predict(loaded, [X])[0], np.tanh(X), rtol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["h5", "keras"])
+def test_lambda_with_torch_function_needs_custom_objects_or_opt_in(fmt, tmp_path):
+    """A name from another module (here torch) never resolves by looking in that module in
+    safe mode: it comes from custom_objects, or from the module with safe_mode=False."""
+    inputs = Input(shape=(3,))
+    model = Model(inputs, Lambda(torch.tanh, name="th")(inputs))
+    path = _save(model, tmp_path, fmt)
+    with pytest.raises(ValueError, match=r"Unknown `function` of Lambda layer \"th\": 'tanh' "
+                                         r"from module 'torch'.*safe_mode=False"):
+        load_model(path)
+    assert load_model(path, custom_objects={"tanh": torch.tanh}).layers[-1].function is torch.tanh
+    loaded = load_model(path, safe_mode=False)
     assert loaded.layers[-1].function is torch.tanh
     np.testing.assert_allclose(predict(loaded, [X])[0], np.tanh(X), rtol=1e-6)
 

@@ -98,13 +98,36 @@ def test_generator_with_worker_threads_consumes_every_batch():
     assert len(produced) >= 12
 
 
-def test_finite_generator_without_steps_runs_one_epoch_then_warns():
+def test_generator_that_runs_out_of_data_ends_training_with_a_warning():
     from tkeras._warn import TkerasWarning
     model = _model()
     gen = ((X[i:i + 16], Y[i:i + 16]) for i in range(0, 48, 16))
     with pytest.warns(TkerasWarning, match="ran out of data"):
-        history = model.fit(gen, epochs=3, verbose=0)
+        history = model.fit(gen, steps_per_epoch=3, epochs=3, verbose=0)
     assert history.epoch == [0]
+
+
+class _SizedBatches:
+    """An iterator with a length: fit reads ``len()`` batches per epoch without steps."""
+
+    def __init__(self, n):
+        self.n, self.i = n, 0
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.i += 1
+        return X[:8], Y[:8]
+
+
+def test_an_iterator_with_a_length_needs_no_steps():
+    batches = _SizedBatches(3)
+    history = _model().fit(batches, epochs=2, verbose=0)
+    assert history.epoch == [0, 1] and batches.i == 6
 
 
 def test_evaluate_and_predict_generators_match_arrays():
@@ -169,7 +192,8 @@ def test_dict_inputs_for_a_two_input_model_from_a_generator():
         for i in range(0, 48, 16):
             yield {"b": xb[i:i + 16], "a": xa[i:i + 16]}, {"out": Y[i:i + 16]}
 
-    np.testing.assert_allclose(model.evaluate(batches(), verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.evaluate(batches(), steps=3, verbose=0), expected,
+                               rtol=1e-6)
 
 
 def test_ordered_enqueuer_keeps_order_and_calls_on_epoch_end():

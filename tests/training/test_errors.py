@@ -107,7 +107,7 @@ def test_empty_datasets():
     with pytest.raises(ValueError, match="non-empty"):
         model.predict(np.zeros((0, 4)))
     with pytest.raises(ValueError, match="non-empty"):
-        model.evaluate(iter([]), verbose=0)
+        model.evaluate(iter([]), steps=1, verbose=0)
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -505,7 +505,7 @@ def test_stop_training_set_in_a_batch_ends_the_epoch():
 
 def test_the_train_step_reads_nothing_back_from_the_device(monkeypatch):
     """No .item() / .cpu() / bool() / float() on tensors inside the training step."""
-    from tkeras.engine import trainer
+    from tkeras.engine import step_runner
 
     model = Sequential([Dense(8, activation="relu", input_shape=(4,)),
                         Dense(3, activation="softmax")])
@@ -513,7 +513,7 @@ def test_the_train_step_reads_nothing_back_from_the_device(monkeypatch):
     x = _rng().rand(16, 4).astype("float32")
     y = np.eye(3)[_rng().randint(0, 3, 16)]
     model.fit(x, y, batch_size=8, verbose=0)  # build everything first
-    original = trainer.StepRunner.train_step
+    original = step_runner.StepRunner.train_step
     calls = []
 
     def forbidden(name):
@@ -528,7 +528,7 @@ def test_the_train_step_reads_nothing_back_from_the_device(monkeypatch):
             original(self, batch)
         calls.append(1)
 
-    monkeypatch.setattr(trainer.StepRunner, "train_step", guarded)
+    monkeypatch.setattr(step_runner.StepRunner, "train_step", guarded)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     assert len(calls) == 4
 

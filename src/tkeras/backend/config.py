@@ -1,7 +1,16 @@
 """Backend configuration: floatx, epsilon, image_data_format, the learning phase, uids.
 
-Settings are read from ``$TKERAS_HOME/tkeras.json`` (default ``~/.tkeras``), which is
-created with the defaults on first use, as Keras does with ``~/.keras/keras.json``.
+The settings ``floatx``, ``epsilon`` and ``image_data_format`` are read once, at import,
+each from the first of these that sets it to a valid value:
+
+1. ``$TKERAS_HOME/tkeras.json`` (default ``~/.tkeras/tkeras.json``);
+2. a Keras user's ``$KERAS_HOME/keras.json`` (default ``~/.keras/keras.json``; Keras 2's
+   ``backend`` key is ignored);
+3. the defaults: ``float32``, ``1e-07``, ``channels_last``.
+
+When neither file exists, ``tkeras.json`` is created with the defaults, as Keras creates
+``keras.json`` on first use; an existing ``keras.json`` is never written to, and its
+presence alone creates no ``tkeras.json`` (so later edits of it keep applying).
 """
 from __future__ import annotations
 
@@ -32,36 +41,66 @@ _TORCH_DTYPES = {
 _DTYPE_NAMES = {v: k for k, v in reversed(list(_TORCH_DTYPES.items()))}
 
 
+def _home_base() -> str:
+    base = os.path.expanduser("~")
+    return base if os.access(base, os.W_OK) else "/tmp"
+
+
 def config_dir() -> str:
     """The folder that holds ``tkeras.json``: ``$TKERAS_HOME`` or ``~/.tkeras``."""
     home = os.environ.get("TKERAS_HOME")
     if home:
         return home
-    base = os.path.expanduser("~")
-    if not os.access(base, os.W_OK):
-        base = "/tmp"
-    return os.path.join(base, ".tkeras")
+    return os.path.join(_home_base(), ".tkeras")
+
+
+def keras_config_dir() -> str:
+    """The folder of a Keras user's ``keras.json``: ``$KERAS_HOME`` or ``~/.keras`` (as
+    Keras 2 finds it: ``/tmp/.keras`` when the home folder is not writable)."""
+    home = os.environ.get("KERAS_HOME")
+    if home:
+        return home
+    return os.path.join(_home_base(), ".keras")
+
+
+def _read_json(path: str) -> Optional[dict]:
+    """The JSON object in ``path``; ``{}`` for an unreadable file (Keras then uses the
+    defaults); None when there is no file."""
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            cfg = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return cfg if isinstance(cfg, dict) else {}
+
+
+def _valid_settings(cfg: dict) -> dict:
+    """The settings of a config file that tkeras understands, invalid values left out."""
+    out = {}
+    if cfg.get("floatx") in _VALID_FLOATX:
+        out["floatx"] = cfg["floatx"]
+    eps = cfg.get("epsilon")
+    if isinstance(eps, (int, float)) and not isinstance(eps, bool):
+        out["epsilon"] = float(eps)
+    if cfg.get("image_data_format") in _VALID_DATA_FORMATS:
+        out["image_data_format"] = cfg["image_data_format"]
+    return out
 
 
 def _load_config_file() -> None:
     global _FLOATX, _EPSILON, _IMAGE_DATA_FORMAT
     folder = config_dir()
     path = os.path.join(folder, "tkeras.json")
-    if os.path.exists(path):
-        try:
-            with open(path) as f:
-                cfg = json.load(f)
-        except ValueError:
-            cfg = {}
-        fx = cfg.get("floatx", _FLOATX)
-        if fx in _VALID_FLOATX:
-            _FLOATX = fx
-        eps = cfg.get("epsilon", _EPSILON)
-        if isinstance(eps, (int, float)):
-            _EPSILON = float(eps)
-        fmt = cfg.get("image_data_format", _IMAGE_DATA_FORMAT)
-        if fmt in _VALID_DATA_FORMATS:
-            _IMAGE_DATA_FORMAT = fmt
+    own = _read_json(path)
+    keras = _read_json(os.path.join(keras_config_dir(), "keras.json"))
+    settings = _valid_settings(keras or {})
+    settings.update(_valid_settings(own or {}))  # tkeras.json wins key by key
+    _FLOATX = settings.get("floatx", _FLOATX)
+    _EPSILON = settings.get("epsilon", _EPSILON)
+    _IMAGE_DATA_FORMAT = settings.get("image_data_format", _IMAGE_DATA_FORMAT)
+    if own is not None or keras is not None:
         return
     try:
         os.makedirs(folder, exist_ok=True)

@@ -19,6 +19,9 @@ This module gathers the functions of the topic modules beside it, so that
 * ``nn_ops``: activations, ``bias_add``, ``dropout``, batch normalization,
   cross-entropies;
 * ``random_ops``: the seeded generators and ``random_*``;
+* ``conv_ops``: convolutions, pooling and unshared-weight convolutions;
+* ``array_ops``: padding, resizing, ``slice`` and ``size``;
+* ``rnn_ops`` / ``ctc_ops``: ``rnn`` and the CTC loss and decoders;
 * ``conversion``: the shared conversion helpers (not part of ``K``).
 
 Differences from TensorFlow that follow from torch:
@@ -35,7 +38,11 @@ from __future__ import annotations
 from .config import (  # noqa: F401 - part of K
     epsilon, floatx, learning_phase, set_epsilon, set_floatx, set_learning_phase,
 )
+from .array_ops import *  # noqa: F401,F403
 from .control_flow_ops import *  # noqa: F401,F403
+from .conv_ops import *  # noqa: F401,F403
+from .ctc_ops import *  # noqa: F401,F403
+from .rnn_ops import *  # noqa: F401,F403
 from .control_flow_ops import register_training_flag_provider  # noqa: F401 - used by the engine
 from .conversion import (  # noqa: F401 - used by activations, constraints, initializers, ...
     Axis, ShapeLike, TensorLike, _as_operand, _as_tensor, _default_device,
@@ -77,6 +84,15 @@ __all__ = [
     "normalize_batch_in_training", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "binary_crossentropy", "binary_focal_crossentropy",
     "categorical_focal_crossentropy",
+    # padding, resizing, slicing
+    "temporal_padding", "spatial_2d_padding", "spatial_3d_padding", "resize_images",
+    "resize_volumes", "slice", "size",
+    # convolutions and pooling
+    "conv1d", "conv2d", "conv3d", "conv2d_transpose", "conv3d_transpose", "separable_conv1d",
+    "separable_conv2d", "depthwise_conv2d", "pool2d", "pool3d", "local_conv1d",
+    "local_conv2d",
+    # recurrence and CTC
+    "rnn", "ctc_label_dense_to_sparse", "ctc_batch_cost", "ctc_decode",
     # random
     "random_normal", "random_uniform", "random_bernoulli", "random_binomial",
     "truncated_normal", "random_normal_variable", "random_uniform_variable",

@@ -5,9 +5,14 @@ creation of variables and constants, host reads (``get_value`` / ``eval`` /
 ``batch_get_value`` / ``print_tensor``, the only host reads of ``K``) and in-place updates.
 A ``variable(...)`` is a plain leaf tensor (``requires_grad=False``) carrying
 ``_keras_name`` (``"<name>:0"``) and ``constraint`` attributes.
+
+Layer weights are ``KerasWeight`` (an ordinary ``torch.nn.Parameter``) or, for state that
+is read rather than trained (BatchNormalization's moving statistics), ``KerasBuffer`` (a
+tensor registered as a module buffer); both answer ``.name`` with the Keras name.
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
@@ -21,12 +26,88 @@ from .conversion import (
 )
 
 __all__ = [
-    "is_tensor", "is_keras_tensor", "is_sparse", "to_dense", "int_shape", "shape", "ndim",
+    "KerasWeight", "KerasBuffer", "to_numpy", "is_tensor", "is_keras_tensor", "is_sparse", "to_dense", "int_shape", "shape", "ndim",
     "dtype", "cast", "cast_to_floatx", "variable", "constant", "zeros", "ones", "eye",
     "zeros_like", "ones_like", "identity", "get_value", "eval", "batch_get_value", "set_value",
     "batch_set_value", "count_params", "update", "update_add", "update_sub",
     "moving_average_update", "print_tensor",
 ]
+
+
+def _keras_name_of(tensor: torch.Tensor) -> Optional[str]:
+    return tensor.__dict__.get("_keras_name")
+
+
+class KerasWeight(torch.nn.Parameter):
+    """A layer weight: a ``torch.nn.Parameter`` (torch optimizers, DDP, ``state_dict``,
+    ``torch.export`` see an ordinary parameter) whose ``name`` is its Keras 2 name.
+
+    Arithmetic on it gives plain tensors, as with any ``Parameter``. ``copy.deepcopy`` and
+    pickling keep the class and the Keras attributes (``nn.Parameter`` alone drops them).
+
+    Example:
+        >>> layer = tkeras.layers.Dense(2); layer.build((None, 3))
+        >>> [w.name for w in layer.weights]
+        ['dense/kernel:0', 'dense/bias:0']
+    """
+
+    @property
+    def name(self) -> Optional[str]:  # torch's Tensor.name (always None here) gives way
+        """The Keras name, e.g. ``'dense/kernel:0'``."""
+        return _keras_name_of(self)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.data.clone(memory_format=torch.preserve_format),
+                            self.requires_grad)
+        memo[id(self)] = result
+        result.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return result
+
+    def __reduce_ex__(self, proto):
+        return _rebuild_keras_tensor, (type(self), self.data, self.requires_grad,
+                                       dict(self.__dict__))
+
+
+class KerasBuffer(torch.Tensor):
+    """A non-trainable layer weight kept as a module buffer (like torch's BatchNorm
+    running statistics: ``.to()`` moves it, ``state_dict`` holds it, DDP broadcasts it
+    from rank 0); ``name`` is its Keras 2 name. Arithmetic on it gives plain tensors.
+
+    Args:
+        data: the value (storage shared, not copied).
+    """
+
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    def __new__(cls, data: torch.Tensor):
+        return torch.Tensor._make_subclass(cls, data.detach(), False)
+
+    @property
+    def name(self) -> Optional[str]:
+        """The Keras name, e.g. ``'batch_normalization/moving_mean:0'``."""
+        return _keras_name_of(self)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.data.clone(memory_format=torch.preserve_format))
+        memo[id(self)] = result
+        result.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return result
+
+    def __reduce_ex__(self, proto):
+        return _rebuild_keras_tensor, (type(self), self.data, False, dict(self.__dict__))
+
+    def __repr__(self, *, tensor_contents=None):
+        return f"KerasBuffer({self.name!r}, {torch.Tensor(self.data)!r})"
+
+
+def _rebuild_keras_tensor(cls, data: torch.Tensor, requires_grad: bool, state: dict):
+    tensor = cls(data, requires_grad) if cls is not KerasBuffer else cls(data)
+    tensor.__dict__.update(state)
+    return tensor
 
 
 def is_tensor(x: Any) -> bool:
@@ -269,6 +350,22 @@ def identity(x: TensorLike, name: Optional[str] = None) -> torch.Tensor:
     return _as_tensor(x).clone()
 
 
+def to_numpy(x: torch.Tensor, copy: bool = False) -> np.ndarray:
+    """The value of a tensor as a numpy array: the one way values leave the device.
+
+    bfloat16, which numpy lacks, arrives as float32; every other dtype keeps its own.
+
+    Args:
+        x: a tensor (any device; detached here).
+        copy: return an array that owns its data (never a view of a CPU tensor).
+    """
+    t = x.detach()
+    if t.dtype == torch.bfloat16:
+        t = t.float()
+    arr = t.cpu().resolve_conj().resolve_neg().numpy()
+    return arr.copy() if copy else arr
+
+
 def get_value(x: Any) -> Any:
     """The value of ``x`` as numpy (a numpy scalar for 0-d tensors): a host read.
 
@@ -277,12 +374,9 @@ def get_value(x: Any) -> Any:
     """
     if not isinstance(x, torch.Tensor):
         return x
-    t = x.detach()
-    if t.device.type == "meta":
+    if x.device.type == "meta":
         raise ValueError("`get_value` cannot read a tensor on the 'meta' device (it has no data).")
-    if t.dtype == torch.bfloat16:
-        t = t.float()  # numpy has no bfloat16
-    arr = t.cpu().resolve_conj().resolve_neg().numpy().copy()
+    arr = to_numpy(x, copy=True)
     return arr[()] if arr.ndim == 0 else arr
 
 

@@ -6,4 +6,5 @@ from .input_layer import Input, InputLayer  # noqa: F401
 from .training import Model  # noqa: F401
 from .functional import Functional  # noqa: F401
 from .sequential import Sequential  # noqa: F401
+from . import op_layer, k_function  # noqa: F401,E402 - symbolic K calls record op nodes
 from ..utils.layer_utils import get_source_inputs  # noqa: F401,E402

@@ -22,6 +22,10 @@ from torch.nn.modules import module as _torch_module
 from .. import _warn
 from ..backend import config
 from ..backend import ops as backend_ops
+from ..backend.variables import KerasBuffer, KerasWeight, to_numpy
+from ..mixed_precision import policy as mp_policy
+from ..mixed_precision.autocast import autocast_inputs, weights_in_compute_dtype
+from .call_errors import with_call_info
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
     KerasTensor, Node, flatten, has_keras_tensor, map_structure, meta_tensor, pack_like,
@@ -42,6 +46,7 @@ class _CallContext(threading.local):
         self.depth = 0
         self.losses: List[torch.Tensor] = []
         self.meta_swaps: Optional[List[Tuple[Any, str, str, Any]]] = None
+        self.cast_layers: set = set()  # ids of layers whose weights are read cast now
 
 
 _CTX = _CallContext()
@@ -293,12 +298,7 @@ class Layer(nn.Module):
         elif not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}")
         d["_name"] = name
-        if isinstance(dtype, dict):  # a serialized dtype policy
-            dtype = dtype.get("config", {}).get("name", None)
-        if dtype in ("mixed_float16", "mixed_bfloat16"):
-            dtype = None
-        d["_dtype"] = config.dtype_name(dtype) if dtype is not None else config.floatx()
-        d["_torch_dtype"] = config.torch_dtype(d["_dtype"])
+        self._set_dtype_policy(dtype)
         d["built"] = d.get("built", False)
         d.setdefault("input_spec", None)
         d.setdefault("supports_masking", False)
@@ -338,12 +338,42 @@ class Layer(nn.Module):
     def name(self) -> str:
         return self.__dict__.get("_name") or to_snake_case(type(self).__name__)
 
+    def _set_dtype_policy(self, dtype) -> None:
+        """The layer's dtype policy (``dtype``: None, a dtype, a policy name, a ``Policy``
+        or its config); floating inputs are cast to its compute dtype, weights are made in
+        its variable dtype and, under a mixed policy, read cast to the compute dtype."""
+        d = self.__dict__
+        policy = mp_policy.get_policy(dtype)
+        d["_dtype_policy"] = policy
+        d["_dtype"] = policy.variable_dtype
+        d["_torch_dtype"] = config.torch_dtype(policy.variable_dtype)
+        compute = config.torch_dtype(policy.compute_dtype)
+        # the same object when not mixed: the input cast test costs nothing extra
+        d["_compute_torch_dtype"] = d["_torch_dtype"] if compute is d["_torch_dtype"] else compute
+        d["_casts_weights"] = mp_policy.is_mixed(policy)
+        if d["_casts_weights"]:
+            d["_run_forward"] = self._run_forward_with_cast_weights
+        else:
+            d.pop("_run_forward", None)
+
     @property
     def dtype(self) -> str:
+        """The dtype of the layer's weights (the policy's variable dtype), as in tf-keras."""
         return self.__dict__.get("_dtype") or config.floatx()
 
     @property
+    def dtype_policy(self) -> "mp_policy.Policy":
+        """The layer's ``tkeras.mixed_precision.Policy``."""
+        return self.__dict__["_dtype_policy"]
+
+    @property
     def compute_dtype(self) -> str:
+        """The dtype of the layer's computations and outputs."""
+        return self.__dict__["_dtype_policy"].compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights."""
         return self.dtype
 
     @property
@@ -358,6 +388,9 @@ class Layer(nn.Module):
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, nn.Parameter):
             self._adopt_parameter(name, value)
+            return
+        if isinstance(value, KerasBuffer):
+            self._adopt_buffer(name, value)
             return
         if isinstance(value, (list, tuple)) and value and any(isinstance(v, nn.Module) for v in value):
             # Keras tracks lists of layers; torch needs a ModuleList to see them.
@@ -375,6 +408,18 @@ class Layer(nn.Module):
                 if p is param and key != name:
                     del params[key]
         nn.Module.__setattr__(self, name, param)
+
+    def _adopt_buffer(self, name: str, buffer: KerasBuffer) -> None:
+        """``self.moving_mean = self.add_weight(..., synchronization="ON_READ")``: the
+        buffer weight is registered under the attribute name."""
+        buffers = self.__dict__["_buffers"]
+        for key, b in list(buffers.items()):
+            if b is buffer and key != name:
+                del buffers[key]
+        self.__dict__.pop(name, None)
+        self.__dict__["_parameters"].pop(name, None)
+        self.__dict__["_modules"].pop(name, None)
+        buffers[name] = buffer
 
     def __getattr__(self, name: str):
         d = self.__dict__
@@ -436,16 +481,26 @@ class Layer(nn.Module):
     def add_weight(self, name: Optional[str] = None, shape=None, dtype=None, initializer=None,
                    regularizer=None, trainable: Optional[bool] = None, constraint=None,
                    **kwargs) -> nn.Parameter:
-        """Creates a weight, registers it with torch and returns it (a ``nn.Parameter``).
+        """Creates a weight, registers it with torch and returns it.
 
         Args:
-            name: the weight's name (``kernel``); its Keras name is ``<scope>/kernel:0``.
+            name: the weight's name (``kernel``); its Keras name, ``weight.name``, is
+                ``<scope>/kernel:0``.
             shape: its shape in Keras's layout.
-            dtype: its dtype (default: the layer's dtype).
+            dtype: its dtype (default: the layer's variable dtype).
             initializer: name, Initializer or callable ``f(shape, dtype=None)``.
             regularizer: name, Regularizer or callable; its value is in ``layer.losses``.
             trainable: whether the optimizer updates it (default True).
             constraint: applied after each optimizer update.
+            synchronization: ``"ON_READ"`` (with ``trainable=False``) makes state that is
+                read, not trained (BatchNormalization's moving statistics): it is kept as a
+                module buffer (``KerasBuffer``) instead of a parameter.
+            experimental_autocast: False keeps the weight in its own dtype inside the
+                call under a mixed precision policy (default: read cast to the compute dtype).
+
+        Returns:
+            A ``KerasWeight`` (a ``torch.nn.Parameter``), or a ``KerasBuffer`` for
+            ``synchronization="ON_READ"``.
         """
         from .. import constraints, initializers, regularizers
         if shape is None:
@@ -455,18 +510,31 @@ class Layer(nn.Module):
             raise ValueError(f"Layer {self.name}: cannot create weight {name!r} with an undefined or "
                              f"negative dimension: shape={shape}")
         name = name or f"weight_{len(self._own_weights)}"
+        synchronization = str(kwargs.pop("synchronization", None) or "AUTO").upper()
+        synchronization = synchronization.rsplit(".", 1)[-1]  # VariableSynchronization.ON_READ
+        on_read = synchronization == "ON_READ"
         if trainable is None:
-            trainable = kwargs.pop("synchronization", None) != "ON_READ"
+            trainable = not on_read
+        elif trainable and on_read:
+            raise ValueError("Synchronization value can be set to VariableSynchronization.ON_READ "
+                             f"only for non-trainable variables. You have specified trainable=True "
+                             f"and synchronization=VariableSynchronization.ON_READ (weight {name!r} "
+                             f"of layer {self.name}).")
         torch_dt = config.torch_dtype(dtype) if dtype is not None else self.__dict__.get("_torch_dtype", config.torch_dtype())
         init = initializers.get(initializer if initializer is not None else (
             "glorot_uniform" if torch_dt.is_floating_point else "zeros"))
         with torch.no_grad():
             value = init(shape, dtype=config.dtype_name(torch_dt))
             value = torch.as_tensor(value, dtype=torch_dt).reshape(shape).clone()
-        param = nn.Parameter(value, requires_grad=bool(trainable and self.trainable and torch_dt.is_floating_point))
+        if on_read:
+            param = KerasBuffer(value)
+        else:
+            param = KerasWeight(value, requires_grad=bool(
+                trainable and self.trainable and torch_dt.is_floating_point))
         param._keras_name = _weight_path(self, name)
         param._keras_trainable = bool(trainable)
         param._keras_constraint = constraints.get(constraint)
+        param._keras_autocast = bool(kwargs.pop("experimental_autocast", True))
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._weight_regularizers.append((param, reg))
@@ -474,7 +542,10 @@ class Layer(nn.Module):
         while key in self._parameters or key in self._modules or key in self._buffers or \
                 (key in self.__dict__):
             key = key + "_"
-        nn.Module.register_parameter(self, key, param)
+        if on_read:
+            self._buffers[key] = param
+        else:
+            nn.Module.register_parameter(self, key, param)
         self._own_weights.append(param)
         return param
 
@@ -518,7 +589,7 @@ class Layer(nn.Module):
 
     def get_weights(self) -> List[np.ndarray]:
         """The weights as numpy arrays, in Keras's order and shapes."""
-        return [w.detach().cpu().numpy().copy() for w in self.weights]
+        return [to_numpy(w, copy=True) for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Sets the weights from numpy arrays in Keras's order and shapes."""
@@ -557,6 +628,10 @@ class Layer(nn.Module):
         """Adds loss tensors (or zero-argument callables) to the layer's ``losses``."""
         for loss in (losses if isinstance(losses, (list, tuple)) else [losses]):
             if loss is None:
+                continue
+            if isinstance(loss, KerasTensor):  # a functional model's symbolic loss
+                from .op_layer import add_symbolic_loss
+                add_symbolic_loss(self, loss)
                 continue
             if callable(loss) and not isinstance(loss, torch.Tensor):
                 self._callable_losses.append(loss)
@@ -631,6 +706,8 @@ class Layer(nn.Module):
             inputs, rest = kwargs.pop("inputs"), ()
         else:
             raise ValueError(f"Layer {self.name} was called without an input.")
+        if rest and (self._accepts_training or self._accepts_mask):
+            rest, kwargs = _flags_as_keywords(type(self).call, rest, kwargs)
         if has_keras_tensor(inputs) or has_keras_tensor(kwargs) or has_keras_tensor(list(rest)):
             return self._symbolic_call(inputs, rest, kwargs)
         return self._eager_call(inputs, rest, kwargs)
@@ -641,9 +718,12 @@ class Layer(nn.Module):
         d = self.__dict__
         if not isinstance(inputs, torch.Tensor):
             inputs = convert_inputs(inputs, None)
-        elif inputs.dtype is not d["_torch_dtype"] and d["autocast"] and inputs.is_floating_point() \
-                and d["_torch_dtype"].is_floating_point and inputs.device.type != "meta":
-            inputs = inputs.to(d["_torch_dtype"])
+            if d["autocast"] and d["_compute_torch_dtype"].is_floating_point:
+                inputs = autocast_inputs(inputs, d["_compute_torch_dtype"])
+        elif inputs.dtype is not d["_compute_torch_dtype"] and d["autocast"] \
+                and inputs.is_floating_point() and d["_compute_torch_dtype"].is_floating_point \
+                and inputs.device.type != "meta":
+            inputs = inputs.to(d["_compute_torch_dtype"])
         if not d["built"]:
             self._maybe_build(shape_structure(inputs))
         spec = d["input_spec"]
@@ -696,10 +776,25 @@ class Layer(nn.Module):
         return outputs
 
     def _run_forward(self, inputs, rest: tuple, kwargs: dict):
-        """``forward``, directly or through torch's ``__call__`` when it has work to do."""
-        if _runs_plain_forward(self.__dict__):
-            return self.forward(inputs, *rest, **kwargs)
-        return nn.Module.__call__(self, inputs, *rest, **kwargs)
+        """``forward``, directly or through torch's ``__call__`` when it has work to do.
+        An exception inside is raised again naming this layer (see ``call_errors``)."""
+        try:
+            if _runs_plain_forward(self.__dict__):
+                return self.forward(inputs, *rest, **kwargs)
+            return nn.Module.__call__(self, inputs, *rest, **kwargs)
+        except Exception as e:
+            error = with_call_info(self, e, inputs, rest, kwargs)
+            if error is e:
+                raise
+            raise error from e
+
+    def _run_forward_with_cast_weights(self, inputs, rest: tuple, kwargs: dict):
+        """``_run_forward`` of a layer with a mixed policy (its instance's ``_run_forward``,
+        so float32 layers run theirs unchanged): the weights read in the compute dtype."""
+        if id(self) in _CTX.cast_layers:
+            return Layer._run_forward(self, inputs, rest, kwargs)
+        with weights_in_compute_dtype(self, _CTX.cast_layers):
+            return Layer._run_forward(self, inputs, rest, kwargs)
 
     def _check_input_spec(self, spec, inputs) -> None:
         """input_spec check; a single spec against a single tensor takes a short path."""
@@ -748,7 +843,7 @@ class Layer(nn.Module):
             input_masks = collect_masks(inputs)
         if self._uses_compute_output_shape() and not kwargs.get("mask"):
             shapes = self.compute_output_shape(shape_structure(inputs))
-            outputs = _keras_tensors_from_shapes(shapes, self.dtype)
+            outputs = _keras_tensors_from_shapes(shapes, self.compute_dtype)
         else:
             outputs = self._infer_outputs_by_running(inputs, args, kwargs)
         if self._produces_mask(input_masks):
@@ -781,7 +876,7 @@ class Layer(nn.Module):
         if results[0] is None:
             results = [self._run_with_fill(inputs, args, kwargs, fill, "cpu") for fill in (2, 3)]
             if results[0] is None:
-                raise self._last_inference_error
+                self._raise_inference_error(inputs, args, kwargs)
         flat_a, flat_b = flatten(results[0]), flatten(results[1])
         outs = []
         for a, b in zip(flat_a, flat_b):
@@ -791,6 +886,20 @@ class Layer(nn.Module):
             else:
                 outs.append(a)
         return pack_like(results[0], outs)
+
+    def _raise_inference_error(self, inputs, args, kwargs):
+        """Raises the error of a symbolic call, naming this layer, with the symbolic arguments."""
+        e = self._last_inference_error
+        shown = dict(kwargs)
+        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
+        if accepts_training:
+            shown.setdefault("training", False)
+        if accepts_mask and shown.get("mask") is None and collect_masks(inputs) is not None:
+            shown["mask"] = collect_masks(inputs)
+        error = with_call_info(self, e, inputs, tuple(args), shown)
+        if error is e:
+            raise e
+        raise error from e
 
     def _run_with_fill(self, inputs, args, kwargs, fill: int, device: str):
         def conv(t):
@@ -826,6 +935,9 @@ class Layer(nn.Module):
         saved = ctx.training, ctx.depth, ctx.losses
         ctx.training, ctx.depth, ctx.losses = False, saved[1] + 1, []
         try:
+            if self.__dict__["_casts_weights"] and id(self) not in ctx.cast_layers:
+                with weights_in_compute_dtype(self, _CTX.cast_layers):
+                    return self.call(inputs, *args, **kwargs)
             return self.call(inputs, *args, **kwargs)
         finally:
             ctx.training, ctx.depth, ctx.losses = saved
@@ -934,7 +1046,7 @@ class Layer(nn.Module):
         config_ = {"name": self.name, "trainable": self.trainable}
         if hasattr(self, "_batch_input_shape"):
             config_["batch_input_shape"] = list(self._batch_input_shape)
-        config_["dtype"] = self.dtype
+        config_["dtype"] = mp_policy.serialize(self.dtype_policy)
         if self._activity_regularizer is not None and type(self).get_config is Layer.get_config:
             from .. import regularizers
             config_["activity_regularizer"] = regularizers.serialize(self._activity_regularizer)
@@ -962,6 +1074,48 @@ class Layer(nn.Module):
         if shape is not None and not self.built:
             self._maybe_build(_list_to_shape(shape))
 
+    # -------------------------------------------------------------- torch conversions
+
+    def _apply(self, fn, recurse: bool = True):
+        """``nn.Module._apply`` (behind ``.to()``, ``.double()``, ``.half()``, ``.cuda()``,
+        ...), then two Keras-side updates: buffer weights replaced by torch get their
+        ``KerasBuffer`` wrapper and Keras attributes back, and a conversion of the floating
+        dtype (``.double()``) makes it the layer's dtype policy, so inputs are cast to it."""
+        before = dict(self._buffers)
+        super()._apply(fn, recurse)
+        self._rewrap_buffer_weights(before)
+        probe = fn(torch.empty(0, dtype=self.__dict__["_torch_dtype"]))
+        if isinstance(probe, torch.Tensor) and probe.is_floating_point() \
+                and probe.dtype is not self.__dict__["_torch_dtype"]:
+            self._set_dtype_policy(config.dtype_name(probe.dtype))
+        return self
+
+    def _rewrap_buffer_weights(self, before: Dict[str, Any]) -> None:
+        buffers = self._buffers
+        replaced = {}
+        for key, old in before.items():
+            new = buffers.get(key)
+            if isinstance(old, KerasBuffer) and new is not old and new is not None:
+                wrapped = new if isinstance(new, KerasBuffer) else KerasBuffer(new)
+                wrapped.__dict__.update(old.__dict__)
+                buffers[key] = wrapped
+                replaced[id(old)] = wrapped
+        if replaced:
+            d = self.__dict__
+            d["_own_weights"] = [replaced.get(id(w), w) for w in d["_own_weights"]]
+            d["_weight_regularizers"] = [(replaced.get(id(w), w), r)
+                                         for w, r in d["_weight_regularizers"]]
+
+    def __prepare_scriptable__(self):
+        """``torch.jit.script`` calls this first: Keras layers run Python that TorchScript
+        cannot compile, so the error says what works instead."""
+        raise TypeError(
+            f'torch.jit.script cannot compile the tkeras layer "{self.name}" '
+            f"({type(self).__name__}): Keras layers run Python (symbolic calls, masks, the "
+            "training flag) that TorchScript does not support. Use "
+            "torch.jit.trace(model, (x,)), torch.export.export(model, (x,)), "
+            "torch.onnx.export(model, (x,)) or torch.compile(model) instead.")
+
     # -------------------------------------------------------------- misc
 
     def extra_repr(self) -> str:
@@ -974,6 +1128,21 @@ class Layer(nn.Module):
         for layer in self._flatten_layers(include_self=False):
             if hasattr(layer, "reset_states") and getattr(layer, "stateful", False):
                 layer.reset_states()
+
+
+def _flags_as_keywords(call_fn, rest: tuple, kwargs: dict) -> Tuple[tuple, dict]:
+    """``training`` / ``mask`` given positionally (``layer(x, True)``, or torch's legacy
+    ONNX exporter filling every parameter of ``forward``) become keywords, which is how the
+    call machinery reads them; the arguments from the first of them on move together."""
+    names = _call_signature(call_fn)[3][2:]  # after self and inputs
+    for i, name in enumerate(names[:len(rest)]):
+        if name in ("training", "mask"):
+            moved = dict(zip(names[i:], rest[i:]))
+            clash = sorted(set(moved) & set(kwargs))
+            if clash:
+                raise TypeError(f"call() got multiple values for argument {clash[0]!r}")
+            return rest[:i], {**kwargs, **moved}
+    return rest, kwargs
 
 
 def _class_property(cls: type, name: str):

@@ -17,7 +17,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from .. import losses as losses_module
+from ..backend.variables import to_numpy
 from .. import metrics as metrics_module
+from ..saving.object_registration import serialize_keras_object
 
 Tensors = List[torch.Tensor]
 
@@ -327,7 +329,7 @@ class RunningMeanView:
         return [total, torch.full((), float(means._count), dtype=total.dtype)]
 
     def get_weights(self):
-        return [v.cpu().numpy() for v in self.variables]
+        return [to_numpy(v) for v in self.variables]
 
     def set_weights(self, weights) -> None:
         """Sets ``[total, count]`` (the count is shared by all the loss means)."""
@@ -381,11 +383,36 @@ class CompiledLoss:
     def metrics(self) -> List[RunningMeanView]:
         return [RunningMeanView(self.means, i) for i in range(len(self.means.names))]
 
-    def __call__(self, y_true: Tensors, y_pred: Tensors,
-                 sample_weight: Sequence[Optional[torch.Tensor]],
-                 regularization: Optional[torch.Tensor] = None,
-                 track: bool = True) -> torch.Tensor:
-        """The total loss of a batch (weighted output losses + regularization).
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                 regularization_losses: Optional[Sequence[torch.Tensor]] = None) -> torch.Tensor:
+        """Keras's ``compiled_loss(y, y_pred, sample_weight, regularization_losses=...)``:
+        the total loss of a batch, tracked in the ``loss`` means (what a custom
+        ``train_step`` calls).
+
+        Args:
+            y_true: the targets: a tensor, or a list / dict (by output name) with one per
+                output.
+            y_pred: the model's outputs (a tensor, list or dict).
+            sample_weight: None, one weight tensor, or one per output.
+            regularization_losses: loss tensors added to the total (``model.losses``).
+        """
+        preds = _flat(y_pred)
+        if not self.built:
+            self.resolve_names(default_output_names(len(preds)))
+        ys = per_output(y_true, self.output_names, "y_true")
+        sws = per_output(sample_weight, self.output_names, "sample_weight", share=True)
+        regularization = None
+        for loss in regularization_losses or ():
+            loss = torch.as_tensor(loss)
+            regularization = loss if regularization is None else regularization + loss
+        return self.total(ys, preds, sws, regularization, required=False)
+
+    def total(self, y_true: Tensors, y_pred: Tensors,
+              sample_weight: Sequence[Optional[torch.Tensor]],
+              regularization: Optional[torch.Tensor] = None,
+              track: bool = True, required: bool = True) -> torch.Tensor:
+        """The total loss of a batch (weighted output losses + regularization): the fused
+        step's entry, with every argument already a list aligned with the outputs.
 
         Args:
             y_true: targets, one per output (None where an output has no target).
@@ -393,6 +420,8 @@ class CompiledLoss:
             sample_weight: weights, one per output (or None).
             regularization: the summed regularization losses, or None.
             track: add the values to the running means.
+            required: no loss at all is an error (training); else the total is 0, as
+                tf-keras's container returns (evaluation, custom steps).
         """
         total = None
         logged = []
@@ -413,6 +442,8 @@ class CompiledLoss:
                              "be provided in `fit()` / `evaluate()`.")
         if regularization is not None:
             total = regularization if total is None else total + regularization
+        if total is None and not required:
+            total = torch.zeros((), device=y_pred[0].device if y_pred else None)
         if total is None:
             raise ValueError("The model cannot be trained: no loss to optimize. Pass a `loss` "
                              "argument to `compile()` (one per output) or add losses to the "
@@ -422,6 +453,60 @@ class CompiledLoss:
                 batch_size = _batch_size(y_pred)
             self.means.update([total] + logged if self._per_output else [total], batch_size)
         return total
+
+
+def default_output_names(n: int) -> List[str]:
+    """The output names of a model without an output graph: ``output_1``, ``output_2``..."""
+    return [f"output_{i + 1}" for i in range(n)]
+
+
+def _flat(structure: Any) -> List[Any]:
+    if isinstance(structure, torch.Tensor):
+        return [structure]
+    if isinstance(structure, dict):
+        return [structure[k] for k in sorted(structure)]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flat(item)]
+    return [structure]
+
+
+def _as_target_tensor(value: Any) -> Optional[torch.Tensor]:
+    if value is None or isinstance(value, torch.Tensor):
+        return value
+    return torch.as_tensor(value)
+
+
+def per_output(value: Any, output_names: Sequence[str], what: str,
+               share: bool = False) -> List[Optional[torch.Tensor]]:
+    """Targets or sample weights given as a tensor, a list or a dict (by output name), as
+    one entry per output (None where none is given).
+
+    Args:
+        value: the structure.
+        output_names: the model's output names.
+        what: the argument's name, for errors.
+        share: one tensor for several outputs applies to each (sample weights).
+    """
+    n = len(output_names)
+    if value is None:
+        return [None] * n
+    if isinstance(value, dict):
+        _check_dict_keys(value, output_names, what)
+        return [_as_target_tensor(value.get(name)) for name in output_names]
+    if isinstance(value, (list, tuple)):
+        if n == 1 and len(value) != 1:
+            return [_as_target_tensor(value)]  # one target written as nested lists
+        flat = list(value)
+        if len(flat) == 1 and n > 1 and share:
+            flat = flat * n
+        if len(flat) != n:
+            raise ValueError(f"Expected one `{what}` entry per model output ({n}: "
+                             f"{list(output_names)}), received {len(flat)}.")
+        return [_as_target_tensor(v) for v in flat]
+    if n != 1 and not share:
+        raise ValueError(f"The model has {n} outputs {list(output_names)}: pass `{what}` as a "
+                         "list or a dict with one entry per output.")
+    return [_as_target_tensor(value)] * n
 
 
 def _batch_size(tensors: Tensors) -> int:
@@ -441,9 +526,13 @@ class CompiledMetrics:
         metrics: ``compile``'s ``metrics`` argument.
         weighted_metrics: ``compile``'s ``weighted_metrics`` argument (these receive the
             sample weights; plain metrics only receive the outputs' masks).
+        compiled_loss: the ``CompiledLoss`` of the same ``compile`` (its output names and
+            losses settle what ``'accuracy'`` means when ``update_state`` builds).
     """
 
-    def __init__(self, metrics: Any = None, weighted_metrics: Any = None):
+    def __init__(self, metrics: Any = None, weighted_metrics: Any = None,
+                 compiled_loss: Optional[CompiledLoss] = None):
+        self._compiled_loss = compiled_loss
         self._metrics_spec = resolve_metric_structure(metrics)
         self._weighted_spec = resolve_metric_structure(weighted_metrics)
         self.built = False
@@ -504,6 +593,23 @@ class CompiledMetrics:
     def metrics(self) -> List[metrics_module.Metric]:
         return [metric for _, metric, _ in self._entries]
 
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Keras's ``compiled_metrics.update_state(y, y_pred, sample_weight)`` (what a
+        custom ``train_step`` calls): structures as for ``CompiledLoss.__call__``; the
+        metric objects are made on the first call."""
+        preds = _flat(y_pred)
+        if not self.built:
+            if not self.output_names:
+                names = self._compiled_loss.output_names if self._compiled_loss is not None \
+                    and self._compiled_loss.built else default_output_names(len(preds))
+                self.resolve_names(names)
+        ys = per_output(y_true, self.output_names, "y_true")
+        sws = per_output(sample_weight, self.output_names, "sample_weight", share=True)
+        if not self.built:
+            losses = self._compiled_loss.losses if self._compiled_loss is not None else []
+            self.build(ys, preds, losses)
+        self.update(ys, preds, sws)
+
     def update(self, y_true: Sequence[Optional[torch.Tensor]], y_pred: Tensors,
                sample_weight: Sequence[Optional[torch.Tensor]]) -> None:
         """Updates every metric with a batch (under ``no_grad``)."""
@@ -550,16 +656,24 @@ def _is_builtin_loss(loss) -> bool:
 
 def check_targets_against_outputs(y_true: Sequence[Optional[torch.Tensor]], outputs: Sequence[Any],
                                   losses: Sequence[Optional[losses_module.Loss]],
-                                  output_names: Sequence[str]) -> None:
-    """Keras 2's checks of array targets (shapes are static, nothing is read): a target
-    whose shape cannot match its output under a built-in loss, and sparse labels outside
-    ``[0, classes)``, raise a ValueError before training starts."""
+                                  output_names: Sequence[str], labels: bool = True) -> None:
+    """Keras 2's checks of targets (shapes are static, nothing is read unless ``labels``): a
+    target whose shape cannot match its output under a built-in loss, and (``labels``)
+    sparse labels outside ``[0, classes)`` (a host read), raise a ValueError.
+
+    Args:
+        y_true: the target tensors, one per output (None where none).
+        outputs: the outputs (anything with a ``shape``) or their shapes.
+        losses: the loss of each output.
+        output_names: the output names, for the message.
+        labels: also check sparse labels against the number of classes.
+    """
     for y, out, loss, name in zip(y_true, outputs, losses, output_names):
         if y is None or loss is None:
             continue
-        shape = tuple(out.shape)
+        shape = tuple(out.shape) if hasattr(out, "shape") else tuple(out)
         if _is_sparse_crossentropy(loss):
-            if shape and shape[-1] is not None:
+            if labels and shape and shape[-1] is not None:
                 losses_module.check_sparse_labels(y, shape[-1])
             continue
         if not _is_builtin_loss(loss) or y.dim() != len(shape):
@@ -576,7 +690,6 @@ def check_targets_against_outputs(y_true: Sequence[Optional[torch.Tensor]], outp
 def serialize_structure(spec: Any) -> Any:
     """``compile`` arguments in tf-keras's ``compile_config`` form: names stay names,
     functions become their names, objects become ``{"module", "class_name", "config"}``."""
-    from ..saving.object_registration import serialize_keras_object
     if isinstance(spec, dict) and not _is_object_config(spec):
         return {k: serialize_structure(v) for k, v in spec.items()}
     if isinstance(spec, (list, tuple)):

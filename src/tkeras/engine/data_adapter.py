@@ -11,6 +11,7 @@ device permutation and batches are slices of the permuted tensors.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import warnings
@@ -18,6 +19,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from .._warn import TkerasWarning
 from ..backend import config
@@ -60,6 +62,17 @@ class Batch:
             return dict(zip(self.x_keys, self.x))
         return self.x[0] if len(self.x) == 1 else self.x
 
+    def keras_data(self):
+        """The batch as a custom ``train_step`` receives it: ``x``, ``(x, y)`` or
+        ``(x, y, sample_weight)`` (one target / weight per output, a list for several)."""
+        y = sw = None
+        if self.y is not None:
+            y = self.y[0] if len(self.y) == 1 else list(self.y)
+            if self.sample_weight is not None and any(w is not None for w in self.sample_weight):
+                sw = self.sample_weight[0] if len(self.sample_weight) == 1 \
+                    else list(self.sample_weight)
+        return pack_x_y_sample_weight(self.model_input(), y, sw)
+
 
 def _first_dim(tensors) -> int:
     for t in tensors or ():
@@ -80,6 +93,8 @@ class DataSpec:
 
     def __init__(self, model, device: torch.device):
         self.device = device
+        # set by the training loop: checks the targets of each converted batch
+        self.check_batch_targets: Optional[Callable[[OptTensors], None]] = None
         graph = getattr(model, "_is_graph_network", False) and getattr(model, "inputs", None)
         self.input_names: Optional[List[str]] = list(model.input_names) if graph else None
         self.output_names: Optional[List[str]] = list(model.output_names) if graph else None
@@ -131,7 +146,9 @@ class DataSpec:
                 raise ValueError(f"Unknown output name(s) {unknown} in the {what} data of model "
                                  f'"{self.model_name}". Expected keys among: {names}')
             return [y.get(n) for n in names]
-        flat = list(y) if isinstance(y, (list, tuple)) and not _is_number_list(y) else [y]
+        one_array = _is_number_list(y) or (_is_nested_list(y) and names is not None
+                                           and len(names) == 1)
+        flat = list(y) if isinstance(y, (list, tuple)) and not one_array else [y]
         if names is not None and len(flat) != len(names):
             if what == "target" or len(flat) != 1:
                 raise ValueError(
@@ -148,12 +165,18 @@ class DataSpec:
 
     def to_x(self, x) -> Tensors:
         flat = self.flatten_x(x)
-        return [to_tensor(v, self.device, dtype, "input") for v, dtype in
-                zip(flat, self.x_dtypes(len(flat)))]
+        return [to_tensor(v, self.device, dtype, "input", self._label("input", i))
+                for i, (v, dtype) in enumerate(zip(flat, self.x_dtypes(len(flat))))]
+
+    def _label(self, what: str, index: int) -> str:
+        names = self.input_names if what == "input" else self.output_names
+        name = f' "{names[index]}"' if names is not None and index < len(names) else ""
+        return f"{what} {index}{name} of model \"{self.model_name}\""
 
     def to_y(self, y) -> OptTensors:
-        return [None if v is None else to_tensor(v, self.device, None, "target")
-                for v in self.flatten_y(y)]
+        return [None if v is None else to_tensor(v, self.device, None, "target",
+                                                 self._label("target", i))
+                for i, v in enumerate(self.flatten_y(y))]
 
     def to_sample_weight(self, sample_weight, n_outputs: int) -> OptTensors:
         if sample_weight is None:
@@ -165,9 +188,11 @@ class DataSpec:
                 for v in flat]
 
 
+_NUMBERS = (int, float, complex, np.number, bool)
+
+
 def _is_number_list(y) -> bool:
-    return isinstance(y, (list, tuple)) and bool(y) and \
-        isinstance(y[0], (int, float, np.number, bool))
+    return isinstance(y, (list, tuple)) and bool(y) and isinstance(y[0], _NUMBERS)
 
 
 def _is_nested_list(x) -> bool:
@@ -180,16 +205,23 @@ def _describe(flat: List[Any]) -> str:
     return "[" + ", ".join(f"{type(v).__name__} of shape {tuple(np.shape(v))}" for v in flat) + "]"
 
 
-def to_tensor(value, device: torch.device, dtype: Optional[torch.dtype], what: str) -> torch.Tensor:
+def to_tensor(value, device: torch.device, dtype: Optional[torch.dtype], what: str,
+              label: Optional[str] = None) -> torch.Tensor:
     """A device tensor for ``value``.
 
     Inputs take the dtype of their ``Input`` (floats default to ``floatx``, integers to
     int64); targets and sample weights become ``floatx`` (Keras 2 casts integer labels).
+    Complex values and ragged nested lists are refused (``label`` names the data).
     """
+    label = label or f"{what} data"
     if isinstance(value, torch.Tensor):
         t = value.detach()
+        if t.is_complex():
+            raise TypeError(_complex_message(label, t.dtype))
     else:
-        arr = np.asarray(value)
+        arr = _as_array(value, label)
+        if arr.dtype.kind == "c":
+            raise TypeError(_complex_message(label, arr.dtype))
         if arr.dtype == object or arr.dtype.kind in "USO":
             raise TypeError(f"Failed to convert the {what} data to a tensor: unsupported "
                             f"array dtype {arr.dtype}. Expected numeric arrays.")
@@ -201,6 +233,59 @@ def to_tensor(value, device: torch.device, dtype: Optional[torch.dtype], what: s
         raise ValueError(f"Expected an array with a batch dimension for the {what} data, "
                          f"received a scalar: {value!r}")
     return t.to(device=device, dtype=dtype, non_blocking=True)
+
+
+def _complex_message(label: str, dtype) -> str:
+    return (f"Failed to convert the {label} to a tensor: complex values are not supported "
+            f"(received dtype {dtype}). Pass real numbers (for example the real and "
+            "imaginary parts as two features).")
+
+
+def _as_array(value, label: str) -> np.ndarray:
+    """``np.asarray(value)``; a ragged nested list says which rows differ."""
+    try:
+        arr = np.asarray(value)
+    except ValueError as error:
+        ragged = _ragged_rows(value)
+        if ragged is None:
+            raise
+        raise ValueError(f"The {label} is a ragged list: {ragged}. Every row must have the "
+                         "same length: pad the rows (e.g. with "
+                         "`tkeras.preprocessing.sequence.pad_sequences`) or pass an array.") \
+            from error
+    if arr.dtype == object and isinstance(value, (list, tuple)):
+        ragged = _ragged_rows(value)
+        if ragged is not None:
+            raise ValueError(f"The {label} is a ragged list: {ragged}. Every row must have "
+                             "the same length: pad the rows (e.g. with "
+                             "`tkeras.preprocessing.sequence.pad_sequences`) or pass an array.")
+    return arr
+
+
+def _ragged_rows(value) -> Optional[str]:
+    """Where a nested list is ragged, level by level: ``"row 0 has 3 values but row 2 has
+    2"`` (``row [1][0]`` ... below the first level), or None."""
+    sequences = (list, tuple, np.ndarray)
+
+    def row(path: Tuple[int, ...]) -> str:
+        return f"row {path[0]}" if len(path) == 1 else \
+            "row " + "".join(f"[{j}]" for j in path)
+
+    level = [((i,), r) for i, r in enumerate(value)] if isinstance(value, sequences) else []
+    while level:
+        rows = [(p, r) for p, r in level if isinstance(r, sequences)]
+        if not rows:
+            return None
+        if len(rows) != len(level):
+            plain = next(p for p, r in level if not isinstance(r, sequences))
+            return (f"{row(rows[0][0])} is a sequence of {len(rows[0][1])} values but "
+                    f"{row(plain)} is a single value")
+        first_path, first = rows[0]
+        for path, r in rows[1:]:
+            if len(r) != len(first):
+                return f"{row(first_path)} has {len(first)} values but {row(path)} has {len(r)}"
+        level = [(p + (i,), item) for p, r in rows for i, item in enumerate(r)]
+    return None
 
 
 # ------------------------------------------------------------------ the adapters
@@ -336,9 +421,32 @@ def check_cardinality(x: Tensors, y: Optional[OptTensors],
     return every.pop() if every else 0
 
 
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Packs data as ``fit`` passes it to ``train_step``: ``x`` alone (``(x,)`` when ``x`` is
+    a tuple or list, so it cannot be read as ``(x, y)``), ``(x, y)`` or ``(x, y, sw)``.
+
+    Example:
+        >>> x, y = np.ones((2, 3)), np.zeros((2, 1))
+        >>> data = pack_x_y_sample_weight(x, y)
+        >>> unpack_x_y_sample_weight(data)[1] is y
+        True
+    """
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 def unpack_x_y_sample_weight(data) -> Tuple[Any, Any, Any]:
-    """A generator item as ``(x, y, sample_weight)``: a tuple (or list) of 1 to 3 entries,
-    or anything else as ``x`` alone."""
+    """A batch (a generator item, or the ``data`` of ``train_step``) as ``(x, y,
+    sample_weight)``: a tuple (or list) of 1 to 3 entries, or anything else as ``x`` alone.
+
+    Example:
+        >>> x, y, sample_weight = unpack_x_y_sample_weight((np.ones((2, 3)), np.zeros(2)))
+        >>> sample_weight is None
+        True
+    """
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):
@@ -369,6 +477,8 @@ class _ConvertedBatches(DataAdapter):
         if not self._with_targets or y is None:
             return Batch(xs, None, None, keys)
         ys = self._spec.to_y(y)
+        if self._spec.check_batch_targets is not None:
+            self._spec.check_batch_targets(ys)
         sws = self._spec.to_sample_weight(sw, len(ys))
         if self._class_weight_fn is not None:
             sws = self._class_weight_fn(ys, sws)
@@ -477,7 +587,6 @@ class TorchDataAdapter(_ConvertedBatches):
                  batch_size: Optional[int] = None, shuffle=False, steps: Optional[int] = None,
                  class_weight_fn=None):
         super().__init__(spec, n_outputs, with_targets, class_weight_fn)
-        from torch.utils.data import DataLoader, IterableDataset
         if isinstance(data, DataLoader):
             loader = data
         else:
@@ -510,13 +619,11 @@ class TorchDataAdapter(_ConvertedBatches):
 # ------------------------------------------------------------------ choosing an adapter
 
 def is_generator_like(data) -> bool:
-    import inspect
     return inspect.isgenerator(data) or (hasattr(data, "__next__") and hasattr(data, "__iter__")
                                          and not isinstance(data, (np.ndarray, torch.Tensor)))
 
 
 def is_torch_data(data) -> bool:
-    from torch.utils.data import DataLoader, Dataset
     return isinstance(data, (DataLoader, Dataset)) and not isinstance(data, KerasSequence)
 
 
@@ -527,7 +634,7 @@ def is_array_like(data) -> bool:
     if isinstance(data, dict):
         return all(v is None or is_array_like(v) for v in data.values())
     if isinstance(data, (list, tuple)):
-        if data and all(isinstance(d, (int, float, np.number, bool)) for d in data):
+        if data and all(isinstance(d, _NUMBERS) for d in data):
             return True  # a plain list of numbers
         return all(d is None or is_array_like(d) for d in data)
     return hasattr(data, "__array__")
@@ -602,7 +709,8 @@ def make_class_weight_fn(class_weight: Optional[Dict[Any, float]], n_outputs: Op
 def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Optional[int],
                      shuffle, steps: Optional[int], with_targets: bool, n_outputs: Optional[int],
                      class_weight=None, workers: int = 1, use_multiprocessing: bool = False,
-                     max_queue_size: int = 10, what: str = "x") -> DataAdapter:
+                     max_queue_size: int = 10, what: str = "x",
+                     steps_name: str = "steps") -> DataAdapter:
     """The adapter for ``data`` (and, for arrays, ``y`` / ``sample_weight``).
 
     Args:
@@ -618,6 +726,7 @@ def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Opti
         class_weight: ``{class: weight}`` for single-output models.
         workers, use_multiprocessing, max_queue_size: for generators and Sequences.
         what: the argument's name, for error messages.
+        steps_name: the name of the ``steps`` argument, for error messages.
     """
     if data is None:
         raise ValueError(f"No data provided: `{what}` is None.")
@@ -633,9 +742,16 @@ def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Opti
                                workers=workers, use_multiprocessing=use_multiprocessing,
                                max_queue_size=max_queue_size, class_weight_fn=class_weight_fn)
     if is_torch_data(data):
-        return TorchDataAdapter(data, spec, n_outputs, with_targets, batch_size=batch_size,
-                                shuffle=shuffle, steps=steps, class_weight_fn=class_weight_fn)
+        adapter = TorchDataAdapter(data, spec, n_outputs, with_targets, batch_size=batch_size,
+                                   shuffle=shuffle, steps=steps, class_weight_fn=class_weight_fn)
+        if adapter.num_batches is None:
+            raise ValueError(_needs_steps(steps_name, "a torch DataLoader without a length"))
+        return adapter
     if is_generator_like(data):
+        if steps is None:
+            if not hasattr(data, "__len__"):
+                raise ValueError(_needs_steps(steps_name))
+            steps = len(data)
         return GeneratorAdapter(data, spec, n_outputs, with_targets, steps=steps, workers=workers,
                                 use_multiprocessing=use_multiprocessing,
                                 max_queue_size=max_queue_size, class_weight_fn=class_weight_fn)
@@ -655,6 +771,17 @@ def get_data_adapter(data, y, sample_weight, spec: DataSpec, *, batch_size: Opti
                          f"{adapter.num_samples} samples (batch size {adapter.batch_size}, "
                          f"`{what}`).")
     return adapter
+
+
+def _needs_steps(steps_name: str, received: str = "") -> str:
+    """Keras 2's error for data of unknown length without a number of steps (reading it
+    until it ends would never return for an endless generator)."""
+    message = (f"`{steps_name}=None` is only valid for a generator based on the "
+               f"`keras.utils.Sequence` class. Please specify `{steps_name}` or use the "
+               "`keras.utils.Sequence` class.")
+    if received:
+        message += f" Received {received}."
+    return message
 
 
 def split_tensors(group: Optional[OptTensors], at: int):

@@ -8,7 +8,7 @@ import torch
 
 from .base_layer import Layer, convert_inputs, shape_structure
 from .input_layer import InputLayer
-from .input_spec import InputSpec
+from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasTensor, Node, flatten, map_structure, pack_like, sorted_keys
 from .training import Model
 
@@ -197,7 +197,11 @@ class Functional(Model):
         self._nested_outputs = outputs
         self.inputs: List[KerasTensor] = flat_inputs
         self.outputs: List[KerasTensor] = flat_outputs
-        network_nodes, nodes_by_depth, layers = map_graph_network(flat_inputs, flat_outputs)
+        side = self.__dict__.get("_graph_side_outputs", [])
+        network_nodes, nodes_by_depth, layers = map_graph_network(flat_inputs, flat_outputs + side)
+        if side:  # add_loss / add_metric layers (and what only they use) go last, as tf-keras
+            main = set(map_graph_network(flat_inputs, flat_outputs)[2])
+            layers = [x for x in layers if x in main] + [x for x in layers if x not in main]
         self._network_nodes = network_nodes
         self._nodes_by_depth = nodes_by_depth
         self._set_layers(layers)
@@ -208,9 +212,11 @@ class Functional(Model):
         self._output_coordinates = [t._keras_history for t in flat_outputs]
         self.input_names = [layer.name for layer in self._input_layers]
         self.output_names = _unique_output_names(self._output_layers)
-        specs = [InputSpec(axes={i: d for i, d in enumerate(t.shape) if i > 0 and d is not None})
-                 for t in flat_inputs]
-        self.input_spec = specs[0] if len(specs) == 1 else specs
+        # As in Keras 2, the model itself has no input_spec (its Input layers have none): a
+        # call is valid when its layers accept the input, each checking its own spec (a
+        # Sequential built with input_dim=100 runs on (None, 1, 100), as the Keras 2 ACGAN
+        # example relies on).
+        self.input_spec = None
         self._is_graph_network = True
         self.built = True
         self._build_input_shape = shape_structure(nested_inputs)
@@ -228,6 +234,26 @@ class Functional(Model):
         else:
             self_node.index = len(nodes)
             nodes.append(self_node)
+
+    def _add_graph_side_output(self, tensor: KerasTensor) -> None:
+        """Adds to the graph a node computed on every call but not a model output (the
+        ``AddLoss`` / ``AddMetric`` nodes of ``add_loss`` / ``add_metric``)."""
+        self.__dict__.setdefault("_graph_side_outputs", []).append(tensor)
+        self._init_graph_network(self._nested_inputs, self._nested_outputs)
+
+    def add_metric(self, value, name: Optional[str] = None, aggregation: Optional[str] = None) -> None:
+        """Tracks a symbolic value of the graph as a metric (its mean per epoch, in the logs).
+
+        Args:
+            value: a symbolic tensor built from the model's inputs.
+            name: the metric's name in the logs.
+            aggregation: ``"mean"`` (None means the same).
+        """
+        from .op_layer import add_symbolic_metric
+        if not isinstance(value, KerasTensor):
+            raise ValueError("`add_metric` on a functional model expects a symbolic tensor of its "
+                             f"graph. Received: {value!r}")
+        add_symbolic_metric(self, value, name=name, aggregation=aggregation)
 
     def _set_layers(self, layers: List[Layer]) -> None:
         """Registers the layers with torch (parameters, .to(), state_dict) in Keras's order."""
@@ -382,7 +408,11 @@ class Functional(Model):
             values[s] = x
         for step in self._steps:
             step_args = _fill(step.args, values)
-            out = step.layer.compute_output_spec(step_args[0], *step_args[1:], **_fill(step.kwargs, values))
+            layer = step.layer
+            if layer.input_spec is not None:
+                assert_input_compatibility(layer.input_spec,
+                                           layer._spec_input_shapes(step_args[0]), layer.name)
+            out = layer.compute_output_spec(step_args[0], *step_args[1:], **_fill(step.kwargs, values))
             for s, o in zip(step.out_slots, flatten(out)):
                 values[s] = o
         return self._pack_outputs([values[s] for s in self._output_slots])
@@ -406,9 +436,15 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: Dict[str, Any], custom_objects=None):
-        inputs, outputs, _ = reconstruct_from_config(config, custom_objects)
-        return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
-                   trainable=config.get("trainable", True))
+        inputs, outputs, created = reconstruct_from_config(config, custom_objects)
+        model = cls(inputs=inputs, outputs=outputs, name=config.get("name"),
+                    trainable=config.get("trainable", True))
+        from .op_layer import AddLoss, AddMetric
+        for layer in created.values():  # add_loss / add_metric nodes: not on the outputs' path
+            if isinstance(layer, (AddLoss, AddMetric)) and layer not in model.layers:
+                for node in layer._inbound_nodes:
+                    model._add_graph_side_output(flatten(node.outputs)[0])
+        return model
 
 
 def _unique_output_names(layers: List[Layer]) -> List[str]:

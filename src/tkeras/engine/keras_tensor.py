@@ -7,6 +7,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 import torch
 
 from ..backend import config
+from ..backend import dispatch as _symbolic
 
 KerasHistory = collections.namedtuple("KerasHistory", ["layer", "node_index", "tensor_index"])
 
@@ -50,6 +51,12 @@ class KerasTensor:
             return self.shape[0]
         raise TypeError("len() of a symbolic tensor with an unknown first dimension is not defined.")
 
+    def __iter__(self):
+        if not self.shape or self.shape[0] is None:
+            raise TypeError(f"Cannot iterate over {self!r}: its first dimension is unknown "
+                            "(or it is a scalar).")
+        return (self[i] for i in range(self.shape[0]))
+
     def __bool__(self):
         raise TypeError(
             "A symbolic KerasTensor cannot be used as a Python bool: symbolic tensors are "
@@ -60,6 +67,46 @@ class KerasTensor:
             f"You are passing {self!r}, an intermediate symbolic Keras input/output, to a "
             "function that needs concrete data (numpy). Symbolic tensors only describe a "
             "model; call the model on real data to get values.")
+
+
+# ------------------------------------------------------------------ operators
+# Python operators on symbolic tensors record op nodes (``tkeras.engine.op_layer``); they
+# live on KerasTensor only, so eager torch code is untouched. ``==`` / ``!=`` keep their
+# identity meaning (KerasTensors are dict keys and list members); use ``K.equal``.
+
+def _binary_op(name: str, reflected: bool = False):
+    fn = _symbolic.OPERATORS["operator." + name]
+    key = "operator." + name
+    if reflected:
+        def method(self, other):
+            return _symbolic.record(key, fn, (other, self), {})
+    else:
+        def method(self, other):
+            return _symbolic.record(key, fn, (self, other), {})
+    return method
+
+
+def _unary_op(name: str):
+    fn = _symbolic.OPERATORS["operator." + name]
+    key = "operator." + name
+
+    def method(self):
+        return _symbolic.record(key, fn, (self,), {})
+    return method
+
+
+for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor"):
+    _key = _op + "_" if _op in ("and", "or") else _op
+    setattr(KerasTensor, f"__{_op}__", _binary_op(_key))
+    setattr(KerasTensor, f"__r{_op}__", _binary_op(_key, reflected=True))
+for _op in ("lt", "le", "gt", "ge"):
+    setattr(KerasTensor, f"__{_op}__", _binary_op(_op))
+for _op in ("neg", "pos", "abs", "invert"):
+    setattr(KerasTensor, f"__{_op}__", _unary_op(_op))
+KerasTensor.__getitem__ = _binary_op("getitem")
+KerasTensor.__array_ufunc__ = None  # numpy defers to the reflected operators above
+KerasTensor.__array_priority__ = 100
+KerasTensor.__hash__ = object.__hash__
 
 
 def is_keras_tensor(x: Any) -> bool:

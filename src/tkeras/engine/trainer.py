@@ -1,193 +1,36 @@
 """The training API of ``Model``: compile, fit, evaluate, predict and their variants.
 
-``compile`` resolves the optimizer, losses and metrics once. ``fit`` converts array data
-to device tensors once and runs one step function per batch: forward (``training=True``),
-per-output losses with their weights and sample weights, regularization losses,
-``torch.autograd.grad``, the optimizer's ``apply`` (multi-tensor ops), weight
-constraints, metric updates. The step reads nothing back from the device; values are
-read for the progress bar (throttled), for callbacks that read batch logs, and at the end
-of each epoch.
+``compile`` resolves the optimizer, losses and metrics once. ``fit`` / ``evaluate`` /
+``predict`` turn their data options into an ``EpochIterator`` (``epoch_iterator.py``: the
+adapter is chosen once, arrays become device tensors once) and run the loops below, one
+step per batch. The step is ``train_step`` / ``test_step`` / ``predict_step``: a subclass
+that overrides one gets it called with Keras-shaped ``data`` and its returned dict as the
+logs; a model that does not runs the fused ``StepRunner`` step (``step_runner.py``),
+chosen once per call. The loops read values back from the device only for the progress
+bar (throttled), for callbacks that read batch logs, and at the end of each epoch.
 """
 from __future__ import annotations
 
-import math
+import itertools
 import warnings
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
 from .. import _warn
+from .. import metrics as metrics_module
+from .. import optimizers
+from ..backend.variables import to_numpy
+from ..callbacks import CallbackList, LazyLogs
 from . import data_adapter as da
-from .base_layer import call_context
-from .keras_tensor import flatten, pack_like
-
-class StepRunner:
-    """The per-``compile`` machinery: the train / test / predict steps and the logs.
-
-    Built once per ``compile`` (and refreshed by every ``fit``, so layers frozen since
-    are respected): the trainable parameters, the weight regularizers and constraints
-    are collected here so that the step itself is a short, fixed sequence of tensor ops.
-
-    Args:
-        model: the compiled model.
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self.compiled_loss = model.compiled_loss
-        self.compiled_metrics = model.compiled_metrics
-        self.n_outputs = 0  # known after the first step
-        self.refresh()
-        # compile(jit_compile=True): forward and loss (and through AOTAutograd their backward)
-        # run as one torch.compile'd graph; the optimizer update and metrics stay eager.
-        jit = (model.__dict__.get("_compile_config") or {}).get("jit_compile") is True
-        self._training_loss_fn = torch.compile(self._training_loss) if jit \
-            else self._training_loss
-
-    # ------------------------------------------------------------ set-up
-
-    def refresh(self) -> None:
-        """Collects trainable parameters, regularizers, constraints and the device."""
-        model = self.model
-        if model._is_compiled:
-            self.optimizer = model.optimizer
-        self.params = [w for w in model.trainable_weights if w.requires_grad]
-        self.regularizers = model.weight_regularization_pairs()
-        self.constraints = model.constraint_pairs()
-        self.callable_losses = [fn for layer in model._flatten_layers()
-                                for fn in layer._callable_losses]
-        self.device = self._model_device()
-
-    def _model_device(self) -> torch.device:
-        first = next(iter(self.model.parameters()), None)
-        return first.device if first is not None else torch.device("cpu")
-
-    def follow_device(self) -> None:
-        """Refreshes everything if the model moved to another device (a cheap check)."""
-        if self._model_device() != self.device:
-            self.refresh()
-
-    def data_spec(self) -> da.DataSpec:
-        return da.DataSpec(self.model, self.device)
-
-    def output_names(self, n_outputs: int) -> List[str]:
-        names = getattr(self.model, "output_names", None)
-        if getattr(self.model, "_is_graph_network", False) and names:
-            return list(names)
-        return [f"output_{i + 1}" for i in range(n_outputs)]
-
-    def _build(self, outputs: List[torch.Tensor], ys: List[Optional[torch.Tensor]]) -> None:
-        if not self.compiled_loss.built:
-            self.compiled_loss.resolve_names(self.output_names(len(outputs)))
-            self.compiled_metrics.resolve_names(self.compiled_loss.output_names)
-        self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
-        self.n_outputs = len(outputs)
-        self.refresh()  # a model built by this first call has its weights only now
-
-    # ------------------------------------------------------------ steps
-
-    def _forward(self, inputs,
-                 training: bool) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
-        y_pred = self.model(inputs, training=training)
-        outputs = _flat_outputs(y_pred)
-        return outputs, self._regularization(list(call_context().losses))
-
-    def _regularization(self, call_losses: List[torch.Tensor]) -> Optional[torch.Tensor]:
-        terms = [reg(w) for w, reg in self.regularizers]
-        terms.extend(call_losses)
-        terms.extend(torch.as_tensor(fn()) for fn in self.callable_losses)
-        if not terms:
-            return None
-        total = terms[0]
-        for t in terms[1:]:
-            total = total + t
-        return total
-
-    def _targets(self, batch: da.Batch, n: int):
-        ys = batch.y if batch.y is not None else [None] * n
-        sws = batch.sample_weight if batch.sample_weight is not None else [None] * n
-        if len(ys) != n:
-            raise ValueError(f"The model has {n} output(s) but the data provides {len(ys)} "
-                             "target array(s). Pass one target per output.")
-        return ys, sws
-
-    def _training_loss(self, inputs, ys, sws) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-        """The total training loss (the loss means updated) and the outputs."""
-        outputs, regularization = self._forward(inputs, True)
-        return self.compiled_loss(ys, outputs, sws, regularization), outputs
-
-    def train_step(self, batch: da.Batch) -> None:
-        """One optimization step on ``batch`` (no host reads)."""
-        if self.compiled_metrics.built:
-            ys, sws = self._targets(batch, self.n_outputs)
-            total, outputs = self._training_loss_fn(batch.model_input(), ys, sws)
-        else:  # the first step: the outputs build the metrics before the loss is taken
-            outputs, regularization = self._forward(batch.model_input(), True)
-            ys, sws = self._targets(batch, len(outputs))
-            self._build(outputs, ys)
-            total = self.compiled_loss(ys, outputs, sws, regularization)
-        params = self.params
-        if params:
-            grads = torch.autograd.grad(total, params, allow_unused=True)
-            self.optimizer.apply(params, list(grads))
-            if self.constraints:
-                self._apply_constraints()
-        self.compiled_metrics.update(ys, outputs, sws)
-
-    def _apply_constraints(self) -> None:
-        with torch.no_grad():
-            for weight, constraint in self.constraints:
-                weight.copy_(constraint(weight))
-
-    def test_step(self, batch: da.Batch) -> None:
-        """Loss and metric updates for ``batch`` in inference mode."""
-        with torch.no_grad():
-            outputs, regularization = self._forward(batch.model_input(), False)
-            ys, sws = self._targets(batch, len(outputs))
-            if not self.compiled_metrics.built:
-                self._build(outputs, ys)
-            self.compiled_loss(ys, outputs, sws, regularization)
-            self.compiled_metrics.update(ys, outputs, sws)
-
-    def predict_step(self, batch: da.Batch) -> List[torch.Tensor]:
-        with torch.no_grad():
-            return _flat_outputs(self.model(batch.model_input(), training=False))
-
-    # ------------------------------------------------------------ logs
-
-    @property
-    def metrics(self) -> list:
-        return self.compiled_loss.metrics + self.compiled_metrics.metrics
-
-    def metrics_names(self) -> List[str]:
-        return [m.name for m in self.metrics]
-
-    def reset_metrics(self) -> None:
-        self.compiled_loss.means.reset()
-        self.compiled_metrics.reset()
-
-    def logs(self) -> Dict[str, Any]:
-        """The current metric values as Python floats (one read from the device)."""
-        metrics = self.compiled_metrics.metrics
-        parts = [self.compiled_loss.means.results().to(self.device)]
-        parts += [m.result().detach().reshape(-1).to(self.device, parts[0].dtype) for m in metrics]
-        values = torch.cat(parts).cpu().numpy()
-        names = self.compiled_loss.means.names
-        logs: Dict[str, Any] = {name: float(v) for name, v in zip(names, values)}
-        offset = len(names)
-        for m, part in zip(metrics, parts[1:]):
-            size = part.numel()
-            chunk = values[offset:offset + size]
-            logs[m.name] = float(chunk[0]) if size == 1 else chunk.copy()
-            offset += size
-        return logs
-
-
-def _flat_outputs(y_pred) -> List[torch.Tensor]:
-    if isinstance(y_pred, torch.Tensor):
-        return [y_pred]
-    return flatten(y_pred)
+from .compile_utils import (
+    CompiledLoss, CompiledMetrics, RunningMeanView, check_losses,
+    check_targets_against_outputs, deserialize_structure, serialize_structure,
+)
+from .epoch_iterator import EpochIterator, fit_iterators
+from .keras_tensor import pack_like
+from .step_runner import OverriddenPredictStep, OverriddenStep, StepRunner
 
 
 def _legacy_epochs(epochs: int, kwargs: Dict[str, Any], where: str) -> int:
@@ -219,17 +62,20 @@ def _validation_due(epoch: int, validation_freq) -> bool:
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().cpu().numpy()
+    return to_numpy(t)  # bfloat16 leaves the device as float32
 
 
 def _results(logs: Dict[str, Any], names: List[str], return_dict: bool):
+    """The logs as ``evaluate`` / ``*_on_batch`` return them: the dict, or the values in
+    ``metrics_names`` order then the other keys sorted (one value alone, unlisted)."""
     if return_dict:
         return logs
     values = [logs[n] for n in names if n in logs]
+    values += [logs[k] for k in sorted(logs) if k not in names]
     return values[0] if len(values) == 1 else values
 
 
-class TrainerMixin:
+class Trainer:
     """Mixed into ``Model``: ``compile``, ``fit``, ``evaluate``, ``predict`` and variants."""
 
     optimizer = None
@@ -273,8 +119,6 @@ class TrainerMixin:
             >>> model.compile(optimizer='rmsprop', loss='binary_crossentropy',
             ...               metrics=['accuracy'])
         """
-        from .. import optimizers
-        from .compile_utils import CompiledLoss, CompiledMetrics, check_losses
         kwargs.pop("experimental_run_tf_function", None)
         kwargs.pop("distribute", None)
         if kwargs:
@@ -290,7 +134,7 @@ class TrainerMixin:
         self.loss = loss
         self.loss_weights = loss_weights
         self.compiled_loss = CompiledLoss(loss, loss_weights)
-        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
+        self.compiled_metrics = CompiledMetrics(metrics, weighted_metrics, self.compiled_loss)
         if getattr(self, "_is_graph_network", False):
             self.compiled_loss.resolve_names(self.output_names)
             self.compiled_metrics.resolve_names(self.output_names)
@@ -324,7 +168,6 @@ class TrainerMixin:
     def get_compile_config(self) -> Optional[Dict[str, Any]]:
         """The last ``compile``'s arguments in tf-keras's ``compile_config`` form (the
         optimizer, losses and metrics serialized), or None before ``compile``."""
-        from .compile_utils import serialize_structure
         config = self.__dict__.get("_compile_config")
         if config is None:
             return None
@@ -340,8 +183,6 @@ class TrainerMixin:
         Args:
             config: ``{"optimizer", "loss", "metrics", "loss_weights", ...}``.
         """
-        from .. import optimizers
-        from .compile_utils import deserialize_structure
         config = dict(config)
         known = ("optimizer", "loss", "metrics", "loss_weights", "weighted_metrics",
                  "sample_weight_mode", "run_eagerly", "steps_per_execution", "jit_compile")
@@ -381,25 +222,159 @@ class TrainerMixin:
 
     @property
     def metrics(self) -> list:
-        """The loss means and compiled metrics (after the first batch), Keras's order."""
+        """The model's metrics, Keras's order: the loss means and compiled metrics (once a
+        batch has built them), then ``Metric`` objects set as attributes of the model or
+        its layers (the trackers of a custom ``train_step``)."""
+        out: list = []
         runner = self.__dict__.get("_step_runner")
-        return runner.metrics if runner is not None else []
+        if runner is not None and self._is_compiled:
+            if self.compiled_loss.built:
+                out.extend(self.compiled_loss.metrics)
+            out.extend(self.compiled_metrics.metrics)
+        out.extend(self._tracked_metrics())
+        return out
+
+    def _tracked_metrics(self) -> list:
+        found = []
+        for layer in self._flatten_layers():
+            found.extend(m for m in layer._modules.values()
+                         if isinstance(m, metrics_module.Metric) and all(m is not f for f in found))
+        return found
 
     @property
     def metrics_names(self) -> List[str]:
         """Names of the values ``evaluate`` / ``train_on_batch`` return: ``['loss', ...]``."""
+        if type(self).metrics is not Trainer.metrics:  # a custom step's own list
+            return [m.name for m in self.metrics]
+        tracked = [m.name for m in self._tracked_metrics()]
         runner = self.__dict__.get("_step_runner")
         if runner is not None and self.compiled_metrics.built:
-            return runner.metrics_names()
+            return runner.metrics_names() + tracked
         if self.compiled_loss is not None and self.compiled_loss.built:
-            return list(self.compiled_loss.means.names) + self.compiled_metrics.expected_names()
-        return []
+            return list(self.compiled_loss.means.names) + \
+                self.compiled_metrics.expected_names() + tracked
+        return tracked
 
     def reset_metrics(self) -> None:
-        """Resets the state of the loss means and of every compiled metric."""
+        """Resets the state of the loss means, the compiled metrics and every metric in
+        ``model.metrics`` (called at the start of each epoch and of ``evaluate``)."""
         runner = self.__dict__.get("_step_runner")
+        compiled: List[int] = []
         if runner is not None:
-            runner.reset_metrics()
+            runner.reset_metrics()  # the loss means (all at once) and the compiled metrics
+            compiled = [id(m) for m in self.compiled_metrics.metrics]
+        for metric in self.metrics:
+            if not isinstance(metric, RunningMeanView) and id(metric) not in compiled:
+                metric.reset_state()
+
+    def get_metrics_result(self) -> Dict[str, Any]:
+        """``{name: result}`` of ``model.metrics`` (device tensors; dict results flattened),
+        what the default ``train_step`` / ``test_step`` return."""
+        out: Dict[str, Any] = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
+
+    # ------------------------------------------------------------ steps (overridable)
+
+    def train_step(self, data) -> Dict[str, Any]:
+        """One training step on a batch; ``fit`` and ``train_on_batch`` call it.
+
+        Override it to customize what ``fit`` does (tf-keras's pattern); the dict it returns
+        becomes the logs (progress bar, History, callbacks). A model that does not override
+        it runs the fused step (``StepRunner``), which never reads back from the device.
+
+        Args:
+            data: the batch: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; unpack it with
+                ``tkeras.utils.unpack_x_y_sample_weight``.
+
+        Returns:
+            ``{metric name: value}``, by default ``self.get_metrics_result()``.
+
+        Example:
+            >>> class CustomModel(tkeras.Model):
+            ...     def train_step(self, data):
+            ...         x, y, sample_weight = tkeras.utils.unpack_x_y_sample_weight(data)
+            ...         y_pred = self(x, training=True)
+            ...         loss = self.compute_loss(x, y, y_pred, sample_weight)
+            ...         self.optimizer.minimize(loss, self.trainable_weights)
+            ...         return self.compute_metrics(x, y, y_pred, sample_weight)
+        """
+        runner = self._runner()
+        runner.train_step(self._data_batch(runner, data))
+        return self.get_metrics_result()
+
+    def test_step(self, data) -> Dict[str, Any]:
+        """One evaluation step (``evaluate``, validation, ``test_on_batch``): updates the loss
+        means and metrics in inference mode and returns ``{name: value}``.
+
+        Args:
+            data: ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
+        """
+        runner = self._runner()
+        runner.test_step(self._data_batch(runner, data))
+        return self.get_metrics_result()
+
+    def predict_step(self, data):
+        """One prediction step (``predict``, ``predict_on_batch``): ``self(x,
+        training=False)``.
+
+        Args:
+            data: ``x``, or a tuple whose first entry is ``x``.
+        """
+        x, _, _ = da.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None) -> torch.Tensor:
+        """The total loss of a batch: the compiled losses plus ``self.losses``.
+
+        Args:
+            x: the inputs (unused by default).
+            y: the targets.
+            y_pred: the outputs of ``self(x, training=True)``.
+            sample_weight: sample weights (one tensor, or one per output).
+        """
+        return self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight) -> Dict[str, Any]:
+        """Updates the compiled metrics and returns ``self.get_metrics_result()``.
+
+        Args:
+            x: the inputs (unused by default).
+            y: the targets.
+            y_pred: the outputs.
+            sample_weight: sample weights.
+        """
+        self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _data_batch(self, runner: StepRunner, data) -> da.Batch:
+        """A step's Keras-shaped ``data`` as the fused step's ``Batch``."""
+        x, y, sample_weight = da.unpack_x_y_sample_weight(data)
+        return self._single_batch(runner, x, y, sample_weight)
+
+    def _overrides(self, name: str) -> bool:
+        return getattr(type(self), name) is not getattr(Trainer, name)
+
+    def _train_function(self, runner: StepRunner) -> Tuple[Callable, Callable]:
+        """``(run(batch), logs())`` of the training step, chosen once per call: the fused
+        step, or the subclass's ``train_step``."""
+        if self._overrides("train_step"):
+            step = OverriddenStep(self.train_step)
+            return step.run, step.logs
+        return runner.train_step, runner.logs
+
+    def _test_function(self, runner: StepRunner) -> Tuple[Callable, Callable]:
+        """As ``_train_function``; a model with its own ``train_step`` also evaluates through
+        ``test_step`` (so the logs are ``get_metrics_result()``, its trackers included)."""
+        if self._overrides("test_step") or self._overrides("train_step"):
+            step = OverriddenStep(self.test_step, no_grad=True)
+            return step.run, step.logs
+        return runner.test_step, runner.logs
 
     # ------------------------------------------------------------ fit
 
@@ -429,8 +404,8 @@ class TrainerMixin:
             class_weight: ``{class index: weight}`` scaling the loss of each sample.
             sample_weight: per-sample weights (``(samples,)``, or ``(samples, timesteps)``).
             initial_epoch: epoch to start from (to resume training).
-            steps_per_epoch: batches per epoch (default: the whole data, or the
-                generator until exhausted).
+            steps_per_epoch: batches per epoch (default: the whole data, ``len()`` of a
+                Sequence / DataLoader; required for a plain generator).
             validation_steps: validation batches (default: the whole validation data).
             validation_batch_size: batch size of the validation (default ``batch_size``).
             validation_freq: validate every N epochs, or on the listed epochs (1-based).
@@ -443,99 +418,32 @@ class TrainerMixin:
         verbose = _verbosity(verbose)
         runner = self._runner(refresh=True)
         self.stop_training = False
-        spec = runner.data_spec()
-        train, val = self._fit_adapters(
-            runner, spec, x, y, sample_weight, class_weight, batch_size, shuffle,
-            steps_per_epoch, validation_split, validation_data, validation_steps,
-            validation_batch_size, workers, use_multiprocessing, max_queue_size)
-        from ..callbacks import CallbackList
+        train, val = fit_iterators(
+            runner.data_spec(), x=x, y=y, sample_weight=sample_weight,
+            class_weight=class_weight, batch_size=batch_size, epochs=epochs,
+            initial_epoch=initial_epoch, shuffle=shuffle, steps=steps_per_epoch,
+            workers=workers, use_multiprocessing=use_multiprocessing,
+            max_queue_size=max_queue_size, validation_split=validation_split,
+            validation_data=validation_data, validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size, check_targets=self._check_targets)
         callback_list = CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
             verbose=verbose, epochs=epochs, steps=train.num_batches, batch_size=batch_size,
             samples=train.num_samples, do_validation=val is not None,
             metrics=self._expected_log_names(val is not None))
         try:
-            self._fit_loop(runner, train, val, callback_list, epochs, initial_epoch,
-                           validation_freq)
+            self._fit_loop(runner, train, val, callback_list, validation_freq)
         finally:
             train.close()
             if val is not None:
                 val.close()
         return callback_list.history
 
-    def _fit_adapters(self, runner, spec, x, y, sample_weight, class_weight, batch_size,
-                      shuffle, steps_per_epoch, validation_split, validation_data,
-                      validation_steps, validation_batch_size, workers, use_multiprocessing,
-                      max_queue_size):
-        n_outputs = len(spec.output_names) if spec.output_names is not None else None
-        common = dict(workers=workers, use_multiprocessing=use_multiprocessing,
-                      max_queue_size=max_queue_size)
-        val = None
-        if validation_split and validation_data is None:
-            train, val = self._split_arrays(runner, spec, x, y, sample_weight, class_weight,
-                                            batch_size, shuffle, steps_per_epoch,
-                                            validation_split, validation_batch_size)
-        else:
-            train = da.get_data_adapter(x, y, sample_weight, spec, batch_size=batch_size,
-                                        shuffle=shuffle, steps=steps_per_epoch,
-                                        with_targets=True, n_outputs=n_outputs,
-                                        class_weight=class_weight, **common)
-            if isinstance(train, da.ArrayAdapter):
-                self._check_targets(runner, train._y)
-        if validation_data is not None:
-            vx, vy, vsw = self._unpack_validation_data(validation_data)
-            val = da.get_data_adapter(vx, vy, vsw, spec,
-                                      batch_size=validation_batch_size or batch_size,
-                                      shuffle=False, steps=validation_steps, with_targets=True,
-                                      n_outputs=n_outputs, what="validation_data", **common)
-        return train, val
-
-    @staticmethod
-    def _unpack_validation_data(validation_data):
-        if isinstance(validation_data, (tuple, list)):
-            if len(validation_data) not in (2, 3):
-                raise ValueError(
-                    "When passing validation_data, it must contain 2 (x_val, y_val) or 3 "
-                    "(x_val, y_val, val_sample_weights) items, however it contains "
-                    f"{len(validation_data)} items")
-            vx, vy = validation_data[0], validation_data[1]
-            vsw = validation_data[2] if len(validation_data) == 3 else None
-            return vx, vy, vsw
-        return validation_data, None, None
-
-    def _split_arrays(self, runner, spec, x, y, sample_weight, class_weight, batch_size,
-                      shuffle, steps_per_epoch, validation_split, validation_batch_size):
-        if not (da.is_array_like(x) and (y is None or da.is_array_like(y))):
-            raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, "
-                             f"found following types in the input: {type(x).__name__}")
-        if not 0 < validation_split < 1:
-            raise ValueError("`validation_split` must be a float between 0 and 1. Received: "
-                             f"validation_split={validation_split}")
-        xs, ys, sws = da.make_array_tensors(spec, x, y, sample_weight, True)
-        n = da.check_cardinality(xs, ys, sws)
-        split_at = int(math.floor(n * (1.0 - validation_split)))
-        if split_at == 0 or split_at == n:
-            raise ValueError(
-                f"Training data contains {n} samples, which is not sufficient to split it "
-                "into a validation and training set as specified by `validation_split="
-                f"{validation_split}`. Either provide more data, or a different value for the "
-                "`validation_split` argument.")
-        (tx, vx), (ty, vy), (tsw, vsw) = (da.split_tensors(g, split_at) for g in (xs, ys, sws))
-        self._check_targets(runner, ty)
-        if ty is not None and class_weight:
-            tsw = da.make_class_weight_fn(class_weight, len(ty), spec.device, check=True)(ty, tsw)
-        keys = spec.x_keys(x)
-        train = da.ArrayAdapter(tx, ty, tsw, batch_size=batch_size or 32, shuffle=shuffle,
-                                steps=steps_per_epoch, x_keys=keys)
-        val = da.ArrayAdapter(vx, vy, vsw, batch_size=validation_batch_size or batch_size or 32,
-                              x_keys=keys)
-        return train, val
-
-    def _check_targets(self, runner, ys) -> None:
-        """Once per ``fit``: target shapes against the outputs, sparse labels in range."""
+    def _check_targets(self, ys) -> None:
+        """Once per array data set (fit, validation, evaluate) of a model with an output
+        graph: target shapes against the outputs, sparse labels in range."""
         if not ys or not getattr(self, "_is_graph_network", False):
             return
-        from .compile_utils import check_targets_against_outputs
         if not self.compiled_loss.built:
             self.compiled_loss.resolve_names(self.output_names)
         check_targets_against_outputs(ys, self.outputs, self.compiled_loss.losses,
@@ -545,31 +453,36 @@ class TrainerMixin:
         names = self.metrics_names or ["loss"]
         return names + (["val_" + n for n in names] if with_validation else [])
 
-    def _fit_loop(self, runner: StepRunner, train, val, callbacks, epochs: int,
-                  initial_epoch: int, validation_freq) -> None:
-        from ..callbacks import LazyLogs
+    def _fit_loop(self, runner: StepRunner, train: EpochIterator,
+                  val: Optional[EpochIterator], callbacks: CallbackList, validation_freq) -> None:
+        train_step, logs = self._train_function(runner)
         callbacks.on_train_begin()
+        # A BackupAndRestore callback that restored a backup says where to continue.
+        train.initial_epoch, initial_step = callbacks.resume_point(train.initial_epoch)
         batch_hooks = callbacks.implements_batch_hooks("train")
         epoch_logs: Dict[str, Any] = {}
-        for epoch in range(initial_epoch, epochs):
-            runner.reset_metrics()
+        for epoch in train.enumerate_epochs():
+            self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            steps = 0
-            for step, batch in enumerate(train.epoch()):
+            batches = train.enumerate_batches()
+            if initial_step:  # resumed inside this epoch: the batches done before are skipped
+                batches = itertools.islice(batches, initial_step, None)
+            steps, initial_step = initial_step, 0
+            for step, batch in batches:
                 if batch_hooks:
                     callbacks.on_train_batch_begin(step, {"batch": step, "size": batch.size})
-                runner.train_step(batch)
+                train_step(batch)
                 steps += 1
                 if batch_hooks:
                     callbacks.on_train_batch_end(
-                        step, LazyLogs(runner.logs, {"batch": step, "size": batch.size}))
+                        step, LazyLogs(logs, {"batch": step, "size": batch.size}))
                 if self.stop_training:
                     break
             if steps == 0:
-                da.warn_out_of_data(train.num_batches, epochs)
+                da.warn_out_of_data(train.num_batches, train.epochs)
                 break
             train.on_epoch_end()
-            epoch_logs = runner.logs()
+            epoch_logs = logs()
             if val is not None and _validation_due(epoch, validation_freq):
                 val_logs = self._test_loop(runner, val, callbacks)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -578,27 +491,28 @@ class TrainerMixin:
                 break
         callbacks.on_train_end(epoch_logs)
 
-    def _test_loop(self, runner: StepRunner, adapter, callbacks) -> Dict[str, Any]:
-        from ..callbacks import LazyLogs
-        runner.reset_metrics()
+    def _test_loop(self, runner: StepRunner, data: EpochIterator,
+                   callbacks: CallbackList) -> Dict[str, Any]:
+        test_step, logs = self._test_function(runner)
+        self.reset_metrics()
         callbacks.on_test_begin()
         batch_hooks = callbacks.implements_batch_hooks("test")
         steps = 0
-        for step, batch in enumerate(adapter.epoch()):
+        for step, batch in data.enumerate_batches():
             if batch_hooks:
                 callbacks.on_test_batch_begin(step, {"batch": step, "size": batch.size})
-            runner.test_step(batch)
+            test_step(batch)
             steps += 1
             if batch_hooks:
                 callbacks.on_test_batch_end(
-                    step, LazyLogs(runner.logs, {"batch": step, "size": batch.size}))
+                    step, LazyLogs(logs, {"batch": step, "size": batch.size}))
         if steps == 0:
             raise ValueError("Expected input data to be non-empty: the evaluation data "
                              "yielded no batches.")
-        adapter.on_epoch_end()
-        logs = runner.logs()
-        callbacks.on_test_end(logs)
-        return logs
+        data.on_epoch_end()
+        result = logs()
+        callbacks.on_test_end(result)
+        return result
 
     # ------------------------------------------------------------ evaluate / predict
 
@@ -612,7 +526,8 @@ class TrainerMixin:
             x, y, sample_weight: the data (as in ``fit``).
             batch_size: samples per batch (default 32).
             verbose: 0 silent, 1 progress bar.
-            steps: number of batches (default: all the data).
+            steps: number of batches (default: all the data; required for a plain
+                generator).
             callbacks: callbacks receiving the test hooks.
             max_queue_size, workers, use_multiprocessing: for generators and Sequences.
             return_dict: return ``{name: value}`` instead of a list.
@@ -625,21 +540,15 @@ class TrainerMixin:
             raise TypeError(f"`evaluate` got unexpected keyword argument(s): {sorted(kwargs)}")
         verbose = _verbosity(verbose)
         runner = self._runner()
-        spec = runner.data_spec()
-        n_outputs = len(spec.output_names) if spec.output_names is not None else None
-        adapter = da.get_data_adapter(x, y, sample_weight, spec, batch_size=batch_size,
-                                      shuffle=False, steps=steps, with_targets=True,
-                                      n_outputs=n_outputs, workers=workers,
-                                      use_multiprocessing=use_multiprocessing,
-                                      max_queue_size=max_queue_size)
-        from ..callbacks import CallbackList
+        data = EpochIterator(runner.data_spec(), x, y, sample_weight, batch_size=batch_size,
+                             steps=steps, workers=workers,
+                             use_multiprocessing=use_multiprocessing,
+                             max_queue_size=max_queue_size, check_targets=self._check_targets)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=adapter.num_batches)
-        try:
-            logs = self._test_loop(runner, adapter, callback_list)
-        finally:
-            adapter.close()
-        return _results(logs, runner.metrics_names(), return_dict)
+                                     verbose=verbose, epochs=1, steps=data.num_batches)
+        with data:
+            logs = self._test_loop(runner, data, callback_list)
+        return _results(logs, self.metrics_names, return_dict)
 
     def predict(self, x, batch_size: Optional[int] = None, verbose=0, steps: Optional[int] = None,
                 callbacks=None, max_queue_size: int = 10, workers: int = 1,
@@ -651,7 +560,8 @@ class TrainerMixin:
                 Dataset or DataLoader).
             batch_size: samples per batch (default 32).
             verbose: 0 silent, 1 progress bar.
-            steps: number of batches (default: all the data).
+            steps: number of batches (default: all the data; required for a plain
+                generator).
             callbacks: callbacks receiving the predict hooks.
             max_queue_size, workers, use_multiprocessing: for generators and Sequences.
 
@@ -660,29 +570,25 @@ class TrainerMixin:
         """
         verbose = _verbosity(verbose)
         runner = self._predict_runner()
-        spec = runner.data_spec()
-        adapter = da.get_data_adapter(x, None, None, spec, batch_size=batch_size, shuffle=False,
-                                      steps=steps, with_targets=False, n_outputs=None,
-                                      workers=workers, use_multiprocessing=use_multiprocessing,
-                                      max_queue_size=max_queue_size)
-        from ..callbacks import CallbackList
+        data = EpochIterator(runner.data_spec(), x, batch_size=batch_size, steps=steps,
+                             workers=workers, use_multiprocessing=use_multiprocessing,
+                             max_queue_size=max_queue_size, with_targets=False)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
-                                     verbose=verbose, epochs=1, steps=adapter.num_batches)
-        try:
-            outputs = self._predict_loop(runner, adapter, callback_list)
-        finally:
-            adapter.close()
-        return self._pack_predictions(outputs)
+                                     verbose=verbose, epochs=1, steps=data.num_batches)
+        with data:
+            return self._predict_loop(runner, data, callback_list)
 
-    def _predict_loop(self, runner: StepRunner, adapter, callbacks) -> List[torch.Tensor]:
-        from ..callbacks import LazyLogs
+    def _predict_loop(self, runner: StepRunner, data: EpochIterator, callbacks: CallbackList):
+        custom = OverriddenPredictStep(self.predict_step) if self._overrides("predict_step") \
+            else None
+        predict_step = custom.run if custom is not None else runner.predict_step
         callbacks.on_predict_begin()
         batch_hooks = callbacks.implements_batch_hooks("predict")
         chunks: List[List[torch.Tensor]] = []
-        for step, batch in enumerate(adapter.epoch()):
+        for step, batch in data.enumerate_batches():
             if batch_hooks:
                 callbacks.on_predict_batch_begin(step, {"batch": step, "size": batch.size})
-            outputs = runner.predict_step(batch)
+            outputs = predict_step(batch)
             chunks.append(outputs)
             if batch_hooks:  # the outputs are copied to numpy only if a callback reads them
                 callbacks.on_predict_batch_end(step, LazyLogs(
@@ -692,10 +598,13 @@ class TrainerMixin:
             raise ValueError("Expected input data to be non-empty: `predict` received no "
                              "batches.")
         callbacks.on_predict_end()
-        return [torch.cat([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        outputs = [torch.cat([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        return self._pack_predictions(outputs, custom.structure if custom else None)
 
-    def _pack_predictions(self, outputs: List[torch.Tensor]):
+    def _pack_predictions(self, outputs: List[torch.Tensor], structure=None):
         arrays = [_to_numpy(o) for o in outputs]
+        if structure is not None and not isinstance(structure, torch.Tensor):
+            return pack_like(structure, arrays)  # a custom predict_step's structure
         if len(arrays) == 1:
             return arrays[0]
         nested = getattr(self, "_nested_outputs", None)
@@ -740,6 +649,8 @@ class TrainerMixin:
         sws = spec.to_sample_weight(sample_weight, len(ys)) if ys is not None else None
         if ys is not None:
             da.check_cardinality(xs, ys, sws)
+            if spec.check_batch_targets is not None:
+                spec.check_batch_targets(ys)
             if class_weight:
                 sws = da.make_class_weight_fn(class_weight, len(ys), spec.device)(ys, sws)
         if not da.check_cardinality(xs, None, None):
@@ -762,13 +673,7 @@ class TrainerMixin:
         """
         runner = self._runner()
         batch = self._single_batch(runner, x, y, sample_weight, class_weight)
-        if reset_metrics:
-            runner.reset_metrics()
-        runner.train_step(batch)
-        logs = runner.logs()
-        if reset_metrics:  # as Keras: a later call with reset_metrics=False starts afresh
-            runner.reset_metrics()
-        return _results(logs, runner.metrics_names(), return_dict)
+        return self._on_batch(self._train_function(runner), batch, reset_metrics, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics: bool = True,
                       return_dict: bool = False):
@@ -781,18 +686,26 @@ class TrainerMixin:
         """
         runner = self._runner()
         batch = self._single_batch(runner, x, y, sample_weight)
+        return self._on_batch(self._test_function(runner), batch, reset_metrics, return_dict)
+
+    def _on_batch(self, function: Tuple[Callable, Callable], batch: da.Batch,
+                  reset_metrics: bool, return_dict: bool):
+        step, logs = function
         if reset_metrics:
-            runner.reset_metrics()
-        runner.test_step(batch)
-        logs = runner.logs()
+            self.reset_metrics()
+        step(batch)
+        result = logs()
         if reset_metrics:  # as Keras: a later call with reset_metrics=False starts afresh
-            runner.reset_metrics()
-        return _results(logs, runner.metrics_names(), return_dict)
+            self.reset_metrics()
+        return _results(result, self.metrics_names, return_dict)
 
     def predict_on_batch(self, x):
         """Predictions for a single batch, as numpy (a list for several outputs)."""
         runner = self._predict_runner()
         batch = self._single_batch(runner, x, None, None)
+        if self._overrides("predict_step"):
+            step = OverriddenPredictStep(self.predict_step)
+            return self._pack_predictions(step.run(batch), step.structure)
         return self._pack_predictions(runner.predict_step(batch))
 
     # ------------------------------------------------------------ Keras 2 generator API
@@ -827,3 +740,6 @@ class TrainerMixin:
         return self.predict(generator, steps=steps, callbacks=callbacks,
                             max_queue_size=max_queue_size, workers=workers,
                             use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+
+TrainerMixin = Trainer  # the name before the split

@@ -25,6 +25,7 @@ from .convolutional import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .local import *  # noqa: F401,F403
 from .cudnn_recurrent import *  # noqa: F401,F403
+from .preprocessing import *  # noqa: F401,F403
 from .legacy import *  # noqa: F401,F403  (Keras 1 layers: MaxoutDense, Highway, Atrous*)
 from .legacy_recurrent import *  # noqa: F401,F403  (Recurrent, ConvRecurrent2D)
 from ..saving.object_registration import deserialize_keras_object  # noqa: F401,E402

@@ -14,7 +14,7 @@ from ..backend import config as backend_config
 from ..backend.random_ops import SeededRNG
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
-from ..engine.keras_tensor import KerasTensor
+from ..engine.keras_tensor import KerasTensor, flatten
 
 
 def use_linear_layout_(weight: torch.Tensor) -> None:
@@ -433,6 +433,21 @@ class Masking(Layer):
         return config
 
 
+def _check_lambda_outputs(layer: "Lambda", outputs) -> None:
+    """A Lambda's function must return tensors: a tensor, or a list / tuple / dict of them."""
+    structured = isinstance(outputs, (list, tuple, dict)) and outputs
+    leaves = flatten(outputs) if structured else [outputs]
+    for leaf in leaves:
+        if not isinstance(leaf, torch.Tensor):
+            what = "returned" if leaf is outputs else f"returned {type(outputs).__name__} holding"
+            shown = repr(leaf)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise TypeError(
+                f'The function of Lambda layer "{layer.name}" must return a tensor, or a list, '
+                f"tuple or dict of tensors, but it {what} an object of type "
+                f"{type(leaf).__name__}: {shown}")
+
+
 class Lambda(Layer):
     """Wraps an expression as a layer: ``Lambda(lambda x: x ** 2)``.
 
@@ -468,7 +483,10 @@ class Lambda(Layer):
             kwargs["mask"] = mask
         if self._fn_takes_training:
             kwargs["training"] = training
-        return self.function(inputs, **kwargs)
+        outputs = self.function(inputs, **kwargs)
+        if not isinstance(outputs, torch.Tensor):
+            _check_lambda_outputs(self, outputs)
+        return outputs
 
     def compute_mask(self, inputs, mask=None):
         if callable(self.mask):
@@ -518,24 +536,27 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode: Optional[bool] = None):
+        """Rebuilds a Lambda layer. Functions stored by name resolve through
+        ``custom_objects``, registered objects and tkeras's own functions; stored bytecode
+        loads only with ``safe_mode=False`` (None keeps the enclosing ``SafeModeScope``)."""
+        from ..saving.object_registration import safe_mode_scope
         from ..utils.generic_utils import deserialize_function
         config = dict(config)
-        function = deserialize_function(config.pop("function"), config.pop("function_type", "function"),
-                                        config.pop("module", None), custom_objects, "function")
-        output_shape = config.pop("output_shape", None)
-        out_type = config.pop("output_shape_type", "raw")
-        out_module = config.pop("output_shape_module", None)
-        if out_type != "raw" and output_shape is not None:
-            output_shape = deserialize_function(output_shape, out_type, out_module, custom_objects,
-                                                "output_shape")
-        elif isinstance(output_shape, list):
-            output_shape = tuple(output_shape)
-        mask = config.pop("mask", None)
-        mask_type = config.pop("mask_type", "raw")
-        mask_module = config.pop("mask_module", None)
-        if mask_type != "raw" and mask is not None:
-            mask = deserialize_function(mask, mask_type, mask_module, custom_objects, "mask")
+        where = f'of Lambda layer "{config.get("name", "lambda")}"'
+
+        def load(key: str, type_key: str, module_key: str, default_type: str):
+            value = config.pop(key, None)
+            kind = config.pop(type_key, default_type)
+            module = config.pop(module_key, None)
+            if kind == "raw" or value is None:
+                return tuple(value) if key == "output_shape" and isinstance(value, list) else value
+            return deserialize_function(value, kind, module, custom_objects, f"`{key}` {where}")
+
+        with safe_mode_scope(safe_mode):
+            function = load("function", "function_type", "module", "function")
+            output_shape = load("output_shape", "output_shape_type", "output_shape_module", "raw")
+            mask = load("mask", "mask_type", "mask_module", "raw")
         return cls(function, output_shape=output_shape, mask=mask, **config)
 
 

@@ -67,7 +67,12 @@ class _Merge(Layer):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(f"A merge layer should be called on a list of inputs. Received: "
                              f"inputs={inputs} (not a list of tensors) (layer {self.name})")
-        return self._merge(list(inputs))
+        inputs = list(inputs)
+        rank = max(x.dim() for x in inputs)
+        if any(x.dim() != rank for x in inputs):  # as Keras 2: new axes after the batch axis
+            inputs = [x.reshape(x.shape[:1] + (1,) * (rank - x.dim()) + x.shape[1:])
+                      for x in inputs]
+        return self._merge(inputs)
 
     def compute_mask(self, inputs, mask=None):
         if mask is None:

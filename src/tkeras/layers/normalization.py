@@ -7,6 +7,9 @@ training mode normalises with the biased batch variance and updates the moving v
 with the biased variance, except on TensorFlow's fused path (4D inputs with axis 1 or 3, 5D
 inputs with axis 1 or 4, float32/16 weights) where the moving variance gets the unbiased
 variance and epsilon is raised to at least 1.001e-5, as TensorFlow's fused kernel does.
+
+Under a mixed precision policy (16-bit compute dtype) both layers compute in float32 with
+float32 weights and return the input's dtype, as tf-keras does.
 """
 from __future__ import annotations
 
@@ -83,16 +86,24 @@ class _Normalization(Layer):
         """Creates ``gamma`` then ``beta`` (None for the disabled ones), in Keras's order."""
         self.gamma = self.add_weight("gamma", shape=param_shape, initializer=self.gamma_initializer,
                                      regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) if self.scale else None
+                                     constraint=self.gamma_constraint,
+                                     experimental_autocast=False) if self.scale else None
         self.beta = self.add_weight("beta", shape=param_shape, initializer=self.beta_initializer,
                                     regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) if self.center else None
+                                    constraint=self.beta_constraint,
+                                    experimental_autocast=False) if self.center else None
+
+    def _upcast(self, inputs: torch.Tensor) -> torch.Tensor:
+        """16-bit inputs in float32 when the weights are float32 (mixed precision)."""
+        if inputs.dtype in (torch.float16, torch.bfloat16) and self.dtype == "float32":
+            return inputs.float()
+        return inputs
 
     def _broadcast(self, value: torch.Tensor) -> torch.Tensor:
         """A parameter-shaped tensor viewed so that it broadcasts against the input."""
         return value.reshape(self._broadcast_shape) if self._broadcast_shape is not None else value
 
-    def _apply(self, inputs: torch.Tensor, mean: torch.Tensor, variance: torch.Tensor,
+    def _normalize(self, inputs: torch.Tensor, mean: torch.Tensor, variance: torch.Tensor,
                epsilon: float) -> torch.Tensor:
         """``inputs * inv + (beta - mean * inv)`` with ``inv = gamma * rsqrt(var + eps)``;
         ``mean`` / ``variance`` broadcast against ``inputs`` already."""
@@ -154,6 +165,16 @@ class BatchNormalization(_Normalization):
     ``scale=False``, ``beta`` when ``center=False``); the moving statistics are
     non-trainable.
 
+    torch view: ``gamma`` / ``beta`` are parameters; ``moving_mean`` / ``moving_variance``
+    are module *buffers* (``KerasBuffer``), as ``torch.nn.BatchNorm``'s running statistics
+    are (Keras makes them ``synchronization=ON_READ`` variables): ``.to()`` / ``.double()``
+    convert them, ``state_dict`` holds them, ``model.parameters()`` (and so a torch
+    optimizer) leaves them out, and ``DistributedDataParallel`` broadcasts them from rank 0
+    at each forward (``broadcast_buffers=True``), exactly as it does torch's BatchNorm
+    buffers. Each process then updates them from its own batch (``synchronized=True`` does
+    not all-reduce the batch statistics). They remain Keras weights: in ``weights``,
+    ``get_weights`` / ``set_weights`` and saved files, under their Keras names.
+
     Input shape: any. Output shape: same as the input.
 
     Example:
@@ -206,10 +227,12 @@ class BatchNormalization(_Normalization):
         self._add_scale_and_offset(param_shape)
         self.moving_mean = self.add_weight("moving_mean", shape=param_shape,
                                            initializer=self.moving_mean_initializer,
-                                           trainable=False)
+                                           trainable=False, synchronization="ON_READ",
+                                           experimental_autocast=False)
         self.moving_variance = self.add_weight("moving_variance", shape=param_shape,
                                                initializer=self.moving_variance_initializer,
-                                               trainable=False)
+                                               trainable=False, synchronization="ON_READ",
+                                               experimental_autocast=False)
         self.built = True
 
     @property
@@ -217,8 +240,11 @@ class BatchNormalization(_Normalization):
         return max(self.epsilon, _FUSED_MIN_EPSILON) if self._fused else self.epsilon
 
     def call(self, inputs, training=None, mask=None):
+        upcast = self._upcast(inputs)
+        if upcast is not inputs:
+            return self.call(upcast, training=training, mask=mask).to(inputs.dtype)
         if not (training and self.trainable):
-            return self._apply(inputs, self._broadcast(self.moving_mean),
+            return self._normalize(inputs, self._broadcast(self.moving_mean),
                                self._broadcast(self.moving_variance), self._epsilon)
         if self._fused:
             if mask is not None:
@@ -242,7 +268,7 @@ class BatchNormalization(_Normalization):
             count = inputs.numel() // max(variance.numel(), 1)
             update = variance * (count / max(count - 1, 1))
         self._update_moving_averages(mean, update)
-        return self._apply(inputs, self._broadcast(mean), self._broadcast(variance), self._epsilon)
+        return self._normalize(inputs, self._broadcast(mean), self._broadcast(variance), self._epsilon)
 
     def _fused_training(self, inputs: torch.Tensor) -> torch.Tensor:
         """torch's fused batch norm on a channels-first view; it updates the moving
@@ -338,11 +364,14 @@ class LayerNormalization(_Normalization):
         self.built = True
 
     def call(self, inputs):
+        upcast = self._upcast(inputs)
+        if upcast is not inputs:
+            return self.call(upcast).to(inputs.dtype)
         if self._normalized_shape is not None:
             return F.layer_norm(inputs, self._normalized_shape, self.gamma, self.beta,
                                 self.epsilon)
         variance, mean = torch.var_mean(inputs, dim=tuple(self.axis), correction=0, keepdim=True)
-        return self._apply(inputs, mean, variance, self.epsilon)
+        return self._normalize(inputs, mean, variance, self.epsilon)
 
     def get_config(self) -> Dict[str, Any]:
         config = super().get_config()

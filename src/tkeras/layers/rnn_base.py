@@ -239,7 +239,7 @@ class RNN(_PackedStateCallMixin, Layer):
     def _create_state_buffers(self, seq_shape) -> None:
         batch = self._fixed_batch_size(seq_shape)
         shapes = self._state_shapes((batch,) + tuple(seq_shape[1:]))
-        dtype = self.__dict__["_torch_dtype"]
+        dtype = self.__dict__["_compute_torch_dtype"]  # states live in the compute dtype
         self._state_buffer_names = []
         for i, shape in enumerate(shapes):
             if any(d is None for d in shape):

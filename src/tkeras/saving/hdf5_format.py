@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import warnings
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 
 from .._warn import TkerasWarning
+from .atomic import atomic_write  # noqa: F401 - also used by keras_v3 and callbacks
 from . import legacy_h5
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -82,23 +82,6 @@ def _decode_attr(value) -> str:
 
 
 # ------------------------------------------------------------------ files
-
-@contextlib.contextmanager
-def atomic_write(path: str) -> Iterator[str]:
-    """Yields a temporary path in the same folder; renamed over ``path`` only on success,
-    so a crash during a save never leaves a broken file where the last good one was."""
-    folder = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(path) + "-", dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
 
 def open_hdf5_for_reading(path) -> h5py.File:
     """Opens an HDF5 file with Keras-style errors for missing, non-HDF5 or broken files."""

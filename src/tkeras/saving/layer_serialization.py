@@ -11,7 +11,16 @@ def serialize_layer(layer: Layer) -> Dict[str, Any]:
     return serialize_keras_object(layer)
 
 
-def deserialize_layer(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None) -> Layer:
-    """Builds a layer from ``{"class_name": ..., "config": ...}`` (Keras 2 or tf-keras 2.x)."""
+def deserialize_layer(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None,
+                      safe_mode: Optional[bool] = None) -> Layer:
+    """Builds a layer from ``{"class_name": ..., "config": ...}`` (Keras 2 or tf-keras 2.x).
+
+    Args:
+        config: the layer's config.
+        custom_objects: classes and functions the config names, by name.
+        safe_mode: False allows code stored in the config (Lambda bytecode); None (default)
+            keeps the enclosing ``SafeModeScope``'s setting (True by default).
+    """
     return deserialize_keras_object(config, module_objects=LAYER_REGISTRY,
-                                    custom_objects=custom_objects, printable_module_name="layer")
+                                    custom_objects=custom_objects, printable_module_name="layer",
+                                    safe_mode=safe_mode)

@@ -4,10 +4,21 @@ Every public module that names objects by string (activations, initializers, reg
 constraints, losses, metrics, optimizers, layers) resolves names through
 ``deserialize_keras_object`` so that ``custom_objects``, ``CustomObjectScope`` and
 ``register_keras_serializable`` work the same everywhere.
+
+Untrusted files: every name a config holds becomes an object through one function,
+``resolve_object``, which looks only at ``custom_objects``, the ``custom_object_scope``
+scopes, registered objects and the table of tkeras's own objects its caller passes. A
+``module`` that a file names is never imported, and searched (when already imported) only
+outside safe mode. Safe mode is one thread-local flag: ``SafeModeScope``, set by the loading
+entry points (``load_model``, ``model_from_json`` / ``_yaml`` / ``_config``,
+``deserialize_keras_object``, ``layers.deserialize``, ``Lambda.from_config``) and read by
+the resolver and by ``generic_utils.deserialize_function`` (Lambda bytecode).
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
+import sys
 import threading
 from typing import Any, Callable, Dict, Mapping, Optional
 
@@ -29,14 +40,29 @@ def in_safe_mode() -> bool:
 
 
 class SafeModeScope:
-    """``with SafeModeScope(False):`` allows loading Python code (Lambda bytecode) from configs."""
+    """Sets safe mode for the loading code run inside the ``with`` block.
 
-    def __init__(self, safe_mode: bool = True):
-        self.safe_mode = bool(safe_mode)
+    In safe mode (the default) nothing a file holds can choose code: Lambda bytecode is
+    refused and names resolve only through ``custom_objects``, registered objects and
+    tkeras's own objects. ``SafeModeScope(False)`` allows Lambda bytecode and lets a
+    Lambda's function name be looked up in the (already imported) module the file names,
+    as Keras does: only for files you trust.
+
+    Args:
+        safe_mode: True, False, or None to keep the enclosing setting.
+
+    Example:
+        >>> with SafeModeScope(False):
+        ...     model = tkeras.models.model_from_json(trusted_json)
+    """
+
+    def __init__(self, safe_mode: Optional[bool] = True):
+        self.safe_mode = None if safe_mode is None else bool(safe_mode)
 
     def __enter__(self):
         self._previous = in_safe_mode()
-        _SCOPE.safe_mode = self.safe_mode
+        if self.safe_mode is not None:
+            _SCOPE.safe_mode = self.safe_mode
         return self
 
     def __exit__(self, *exc):
@@ -94,6 +120,19 @@ def get_registered_name(obj) -> str:
     return obj.__name__
 
 
+_KERAS_PACKAGES = ("tkeras", "keras", "tf_keras", "keras_core")
+_KERAS_MODULE_PREFIXES = ("tensorflow.python.keras", "tensorflow.keras")
+
+
+def is_keras_module(module: Optional[str]) -> bool:
+    """Whether a module name stored in a file is one of Keras's (tkeras, keras, tf.keras):
+    only then may a name stored with it mean one of tkeras's own objects. A plain string
+    test: nothing is imported."""
+    if not isinstance(module, str):
+        return False
+    return module.split(".", 1)[0] in _KERAS_PACKAGES or module.startswith(_KERAS_MODULE_PREFIXES)
+
+
 def _lookup(name: str, custom_objects: Optional[Mapping[str, Any]],
             module_objects: Optional[Mapping[str, Any]]):
     candidates = [name]
@@ -112,17 +151,80 @@ def _lookup(name: str, custom_objects: Optional[Mapping[str, Any]],
     return None
 
 
+_HOW_TO_PROVIDE = (
+    "Please ensure you are using a `tkeras.utils.custom_object_scope` and that this object is "
+    "included in the scope, or pass it in the `custom_objects` argument. See "
+    "https://www.tensorflow.org/guide/keras/save_and_serialize#registering_the_custom_object "
+    "for details.")
+
+
+def resolve_object(name: str, *, kind: str = "object",
+                   custom_objects: Optional[Mapping[str, Any]] = None,
+                   public_objects: Optional[Mapping[str, Any]] = None,
+                   module: Optional[str] = None) -> Any:
+    """The object that a name stored in a config means: the one resolver of tkeras.
+
+    Looks, in order, in ``custom_objects``, the ``custom_object_scope`` scopes, the
+    registered objects (``register_keras_serializable`` / ``get_custom_objects()``), then
+    ``public_objects``: the caller's table of tkeras's own objects for this kind of name.
+    ``module`` is the module name the file stores beside the name (a Lambda's function):
+    tkeras's table is used for it only when it is a Keras module (or None), so a name from
+    another module never silently becomes a tkeras object of the same name. That module is
+    never imported; outside safe mode (``safe_mode=False``) only, the name is then looked up
+    in it when it is already imported, as Keras does for Lambda layers.
+
+    Args:
+        name: the stored name (``"relu"``, ``"Custom>MyLayer"``).
+        kind: what the name is, for errors (``"activation function"``, ...).
+        custom_objects: the caller's ``custom_objects``.
+        public_objects: tkeras's own objects for this kind, by name.
+        module: the module stored with the name, if any.
+
+    Returns:
+        The object (a class is returned as is, not instantiated).
+
+    Raises:
+        ValueError: ``Unknown <kind>: '<name>'`` with how to provide the object.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"Could not interpret {kind} identifier: {name!r} (expected a name).")
+    table = public_objects if module is None or is_keras_module(module) else None
+    obj = _lookup(name, custom_objects, table)
+    if obj is not None:
+        return obj
+    if module is None or is_keras_module(module):
+        raise ValueError(f"Unknown {kind}: '{name}'. {_HOW_TO_PROVIDE}")
+    if in_safe_mode():
+        raise ValueError(
+            f"Unknown {kind}: '{name}' from module '{module}'. In safe mode tkeras resolves the "
+            "names in a file only through `custom_objects`, registered objects "
+            "(`register_keras_serializable`, `custom_object_scope`) and tkeras's own objects; it "
+            "never imports or searches a module that a file names, since that would let the "
+            "file choose the code that runs. Pass the object in `custom_objects`, or, if you "
+            "trust the source of this file, load it with `safe_mode=False`.")
+    loaded = sys.modules.get(module)
+    obj = getattr(loaded, name, None) if loaded is not None else None
+    if obj is None:
+        raise ValueError(
+            f"Unknown {kind}: '{name}' from module '{module}', which "
+            f"{'has no such name' if loaded is not None else 'is not imported'}. tkeras never "
+            f"imports a module that a file names: import it first, or pass the object in "
+            "`custom_objects`.")
+    return obj
+
+
 def get_registered_object(name: str, custom_objects=None, module_objects=None):
     return _lookup(name, custom_objects, module_objects)
 
 
 def _unknown(kind: str, name: str) -> ValueError:
-    return ValueError(
-        f"Unknown {kind}: '{name}'. Please ensure you are using a "
-        "`tkeras.utils.custom_object_scope` and that this object is included in the scope, "
-        "or pass it in the `custom_objects` argument. See "
-        "https://www.tensorflow.org/guide/keras/save_and_serialize#registering_the_custom_object "
-        "for details.")
+    return ValueError(f"Unknown {kind}: '{name}'. {_HOW_TO_PROVIDE}")
+
+
+def safe_mode_scope(safe_mode: Optional[bool]):
+    """``SafeModeScope(safe_mode)`` for an entry point's ``safe_mode`` argument; None keeps
+    the enclosing setting (True unless inside ``SafeModeScope(False)``)."""
+    return SafeModeScope(safe_mode) if safe_mode is not None else contextlib.nullcontext()
 
 
 def serialize_keras_object(obj, module: Optional[str] = None):
@@ -153,23 +255,45 @@ def class_and_config(config: Mapping[str, Any], kind: str = "object"):
     if "class_name" not in config or "config" not in config:
         raise ValueError(f"Improper config format for {kind}: {config}. "
                          "Expected a dict with keys 'class_name' and 'config'.")
-    name = config.get("registered_name") or config["class_name"]
-    return name, config["class_name"], config["config"]
+    class_name, registered = config["class_name"], config.get("registered_name")
+    if not isinstance(class_name, str):
+        raise ValueError(f"Improper config format for {kind}: 'class_name' must be a string. "
+                         f"Received: class_name={class_name!r}")
+    name = registered if isinstance(registered, str) and registered else class_name
+    return name, class_name, config["config"]
 
 
 def deserialize_keras_object(identifier, module_objects: Optional[Mapping[str, Any]] = None,
                              custom_objects: Optional[Mapping[str, Any]] = None,
-                             printable_module_name: str = "object"):
-    """Rebuilds an object from a name or a ``{"class_name", "config"}`` dict."""
+                             printable_module_name: str = "object",
+                             safe_mode: Optional[bool] = None):
+    """Rebuilds an object from a name or a ``{"class_name", "config"}`` dict.
+
+    Names resolve through ``resolve_object``: ``custom_objects``, scopes, registered
+    objects, then ``module_objects`` (the caller's table of tkeras objects). The ``module``
+    and ``registered_name`` keys of a config never make anything else reachable.
+
+    Args:
+        identifier: None, a name, a config dict, or a callable (returned as is).
+        module_objects: tkeras's own objects for this kind, by name.
+        custom_objects: user objects by name.
+        printable_module_name: what the object is, for errors.
+        safe_mode: False allows code stored in the config (Lambda bytecode) to load;
+            None (default) keeps the enclosing ``SafeModeScope``'s setting (True by default).
+    """
+    with safe_mode_scope(safe_mode):
+        return _deserialize(identifier, module_objects, custom_objects, printable_module_name)
+
+
+def _deserialize(identifier, module_objects, custom_objects, printable_module_name: str):
     if identifier is None:
         return None
     if isinstance(identifier, Mapping):
         name, class_name, cfg = class_and_config(identifier, printable_module_name)
-        cls = _lookup(name, custom_objects, module_objects)
-        if cls is None and name != class_name:
-            cls = _lookup(class_name, custom_objects, module_objects)
-        if cls is None:
-            raise _unknown(printable_module_name, class_name)
+        cls = _lookup(name, custom_objects, module_objects) if name != class_name else None
+        if cls is None:  # the registered name first, then the class name
+            cls = resolve_object(class_name, kind=printable_module_name,
+                                 custom_objects=custom_objects, public_objects=module_objects)
         if not inspect.isclass(cls):  # a function stored with a config (Keras 3 style)
             return cls
         cfg = dict(cfg or {})
@@ -182,9 +306,8 @@ def deserialize_keras_object(identifier, module_objects: Optional[Mapping[str, A
                 return cls.from_config(cfg)
         return cls(**cfg)
     if isinstance(identifier, str):
-        obj = _lookup(identifier, custom_objects, module_objects)
-        if obj is None:
-            raise _unknown(printable_module_name, identifier)
+        obj = resolve_object(identifier, kind=printable_module_name,
+                             custom_objects=custom_objects, public_objects=module_objects)
         if inspect.isclass(obj):
             return obj()
         return obj

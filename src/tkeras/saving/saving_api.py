@@ -128,8 +128,11 @@ def load_model(filepath, custom_objects: Optional[Mapping[str, Any]] = None, com
         custom_objects: classes and functions the file names (custom layers, losses,
             metrics, initializers, activations...), by name.
         compile: compile the model as it was saved and restore the optimizer's state.
-        safe_mode: False allows loading Python code stored in the file (Lambda layers);
-            only for files you trust.
+        safe_mode: False allows loading Python code stored in the file (Lambda bytecode)
+            and lets a Lambda's function name be found in the module the file names (when
+            already imported), as Keras does; only for files you trust. In safe mode (the
+            default) names resolve only through ``custom_objects``, registered objects and
+            tkeras's own objects.
         options: TensorFlow SavedModel argument, ignored.
 
     Returns:
@@ -287,7 +290,8 @@ def _compile(model, config: Mapping[str, Any], custom_objects) -> None:
     from .. import losses, metrics, optimizers
     optimizer = optimizers.deserialize(config["optimizer"], custom_objects=custom_objects) \
         if isinstance(config["optimizer"], Mapping) else optimizers.get(config["optimizer"])
-    loss_objects, metric_objects = vars(losses), vars(metrics)
+    # tkeras's own tables, never a module's whole namespace (which holds its imports)
+    loss_objects, metric_objects = losses._OBJECTS, metrics._OBJECTS
     kwargs: Dict[str, Any] = {
         "optimizer": optimizer,
         "loss": _resolve_compile_value(config.get("loss"), loss_objects, "loss", custom_objects),

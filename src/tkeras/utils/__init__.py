@@ -23,6 +23,9 @@ from .layer_utils import convert_all_kernels_in_model, get_source_inputs, print_
 from . import conv_utils, data_utils, generic_utils, io_utils, layer_utils, np_utils  # noqa: F401
 from .np_utils import normalize, to_categorical  # noqa: F401
 from .vis_utils import model_to_dot, plot_model  # noqa: F401
+# tf-keras 2.x's dataset helpers (issue 12)
+from .dataset_utils import (image_dataset_from_directory, text_dataset_from_directory,  # noqa: F401
+                            timeseries_dataset_from_array)
 
 
 def set_random_seed(seed: int) -> None:
@@ -39,6 +42,10 @@ def set_random_seed(seed: int) -> None:
     _torch.manual_seed(seed)
     from ..backend import ops
     ops.reset_seeded_generators()
+
+
+# Last: the engine imports parts of this package.
+from ..engine.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: E402,F401
 
 
 def __getattr__(name: str):

@@ -5,11 +5,12 @@ import base64
 import marshal
 import sys
 import types
-from typing import Any, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 from ..saving.object_registration import (  # noqa: F401
     CustomObjectScope, custom_object_scope, deserialize_keras_object, get_custom_objects,
-    get_registered_name, in_safe_mode, register_keras_serializable, serialize_keras_object,
+    get_registered_name, in_safe_mode, register_keras_serializable, resolve_object,
+    serialize_keras_object,
 )
 
 
@@ -43,33 +44,86 @@ def func_load(code, defaults=None, closure=None, globs=None) -> types.FunctionTy
 
 
 def serialize_function(fn) -> Tuple[Any, str, Optional[str]]:
-    """(value, type, module) as tf-keras's Lambda stores functions in its config."""
+    """(value, type, module) as tf-keras's Lambda stores functions in its config: Python
+    functions as bytecode (``"lambda"``), other callables by name (``"function"``). tkeras's
+    own functions (``K.tanh``) and registered functions are stored by (registered) name, so
+    they load without ``safe_mode=False``."""
+    from ..saving.object_registration import _GLOBAL_CUSTOM_NAMES
+    from ..saving.public_functions import public_functions
     if isinstance(fn, types.FunctionType):
+        if _GLOBAL_CUSTOM_NAMES.get(fn) is not None:
+            return _GLOBAL_CUSTOM_NAMES[fn], "function", fn.__module__
+        public = public_functions().get(fn.__name__)
+        if public is fn or getattr(public, "__wrapped__", None) is fn:  # K.tanh or ops.tanh
+            return fn.__name__, "function", fn.__module__
         return func_dump(fn), "lambda", fn.__module__
     return getattr(fn, "__name__", repr(fn)), "function", getattr(fn, "__module__", None)
 
 
+_BYTECODE_REFUSED = (
+    "Requested the deserialization of a Lambda layer with a Python `lambda` inside it ({what}). "
+    "This carries a potential risk of arbitrary code execution and thus it is disallowed by "
+    "default. If you trust the source of the saved model, you can pass `safe_mode=False` to "
+    "the loading function in order to allow Lambda layer loading (or use "
+    "`tkeras.saving.SafeModeScope(False)`).")
+
+
+def _function_name(value, what: str):
+    """The name a ``"function"``-type entry stores: a string, or Keras 3's
+    ``{"class_name": "function", "config": name}``. Other object configs are refused in
+    safe mode: nothing is instantiated from inside a Lambda config."""
+    if isinstance(value, Mapping) and value.get("class_name") == "function" and \
+            isinstance(value.get("config"), str):
+        return value["config"]
+    if isinstance(value, Mapping) and in_safe_mode():
+        raise ValueError(
+            f"The {what} holds an object config ({value.get('class_name')!r}), not a function "
+            "name: nothing is instantiated from inside a Lambda config in safe mode. Pass the "
+            "function in `custom_objects` and store its name, or, if you trust the source of "
+            "this file, load it with `safe_mode=False`.")
+    return value
+
+
 def deserialize_function(value, function_type: str, module: Optional[str], custom_objects,
                          what: str):
-    """Loads a function saved by serialize_function; bytecode only outside safe mode."""
-    globs = dict(globals())
-    if module in sys.modules:
-        globs.update(sys.modules[module].__dict__)
-    if custom_objects:
-        globs.update(custom_objects)
+    """Loads a function stored by ``serialize_function`` (a Lambda's function, output_shape
+    or mask; any plain callable a config holds).
+
+    A name (``"function"``) resolves through ``resolve_object``: ``custom_objects``,
+    registered objects and tkeras's own tensor functions (when ``module`` is a Keras module);
+    outside safe mode also the name in ``module`` if that module is already imported (never
+    imported here). Bytecode (``"lambda"``) loads only outside safe mode, with that module's
+    names visible to it, as Keras does.
+
+    Args:
+        value: the stored function (a name or bytecode).
+        function_type: ``"function"`` or ``"lambda"``.
+        module: the module stored beside it.
+        custom_objects: the caller's custom objects.
+        what: where the function is, for errors (``'`function` of Lambda layer "l"'``).
+
+    Raises:
+        ValueError: the name is unknown, or the entry needs ``safe_mode=False``.
+    """
     if function_type == "function":
-        return deserialize_keras_object(value, module_objects=globs, custom_objects=custom_objects,
-                                        printable_module_name=f"{what} in Lambda layer")
+        name = _function_name(value, what)
+        if isinstance(name, Mapping):  # outside safe mode: as Keras, custom objects only
+            return deserialize_keras_object(name, custom_objects=custom_objects,
+                                            printable_module_name=what)
+        from ..saving.public_functions import public_functions
+        return resolve_object(name, kind=what, custom_objects=custom_objects,
+                              public_objects=public_functions(), module=module)
     if function_type == "lambda":
         if in_safe_mode():
-            raise ValueError(
-                "Requested the deserialization of a Lambda layer with a Python `lambda` inside it. "
-                "This carries a potential risk of arbitrary code execution and thus it is "
-                "disallowed by default. If you trust the source of the saved model, you can pass "
-                "`safe_mode=False` to the loading function in order to allow Lambda layer loading "
-                "(or use `tkeras.saving.SafeModeScope(False)`).")
+            raise ValueError(_BYTECODE_REFUSED.format(what=what))
+        globs = dict(globals())
+        if isinstance(module, str) and module in sys.modules:  # never imported here
+            globs.update(sys.modules[module].__dict__)
+        if custom_objects:
+            globs.update(custom_objects)
         return func_load(value, globs=globs)
-    raise ValueError(f"Unknown function type {function_type!r} for the {what} of a Lambda layer.")
+    raise ValueError(f"Unknown function type {function_type!r} for the {what}: expected "
+                     "'function' or 'lambda'.")
 
 
 # ------------------------------------------------------------------ progress bar

@@ -1,0 +1,324 @@
+"""``K.function`` and ``K.placeholder``: evaluating recorded symbolic graphs eagerly.
+
+A ``KFunction`` is planned once, when it is made: the nodes between the fed tensors and
+the outputs in topological order, each step knowing where its arguments come from (the
+same step objects a functional model runs). A call converts the numpy inputs, runs the
+steps (with autograd only when the graph holds ``K.gradients`` nodes), reads the outputs
+back as numpy and then applies the updates.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ..backend import config
+from ..backend import graph as _graph
+from .base_layer import _CTX
+from .functional import _fill, _Step
+from .input_layer import Input, InputLayer
+from .keras_tensor import KerasTensor, Node, flatten, pack_like
+from .op_layer import OpLayer
+
+
+def placeholder(shape=None, ndim: Optional[int] = None, dtype=None, sparse: bool = False,
+                name: Optional[str] = None) -> KerasTensor:
+    """See ``tkeras.backend.placeholder``."""
+    if shape is None:
+        if ndim is None:
+            raise ValueError("`placeholder` needs a `shape` (a tuple, None for unknown sizes) or "
+                             "an `ndim`. Received: shape=None, ndim=None")
+        shape = (None,) * int(ndim)
+    return Input(batch_shape=tuple(shape), dtype=dtype or config.floatx(), name=name,
+                 sparse=sparse)
+
+
+def is_placeholder(x: Any) -> bool:
+    """See ``tkeras.backend.is_placeholder``."""
+    history = getattr(x, "_keras_history", None)
+    if not isinstance(x, KerasTensor) or history is None:
+        return False
+    return isinstance(history.layer, InputLayer)
+
+
+def _node_of(t: KerasTensor) -> Node:
+    h = t._keras_history
+    return h.layer._inbound_nodes[h.node_index]
+
+
+def _is_gradients(node: Node) -> bool:
+    return isinstance(node.layer, OpLayer) and node.layer.symbol == "gradients"
+
+
+class KFunction:
+    """A compiled ``K.function``: call it with a list of numpy arrays (one per input).
+
+    Args:
+        inputs: symbolic tensors to feed (placeholders, model inputs, any intermediate
+            tensor) and optionally ``K.learning_phase()`` (fed 0 or 1).
+        outputs: a symbolic tensor or a list of them (tensors or variables are read).
+        updates: ``(variable, new_value)`` pairs and ``K.update*`` results, applied after
+            the outputs are computed.
+        name: optional name.
+    """
+
+    def __init__(self, inputs: Sequence[Any], outputs: Any, updates: Optional[Sequence[Any]] = None,
+                 name: Optional[str] = None):
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError("`inputs` to a Keras backend function should be a list or tuple. "
+                            f"Received: {inputs!r}")
+        self.name = name
+        self._structure = outputs
+        flat_outputs = flatten(outputs)
+        self._phase_index = None
+        slot_of: Dict[int, int] = {}
+
+        def slot(t) -> int:
+            if id(t) not in slot_of:
+                slot_of[id(t)] = len(slot_of)
+            return slot_of[id(t)]
+
+        feeds = []
+        for i, x in enumerate(inputs):
+            if isinstance(x, KerasTensor):
+                feeds.append((slot(x), config.torch_dtype(x.dtype), x))
+            elif isinstance(x, (bool, int, np.integer)) and self._phase_index is None:
+                self._phase_index = i  # K.learning_phase()
+                feeds.append(None)
+            else:
+                raise TypeError(f"Input {i} of a Keras backend function must be a symbolic tensor "
+                                f"(a placeholder or a model input) or K.learning_phase(). "
+                                f"Received: {x!r}")
+        self._n_inputs = len(inputs)
+        main = self._plan(flat_outputs, slot_of, set(), "outputs")
+        done = {id(n) for n in main}
+        for t in flat_outputs:
+            if isinstance(t, KerasTensor) and id(t) not in slot_of:
+                slot(t)
+        self._steps = [_Step(n, slot_of) for n in main]
+        # Updates run in the order given, after the outputs: each one's nodes, then (for a
+        # (variable, value) pair) the assignment.
+        self._updates = []
+        update_nodes: List[Node] = []
+        for var, value in self._parse_updates(updates or []):
+            nodes = self._plan([value], slot_of, done, "updates")
+            update_nodes.extend(nodes)
+            if isinstance(value, KerasTensor) and id(value) not in slot_of:
+                slot(value)
+            target = slot_of[id(value)] if isinstance(value, KerasTensor) else -1
+            self._updates.append(([_Step(n, slot_of) for n in nodes], var, target, value))
+        self._n_slots = len(slot_of)
+        self._outputs = [(slot_of[id(t)], None) if isinstance(t, KerasTensor) else (-1, t)
+                         for t in flat_outputs]
+        self._plan_gradients(main + update_nodes, slot_of)
+        self._feeds = [f if f is None else (f[0], f[1], f[0] in self._grad_slots) for f in feeds]
+        self._device = self._find_device(main + update_nodes)
+
+    # ------------------------------------------------------------ planning
+
+    @staticmethod
+    def _parse_updates(updates):
+        """(variable or None, value) per update: a pair, or a K.update* result (None)."""
+        out = []
+        for u in updates:
+            if isinstance(u, (list, tuple)) and len(u) == 2:
+                if not isinstance(u[0], torch.Tensor):
+                    raise TypeError("An update pair of a Keras backend function must start with "
+                                    f"a variable (a tensor). Received: {u[0]!r}")
+                out.append((u[0], u[1]))
+            elif isinstance(u, KerasTensor):
+                out.append((None, u))
+            elif isinstance(u, torch.Tensor):
+                continue  # an update already applied eagerly (K.update on real tensors)
+            else:
+                raise TypeError("`updates` of a Keras backend function holds (variable, new_value) "
+                                f"pairs and K.update / update_add / update_sub results. Received: {u!r}")
+        return out
+
+    @staticmethod
+    def _plan(targets: List[Any], slot_of: Dict[int, int], done: set, what: str) -> List[Node]:
+        """The nodes computing ``targets`` from the fed tensors, inputs first."""
+        ordered: List[Node] = []
+        in_progress = set()
+
+        def visit(t):
+            if not isinstance(t, KerasTensor) or id(t) in fed_ids:
+                return
+            if t._keras_history is None:
+                raise ValueError(f"Cannot evaluate {t!r}: it has no recorded history.")
+            node = _node_of(t)
+            if id(node) in done:
+                return
+            if isinstance(node.layer, InputLayer):
+                raise ValueError(
+                    f"The {what} of this Keras backend function depend on the input "
+                    f"{t.name or node.layer.name!r}, which is not among its `inputs`. Pass it in "
+                    "`inputs` (and feed a value for it).")
+            if id(node) in in_progress:
+                raise ValueError(f"Tensor {t} is part of a cycle.")
+            in_progress.add(id(node))
+            for x in node.input_tensors:
+                visit(x)
+            done.add(id(node))
+            ordered.append(node)
+            for out in node.output_tensors:
+                slot_of.setdefault(id(out), len(slot_of))
+
+        fed_ids = set(slot_of)  # fed tensors, and values computed by an earlier plan
+        for t in targets:
+            visit(t)
+        return ordered
+
+    def _plan_gradients(self, nodes: List[Node], slot_of: Dict[int, int]) -> None:
+        """Which values must require grad for the ``K.gradients`` nodes of the plan."""
+        self._grad_slots = set()
+        self._grad_tensors: List[torch.Tensor] = []
+        self._uses_autograd = False
+        for node in nodes:
+            if not _is_gradients(node):
+                continue
+            self._uses_autograd = True
+            variables = flatten([list(node.call_args[1:]), node.call_kwargs])
+            for v in variables:
+                if isinstance(v, KerasTensor):
+                    self._grad_slots.add(slot_of[id(v)])
+                elif isinstance(v, torch.Tensor) and not v.requires_grad:
+                    self._grad_tensors.append(v)
+        # Each step as (step, its op function or None, slots to mark as requiring grad).
+        self._steps = [self._runnable(step) for step in self._steps]
+        self._updates = [([self._runnable(step) for step in steps], var, target, value)
+                         for steps, var, target, value in self._updates]
+
+    def _runnable(self, step: _Step):
+        return step, _direct_function(step.layer), \
+            [s for s in step.out_slots if s in self._grad_slots]
+
+    @staticmethod
+    def _find_device(nodes: List[Node]) -> torch.device:
+        for node in nodes:
+            for p in node.layer.parameters():
+                return p.device
+            for v in flatten([list(node.call_args), node.call_kwargs]):
+                if isinstance(v, torch.Tensor) and v.dim():
+                    return v.device
+        from ..backend.conversion import _default_device
+        return _default_device()
+
+    # ------------------------------------------------------------ running
+
+    def _convert(self, x: Any, dtype: torch.dtype, requires_grad: bool) -> torch.Tensor:
+        if isinstance(x, torch.Tensor):
+            t = x.detach() if requires_grad else x
+        elif isinstance(x, np.ndarray):
+            t = torch.from_numpy(np.ascontiguousarray(x))
+        else:
+            t = torch.as_tensor(np.asarray(x))
+        if t.dtype != dtype and (t.is_floating_point() or dtype.is_floating_point or
+                                 dtype == torch.bool):
+            t = t.to(dtype)
+        if t.device != self._device:
+            t = t.to(self._device)
+        if requires_grad:
+            t = t.requires_grad_() if t.is_leaf and not t.requires_grad else t
+        return t
+
+    def __call__(self, inputs: Sequence[Any]) -> Any:
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError("A Keras backend function is called with a list of input values. "
+                            f"Received: {type(inputs).__name__}")
+        if len(inputs) != self._n_inputs:
+            raise ValueError(f"This Keras backend function expects {self._n_inputs} input "
+                             f"value(s), but received {len(inputs)}.")
+        values: List[Any] = [None] * self._n_slots
+        training = None
+        for feed, x in zip(self._feeds, inputs):
+            if feed is None:
+                training = bool(int(np.asarray(x)))
+                continue
+            values[feed[0]] = self._convert(x, feed[1], feed[2])
+        outer_training = _CTX.training
+        _CTX.training = training
+        enabled = []
+        try:
+            if self._uses_autograd:
+                for t in self._grad_tensors:
+                    if not t.requires_grad:
+                        t.requires_grad_(True)
+                        enabled.append(t)
+            with torch.set_grad_enabled(self._uses_autograd):
+                self._run(self._steps, values)
+                outputs = [_to_numpy(values[s] if s >= 0 else const) for s, const in self._outputs]
+                if self._updates:
+                    self._apply_updates(values)
+        finally:
+            _CTX.training = outer_training
+            for t in enabled:
+                t.requires_grad_(False)
+        if isinstance(self._structure, (list, tuple)):
+            return pack_like(list(self._structure), outputs)
+        return outputs[0]
+
+    def _run(self, steps, values: List[Any]) -> None:
+        for step, fn, grad_slots in steps:
+            if fn is not None:  # an op node: its function, without the layer machinery
+                if step.in_slot >= 0:
+                    out = fn(values[step.in_slot], **step.kwargs)
+                else:
+                    args = _fill(step.args, values)
+                    out = fn(*args, **_fill(step.kwargs, values))
+            elif step.in_slot >= 0:
+                out = step.layer._eager_call(values[step.in_slot], (),
+                                             dict(step.kwargs) if step.kwargs else {})
+            else:
+                args = _fill(step.args, values)
+                out = step.layer._eager_call(args[0], tuple(args[1:]), _fill(step.kwargs, values))
+            if step.single_out:
+                values[step.out_slots[0]] = out
+            else:
+                for s, o in zip(step.out_slots, flatten(out)):
+                    values[s] = o
+            for s in grad_slots:
+                v = values[s]
+                if isinstance(v, torch.Tensor) and not v.requires_grad and v.is_leaf:
+                    values[s] = v.requires_grad_()
+
+    def _apply_updates(self, values: List[Any]) -> None:
+        for steps, var, target, value in self._updates:
+            self._run(steps, values)
+            if var is None:
+                continue
+            new = values[target] if target >= 0 else value
+            with torch.no_grad():
+                new = new if isinstance(new, torch.Tensor) else torch.as_tensor(np.asarray(new))
+                var.copy_(new.to(device=var.device, dtype=var.dtype))
+
+
+def _direct_function(layer) -> Any:
+    """The eager function of an op node without callable arguments (else None)."""
+    if type(layer) is not OpLayer or layer.callables:
+        return None
+    return getattr(layer.function, "__wrapped__", layer.function)
+
+
+def _to_numpy(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        t = value.detach()
+        if t.dtype == torch.bfloat16:
+            t = t.float()
+        return t.cpu().numpy()
+    if isinstance(value, (list, tuple)):
+        return [_to_numpy(v) for v in value]
+    return np.asarray(value)
+
+
+def function(inputs, outputs, updates=None, name: Optional[str] = None, **kwargs) -> KFunction:
+    """See ``tkeras.backend.function``."""
+    if kwargs:
+        raise ValueError(f"Invalid argument(s) to K.function: {sorted(kwargs)}. Valid arguments: "
+                         "inputs, outputs, updates, name.")
+    return KFunction(inputs, outputs, updates=updates, name=name)
+
+
+_graph.register_graph_engine(placeholder=placeholder, is_placeholder=is_placeholder,
+                             function=function)

@@ -1,0 +1,295 @@
+"""The fused training step: what ``fit`` / ``evaluate`` / ``predict`` run per batch for a
+model that does not override ``train_step`` / ``test_step`` / ``predict_step``.
+
+One step is a short, fixed sequence of tensor ops: forward (``training=True``), the
+per-output losses with their weights and sample weights, regularization losses,
+``torch.autograd.grad``, the optimizer's ``apply`` (multi-tensor ops), weight constraints,
+metric updates. Nothing is read back from the device inside a step; ``logs()`` reads the
+metric values (one transfer) when the progress bar, a callback or the epoch end asks.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+
+from ..backend.variables import to_numpy
+from . import data_adapter as da
+from .base_layer import call_context
+from .compile_utils import check_targets_against_outputs, default_output_names
+from .keras_tensor import flatten
+from .op_layer import graph_metrics
+
+
+class StepRunner:
+    """The per-``compile`` machinery: the train / test / predict steps and the logs.
+
+    Built once per ``compile`` (and refreshed by every ``fit``, so layers frozen since
+    are respected): the trainable parameters, the weight regularizers and constraints
+    are collected here so that the step itself is a short, fixed sequence of tensor ops.
+
+    Args:
+        model: the compiled model.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.compiled_loss = model.compiled_loss
+        self.compiled_metrics = model.compiled_metrics
+        self.n_outputs = 0  # known after the first step
+        self._output_shapes: Optional[List[Tuple]] = None  # known after the first step
+        self.refresh()
+        # compile(jit_compile=True): forward and loss (and through AOTAutograd their backward)
+        # run as one torch.compile'd graph; the optimizer update and metrics stay eager.
+        jit = (model.__dict__.get("_compile_config") or {}).get("jit_compile") is True
+        self._training_loss_fn = torch.compile(self._training_loss) if jit \
+            else self._training_loss
+
+    # ------------------------------------------------------------ set-up
+
+    def refresh(self) -> None:
+        """Collects trainable parameters, regularizers, constraints and the device."""
+        model = self.model
+        if model._is_compiled:
+            self.optimizer = model.optimizer
+        # a LossScaleOptimizer scales the loss before the gradients are taken (float16)
+        self.loss_scaler = self.optimizer if hasattr(getattr(self, "optimizer", None),
+                                                     "get_scaled_loss") else None
+        self.params = [w for w in model.trainable_weights if w.requires_grad]
+        self.regularizers = model.weight_regularization_pairs()
+        self.constraints = model.constraint_pairs()
+        self.callable_losses = [fn for layer in model._flatten_layers()
+                                for fn in layer._callable_losses]
+        self.device = self._model_device()
+        self.graph_metrics = graph_metrics(model)  # add_metric's, logged after the compiled ones
+
+    def _model_device(self) -> torch.device:
+        first = next(iter(self.model.parameters()), None)
+        return first.device if first is not None else torch.device("cpu")
+
+    def follow_device(self) -> None:
+        """Refreshes everything if the model moved to another device (a cheap check)."""
+        if self._model_device() != self.device:
+            self.refresh()
+
+    def data_spec(self) -> da.DataSpec:
+        spec = da.DataSpec(self.model, self.device)
+        if getattr(self, "compiled_loss", None) is not None:
+            spec.check_batch_targets = self.check_batch_targets
+        return spec
+
+    def check_batch_targets(self, ys: List[Optional[torch.Tensor]]) -> None:
+        """Target shapes of one batch (generators, Sequences, DataLoaders) against the
+        outputs (static shapes of a graph, else the first step's); nothing is read."""
+        shapes = self._output_shapes
+        if shapes is None:
+            model = self.model
+            if not (getattr(model, "_is_graph_network", False) and self.compiled_loss.built):
+                return  # the first step checks
+            shapes = [tuple(t.shape) for t in model.outputs]
+        check_targets_against_outputs(ys, shapes, self.compiled_loss.losses,
+                                      self.compiled_loss.output_names, labels=False)
+
+    def output_names(self, n_outputs: int) -> List[str]:
+        names = getattr(self.model, "output_names", None)
+        if getattr(self.model, "_is_graph_network", False) and names:
+            return list(names)
+        return default_output_names(n_outputs)
+
+    def _build(self, outputs: List[torch.Tensor], ys: List[Optional[torch.Tensor]]) -> None:
+        if not self.compiled_loss.built:
+            self.compiled_loss.resolve_names(self.output_names(len(outputs)))
+            self.compiled_metrics.resolve_names(self.compiled_loss.output_names)
+        check_targets_against_outputs(ys, outputs, self.compiled_loss.losses,
+                                      self.compiled_loss.output_names)
+        self._output_shapes = [tuple(o.shape) for o in outputs]
+        if not self.compiled_metrics.built:  # (a custom step may have built them already)
+            self.compiled_metrics.build(ys, outputs, self.compiled_loss.losses)
+        self.n_outputs = len(outputs)
+        self.refresh()  # a model built by this first call has its weights only now
+
+    # ------------------------------------------------------------ steps
+
+    def _forward(self, inputs,
+                 training: bool) -> Tuple[List[torch.Tensor], Optional[torch.Tensor]]:
+        y_pred = self.model(inputs, training=training)
+        outputs = _flat_outputs(y_pred)
+        return outputs, self._regularization(list(call_context().losses))
+
+    def _regularization(self, call_losses: List[torch.Tensor]) -> Optional[torch.Tensor]:
+        terms = [reg(w) for w, reg in self.regularizers]
+        terms.extend(call_losses)
+        terms.extend(torch.as_tensor(fn()) for fn in self.callable_losses)
+        if not terms:
+            return None
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
+
+    def _targets(self, batch: da.Batch, n: int):
+        ys = batch.y if batch.y is not None else [None] * n
+        sws = batch.sample_weight if batch.sample_weight is not None else [None] * n
+        if len(ys) != n:
+            raise ValueError(f"The model has {n} output(s) but the data provides {len(ys)} "
+                             "target array(s). Pass one target per output.")
+        return ys, sws
+
+    def _training_loss(self, inputs, ys, sws) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """The total training loss (the loss means updated) and the outputs."""
+        outputs, regularization = self._forward(inputs, True)
+        return self.compiled_loss.total(ys, outputs, sws, regularization), outputs
+
+    def train_step(self, batch: da.Batch) -> None:
+        """One optimization step on ``batch`` (no host reads)."""
+        if self.n_outputs:
+            ys, sws = self._targets(batch, self.n_outputs)
+            total, outputs = self._training_loss_fn(batch.model_input(), ys, sws)
+        else:  # the first step: the outputs build the metrics before the loss is taken
+            outputs, regularization = self._forward(batch.model_input(), True)
+            ys, sws = self._targets(batch, len(outputs))
+            self._build(outputs, ys)
+            total = self.compiled_loss.total(ys, outputs, sws, regularization)
+        params = self.params
+        if params:
+            scaler = self.loss_scaler
+            if scaler is None:
+                grads = list(torch.autograd.grad(total, params, allow_unused=True))
+            else:  # float16: gradients of the scaled loss, unscaled before the update
+                grads = scaler.get_unscaled_gradients(torch.autograd.grad(
+                    scaler.get_scaled_loss(total), params, allow_unused=True))
+            self.optimizer.apply(params, grads)
+            if self.constraints:
+                self._apply_constraints()
+        self.compiled_metrics.update(ys, outputs, sws)
+
+    def _apply_constraints(self) -> None:
+        with torch.no_grad():
+            for weight, constraint in self.constraints:
+                weight.copy_(constraint(weight))
+
+    def test_step(self, batch: da.Batch) -> None:
+        """Loss and metric updates for ``batch`` in inference mode."""
+        with torch.no_grad():
+            outputs, regularization = self._forward(batch.model_input(), False)
+            ys, sws = self._targets(batch, len(outputs))
+            if not self.n_outputs:
+                self._build(outputs, ys)
+            self.compiled_loss.total(ys, outputs, sws, regularization, required=False)
+            self.compiled_metrics.update(ys, outputs, sws)
+
+    def predict_step(self, batch: da.Batch) -> List[torch.Tensor]:
+        with torch.no_grad():
+            return _flat_outputs(self.model(batch.model_input(), training=False))
+
+    # ------------------------------------------------------------ logs
+
+    @property
+    def metrics(self) -> list:
+        return self.compiled_loss.metrics + self.compiled_metrics.metrics + self.graph_metrics
+
+    def metrics_names(self) -> List[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        self.compiled_loss.means.reset()
+        self.compiled_metrics.reset()
+        for m in self.graph_metrics:
+            m.reset_state()
+
+    def logs(self) -> Dict[str, Any]:
+        """The current metric values as Python floats (one read from the device)."""
+        metrics = self.compiled_metrics.metrics + self.graph_metrics
+        parts = [self.compiled_loss.means.results().to(self.device)]
+        parts += [m.result().detach().reshape(-1).to(self.device, parts[0].dtype) for m in metrics]
+        values = to_numpy(torch.cat(parts))
+        names = self.compiled_loss.means.names
+        logs: Dict[str, Any] = {name: float(v) for name, v in zip(names, values)}
+        offset = len(names)
+        for m, part in zip(metrics, parts[1:]):
+            size = part.numel()
+            chunk = values[offset:offset + size]
+            logs[m.name] = float(chunk[0]) if size == 1 else chunk.copy()
+            offset += size
+        return logs
+
+
+def _flat_outputs(y_pred) -> List[torch.Tensor]:
+    if isinstance(y_pred, torch.Tensor):
+        return [y_pred]
+    return flatten(y_pred)
+
+
+# ------------------------------------------------------------ a model's own steps
+
+class OverriddenStep:
+    """A subclass's ``train_step`` / ``test_step``, called with Keras-shaped ``data``
+    (``(x, y, sample_weight)`` as ``pack_x_y_sample_weight`` makes it); the dict it
+    returns is the logs (read from the device only when ``logs()`` is called).
+
+    Args:
+        method: the model's bound ``train_step`` or ``test_step``.
+        no_grad: run it under ``torch.no_grad()`` (``test_step``).
+    """
+
+    __slots__ = ("method", "no_grad", "result")
+
+    def __init__(self, method, no_grad: bool = False):
+        self.method = method
+        self.no_grad = no_grad
+        self.result: Any = {}
+
+    def run(self, batch: da.Batch) -> None:
+        if self.no_grad:
+            with torch.no_grad():
+                self.result = self.method(batch.keras_data())
+        else:
+            self.result = self.method(batch.keras_data())
+
+    def logs(self) -> Dict[str, Any]:
+        return python_logs(self.result, getattr(self.method, "__name__", "train_step"))
+
+
+class OverriddenPredictStep:
+    """A subclass's ``predict_step``: its outputs (any structure of tensors) flattened per
+    batch; ``structure`` keeps the first batch's, to pack the concatenated arrays."""
+
+    __slots__ = ("method", "structure")
+
+    def __init__(self, method):
+        self.method = method
+        self.structure: Any = None
+
+    def run(self, batch: da.Batch) -> List[torch.Tensor]:
+        with torch.no_grad():
+            outputs = self.method(batch.keras_data())
+        if self.structure is None:
+            self.structure = outputs
+        return _flat_outputs(outputs)
+
+
+def python_logs(result: Any, where: str = "train_step") -> Dict[str, Any]:
+    """A step's returned dict with Python floats for scalars and numpy arrays otherwise
+    (dict-valued results, as a metric may return, are flattened into the logs)."""
+    if result is None:
+        return {}
+    if not isinstance(result, dict):
+        raise TypeError(f"`{where}` must return a dict of metric names to values (e.g. "
+                        "`{m.name: m.result() for m in self.metrics}`). Received: "
+                        f"{type(result).__name__}.")
+    logs: Dict[str, Any] = {}
+    for name, value in result.items():
+        if isinstance(value, dict):
+            logs.update(python_logs(value, where))
+            continue
+        if isinstance(value, torch.Tensor):
+            value = value.detach()
+            if value.dtype == torch.bfloat16 or value.dtype == torch.float16:
+                value = value.float()
+            value = value.cpu().numpy()
+        if isinstance(value, np.ndarray) and value.size == 1:
+            value = value.reshape(()).item()
+        logs[name] = float(value) if isinstance(value, (int, float, np.number)) \
+            and not isinstance(value, bool) else value
+    return logs
