@@ -50,7 +50,12 @@ from ..engine.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weig
 
 def __getattr__(name: str):
     # losses_utils / metrics_utils import tkeras.losses / metrics, which import utils.
-    if name in ("losses_utils", "metrics_utils"):
-        import importlib
-        return importlib.import_module(f"{__name__}.{name}")
+    # (``from . import x`` would call this __getattr__ again: import a name of the submodule)
+    import sys
+    if name == "losses_utils":
+        from .losses_utils import compute_weighted_loss  # noqa: F401
+        return sys.modules[__name__ + ".losses_utils"]
+    if name == "metrics_utils":
+        from .metrics_utils import to_list  # noqa: F401
+        return sys.modules[__name__ + ".metrics_utils"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
