@@ -1,5 +1,5 @@
-"""Seconds per epoch of ``model.fit`` against a hand-written PyTorch training loop
-(issue "Training": target tkeras <= 1.0x the torch loop).
+"""Seconds per epoch of ``model.fit`` against hand-written PyTorch training loops
+(issue 16: tkeras at or under the best peer on each workload).
 
 Run on a quiet machine:  python bench/bench_fit.py [--quick] [--device cuda] [--profile]
 
@@ -9,34 +9,75 @@ Workloads (float32, seeded synthetic data, Adam lr 1e-3, ``fit(verbose=0)``):
   W3 lstm Embedding(10000,128)-LSTM(128)-Dense(1,sigmoid), length 80, batch 64, 20 batches/epoch
   W4 small 20-64(relu)-64(relu)-1, batch 32, 200 batches/epoch (framework overhead)
 
-The torch loop is the idiomatic one: the same architecture as ``torch.nn`` modules,
+The torch loops are the idiomatic one: the same architecture as ``torch.nn`` modules,
 ``torch.optim.Adam(lr=1e-3)``, a ``randperm`` per epoch, index the batch, ``zero_grad``,
-loss, ``backward``, ``step`` (logits with ``CrossEntropyLoss`` / ``BCEWithLogitsLoss``).
-After one warm-up epoch each, tkeras and torch are timed alternately ``--rounds`` times
-(``--epochs`` epochs per round, the first loop alternating between rounds); the medians
-per epoch are printed, and the median of the per-round ratios with a bootstrap 95%
-interval (this 2-core machine's speed drifts by several percent from run to run).
+loss, ``backward``, ``step`` (logits with ``CrossEntropyLoss`` / ``BCEWithLogitsLoss``);
+"torch" uses the default (foreach) Adam, "torch fused" ``Adam(fused=True)``. After one
+warm-up epoch each, every loop is timed once per round, ``--rounds`` rounds (``--epochs``
+epochs per round; the order reverses every round, so drifts in machine speed hit all
+alike). Printed per workload and tkeras variant: the median s/epoch, and the median of the
+per-round ratios to each torch loop with a bootstrap 95% interval (this 2-core machine's
+speed drifts by several percent from run to run).
+
+tkeras variants, side by side in one process (each its own model and optimizer):
+  ``tkeras``           the defaults
+  ``--fused-opt``      also ``optimizer.fused = True`` (the compiled optimizer update,
+                       ``tkeras.optimizers.fused``; its warm-up epoch includes compiling)
+  ``--jit``            also ``compile(jit_compile=True)`` (compiled forward + loss + backward,
+                       and the fused optimizer update; warm-up includes compiling)
+
+The GEMM kernel (``tkeras._gemm``) is chosen once per process, before torch loads, so it
+cannot vary inside one run:
+  ``--gemm tkeras``    (default) tkeras is imported first and chooses: on an AVX-512 CPU it
+                       sets ``MKL_ENABLE_INSTRUCTIONS=AVX512``, which the in-process torch
+                       loops then share
+  ``--gemm default``   ``TKERAS_GEMM=default``: torch's own MKL set-up for everything
+  ``--torch-process``  runs the torch loops in a child process with torch's default MKL
+                       set-up (as the peer table measured them), still interleaved
+                       round by round; tkeras stays in this process with its choice.
+So the GEMM gain is ``--torch-process`` against ``--gemm default --torch-process``, and
+framework overhead alone is plain ``--gemm tkeras`` (both sides on the same kernel).
+
 ``--quick`` is a smoke run (one round of one epoch, a tenth of the batches).
 ``--profile`` runs cProfile over tkeras W4 and prints the top functions.
-``--jit`` also times tkeras compiled with ``jit_compile=True`` (torch.compile of forward and
-loss; its warm-up epoch includes the compilation): the measurement behind eager being
-the default.
 """
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
-import statistics
-import time
-from typing import Callable, Dict, Optional, Tuple
+import os
+import sys
 
-import numpy as np
-import torch
-from torch import nn
 
-import tkeras
-from tkeras import layers
+def _gemm_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gemm", choices=("tkeras", "default"), default="tkeras",
+                        help="MKL set-up: tkeras's choice (import tkeras first) or torch's")
+
+
+def _choose_gemm_before_torch_loads() -> None:
+    pre = argparse.ArgumentParser(add_help=False)
+    _gemm_arguments(pre)
+    known, _ = pre.parse_known_args()
+    if known.gemm == "default":
+        os.environ["TKERAS_GEMM"] = "default"
+
+
+if __name__ == "__main__":
+    _choose_gemm_before_torch_loads()
+
+import cProfile  # noqa: E402
+import json  # noqa: E402
+import pstats  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import tkeras  # noqa: E402  (before torch: tkeras's GEMM choice needs torch not yet loaded)
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from tkeras import layers  # noqa: E402
 
 
 def _sync(device: str) -> None:
@@ -170,23 +211,29 @@ def missing_layers(key: str) -> Tuple[str, ...]:
     return tuple(name for name in _NEEDS.get(key, ()) if not hasattr(layers, name))
 
 
-# ------------------------------------------------------------------ the two loops
+# ------------------------------------------------------------------ the loops
+
+Runner = Callable[[int], float]  # runs ``epochs`` epochs, returns seconds per epoch
+
 
 def keras_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str,
-                 jit_compile: bool = False):
+                 jit_compile: bool = False, fused_opt: bool = False) -> Runner:
     model = work.build_keras()
     model.to(device)
-    model.compile(optimizer=tkeras.optimizers.Adam(lr=1e-3), loss=work.keras_loss,
-                  jit_compile=jit_compile or None)
+    optimizer = tkeras.optimizers.Adam(lr=1e-3)
+    if fused_opt:
+        optimizer.fused = True
+    model.compile(optimizer=optimizer, loss=work.keras_loss, jit_compile=jit_compile or None)
 
     def run(epochs: int) -> None:
         model.fit(x, y, batch_size=work.batch, epochs=epochs, verbose=0, shuffle=True)
-    return run
+    return _timing(run, device)
 
 
-def torch_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str):
+def torch_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str,
+                 fused: bool = False) -> Runner:
     model = work.build_torch().to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True if fused else None)
     loss_fn = work.torch_loss
     xt = torch.from_numpy(x).to(device)
     yt = work.torch_target(torch.from_numpy(y)).to(device)
@@ -202,15 +249,58 @@ def torch_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str):
                 loss = loss_fn(model(xt[index]), yt[index])
                 loss.backward()
                 optimizer.step()
-    return run
+    return _timing(run, device)
 
 
-def _timed(run: Callable[[int], None], epochs: int, device: str) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    run(epochs)
-    _sync(device)
-    return (time.perf_counter() - start) / epochs
+def _timing(run: Callable[[int], None], device: str) -> Runner:
+    def timed(epochs: int) -> float:
+        _sync(device)
+        start = time.perf_counter()
+        run(epochs)
+        _sync(device)
+        return (time.perf_counter() - start) / epochs
+    return timed
+
+
+def _workload_data(key: str, batch_scale: float):
+    work = WORKLOADS[key]()
+    batches = max(1, int(round(work.batches * batch_scale)))
+    x, y = work.make_data(np.random.RandomState(0), batches * work.batch)
+    return work, batches, x, y
+
+
+class ChildTorchRunner:
+    """A torch loop in a child process with torch's default MKL set-up (``--torch-process``):
+    the child times its own epochs and answers over a pipe, one line per request."""
+
+    def __init__(self, key: str, device: str, batch_scale: float, fused: bool):
+        env = {k: v for k, v in os.environ.items() if k != "MKL_ENABLE_INSTRUCTIONS"}
+        env["TKERAS_GEMM"] = "default"
+        command = [sys.executable, os.path.abspath(__file__), "--worker", key, "--device", device,
+                   "--scale", repr(batch_scale)] + (["--worker-fused"] if fused else [])
+        self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def __call__(self, epochs: int) -> float:
+        self.process.stdin.write(f"{epochs}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the torch worker process ended early")
+        return float(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def worker_main(key: str, device: str, batch_scale: float, fused: bool) -> None:
+    """The child side of ``ChildTorchRunner``: reads epoch counts, prints s/epoch."""
+    work, _, x, y = _workload_data(key, batch_scale)
+    torch.manual_seed(0)
+    run = torch_runner(work, x, y, device, fused=fused)
+    for line in sys.stdin:
+        print(run(int(line)), flush=True)
 
 
 def _median_with_interval(values, resamples: int = 2000) -> Tuple[float, float, float]:
@@ -222,52 +312,60 @@ def _median_with_interval(values, resamples: int = 2000) -> Tuple[float, float, 
 
 
 def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
-            jit: bool = False) -> Optional[Dict]:
+            jit: bool = False, fused_opt: bool = False,
+            torch_process: bool = False) -> Optional[Dict]:
     work = WORKLOADS[key]()
     missing = missing_layers(key)
     if missing:
         print(f"{work.name:<28} skipped: tkeras.layers has no {', '.join(missing)} yet")
         return None
-    batches = max(1, int(round(work.batches * batch_scale)))
-    rng = np.random.RandomState(0)
-    x, y = work.make_data(rng, batches * work.batch)
+    work, batches, x, y = _workload_data(key, batch_scale)
     torch.manual_seed(0)
-    keras_run = keras_runner(work, x, y, device)
-    torch_run = torch_runner(work, x, y, device)
-    jit_run = keras_runner(work, x, y, device, jit_compile=True) if jit else None
-    keras_run(1)  # warm-up epochs (for jit_compile=True: the compilation)
-    torch_run(1)
-    if jit_run is not None:
-        jit_run(1)
-    k_times, t_times, j_times = [], [], []
-    pair = [(keras_run, k_times), (torch_run, t_times)]
-    for i in range(rounds):
-        # alternate which loop goes first, so drifts in machine speed hit both alike
-        for run, times in (pair if i % 2 == 0 else pair[::-1]):
-            times.append(_timed(run, epochs, device))
-        if jit_run is not None:
-            j_times.append(_timed(jit_run, epochs, device))
-    k, t = statistics.median(k_times), statistics.median(t_times)
-    paired = [a / b for a, b in zip(k_times, t_times)]
-    ratio, low, high = _median_with_interval(paired)
-    print(f"{work.name:<28} tkeras {k:8.4f} s/epoch ({k / batches * 1e3:7.3f} ms/step)   "
-          f"torch {t:8.4f} s/epoch ({t / batches * 1e3:7.3f} ms/step)   ratio {ratio:5.2f}x "
-          f"(95% interval {low:.2f}-{high:.2f})")
-    result = {"workload": key, "tkeras_s_per_epoch": k, "torch_s_per_epoch": t, "ratio": ratio,
-              "ratio_interval": (low, high)}
-    if j_times:
-        j = statistics.median(j_times)
-        print(f"{'  jit_compile=True':<28} tkeras {j:8.4f} s/epoch ({j / batches * 1e3:7.3f} "
-              f"ms/step)   ratio {j / t:5.2f}x")
-        result["jit_s_per_epoch"] = j
+    runners: Dict[str, Runner] = {"tkeras": keras_runner(work, x, y, device)}
+    if fused_opt:
+        runners["tkeras fused-opt"] = keras_runner(work, x, y, device, fused_opt=True)
+    if jit:
+        runners["tkeras jit"] = keras_runner(work, x, y, device, jit_compile=True)
+    children: List[ChildTorchRunner] = []
+    for name, fused in (("torch", False), ("torch fused", True)):
+        if torch_process:
+            children.append(ChildTorchRunner(key, device, batch_scale, fused))
+            runners[name] = children[-1]
+        else:
+            runners[name] = torch_runner(work, x, y, device, fused=fused)
+    try:
+        for run in runners.values():
+            run(1)  # warm-up epochs (compilation for the compiled variants)
+        times: Dict[str, List[float]] = {name: [] for name in runners}
+        names = list(runners)
+        for i in range(rounds):
+            for name in (names if i % 2 == 0 else names[::-1]):
+                times[name].append(runners[name](epochs))
+    finally:
+        for child in children:
+            child.close()
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    result = {"workload": key, "s_per_epoch": medians, "ratios": {}}
+    print(f"{work.name}")
+    for name in ("torch", "torch fused"):
+        m = medians[name]
+        print(f"  {name:<18} {m:8.4f} s/epoch ({m / batches * 1e3:7.3f} ms/step)")
+    for name in (n for n in names if n.startswith("tkeras")):
+        m = medians[name]
+        parts = []
+        for base in ("torch", "torch fused"):
+            ratio, low, high = _median_with_interval(
+                [a / b for a, b in zip(times[name], times[base])])
+            result["ratios"][f"{name} / {base}"] = (ratio, low, high)
+            parts.append(f"ratio to {base} {ratio:5.2f}x ({low:.2f}-{high:.2f})")
+        print(f"  {name:<18} {m:8.4f} s/epoch ({m / batches * 1e3:7.3f} ms/step)   "
+              + "   ".join(parts))
     return result
 
 
 def profile_w4(device: str, batch_scale: float) -> None:
     """cProfile of tkeras fit on W4: where the per-step Python time goes."""
-    work = WORKLOADS["W4"]()
-    batches = max(1, int(round(work.batches * batch_scale)))
-    x, y = work.make_data(np.random.RandomState(0), batches * work.batch)
+    work, _, x, y = _workload_data("W4", batch_scale)
     run = keras_runner(work, x, y, device)
     run(1)
     profiler = cProfile.Profile()
@@ -288,15 +386,29 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile tkeras on W4 instead")
     parser.add_argument("--jit", action="store_true",
                         help="also time tkeras with compile(jit_compile=True)")
+    parser.add_argument("--fused-opt", action="store_true",
+                        help="also time tkeras with optimizer.fused = True")
+    parser.add_argument("--torch-process", action="store_true",
+                        help="torch loops in a child process with torch's default MKL set-up")
+    _gemm_arguments(parser)
+    parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
+    parser.add_argument("--worker-fused", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        worker_main(args.worker, args.device, args.scale, args.worker_fused)
+        return
     rounds, epochs, scale = (1, 1, 0.1) if args.quick else (args.rounds, args.epochs, 1.0)
     if args.profile:
         profile_w4(args.device, scale)
         return
     print(f"torch {torch.__version__}, device {args.device}, {torch.get_num_threads()} threads, "
-          f"{rounds} rounds x {epochs} epochs")
+          f"{rounds} rounds x {epochs} epochs; MKL_ENABLE_INSTRUCTIONS="
+          f"{os.environ.get('MKL_ENABLE_INSTRUCTIONS', '(unset)')} (--gemm {args.gemm}); "
+          f"torch loops {'in a child process, default MKL' if args.torch_process else 'here'}")
     for key in args.only or sorted(WORKLOADS):
-        compare(key, args.device, rounds, epochs, scale, jit=args.jit)
+        compare(key, args.device, rounds, epochs, scale, jit=args.jit, fused_opt=args.fused_opt,
+                torch_process=args.torch_process)
 
 
 if __name__ == "__main__":

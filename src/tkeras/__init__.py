@@ -4,6 +4,12 @@
 """
 __version__ = "0.1.0"
 
+# Before torch loads: let MKL's SGEMM use AVX-512 where the CPU has it (see tkeras._gemm;
+# TKERAS_GEMM=default opts out). Must stay above every import of torch.
+from ._gemm import prefer_fast_gemm as _prefer_fast_gemm
+
+_prefer_fast_gemm()
+
 from . import backend  # noqa: F401
 from . import utils  # noqa: F401
 from . import optimizers  # noqa: F401

@@ -139,6 +139,11 @@ class Callback:
         ...         self.losses.append(logs.get('loss'))
     """
 
+    # True for callbacks that write (files, the terminal, servers): with several processes
+    # (``tkeras.distribute``) they run on rank 0 only; the others run on every rank, from
+    # the same reduced logs, so their decisions (stop, learning rate) agree.
+    _chief_only = False
+
     def __init__(self):
         self.validation_data = None
         self.model = None
@@ -429,6 +434,8 @@ class ProgbarLogger(Callback):
         stateful_metrics: accepted for Keras compatibility (every value shown is already
             an epoch average).
     """
+
+    _chief_only = True
 
     def __init__(self, count_mode: str = "steps", stateful_metrics=None):
         super().__init__()
@@ -821,6 +828,8 @@ class CSVLogger(Callback):
         >>> model.fit(x, y, callbacks=[CSVLogger('training.log')])
     """
 
+    _chief_only = True
+
     def __init__(self, filename, separator: str = ",", append: bool = False):
         super().__init__()
         self.sep = separator
@@ -920,6 +929,8 @@ class RemoteMonitor(Callback):
         send_as_json: send the JSON as the body.
     """
 
+    _chief_only = True
+
     def __init__(self, root: str = "http://localhost:9000", path: str = "/publish/epoch/end/",
                  field: str = "data", headers: Optional[Dict[str, str]] = None,
                  send_as_json: bool = False, timeout: float = 10.0):
@@ -983,6 +994,8 @@ class TensorBoard(Callback):
     Example:
         >>> model.fit(x, y, callbacks=[TensorBoard(log_dir='./logs', histogram_freq=1)])
     """
+
+    _chief_only = True
 
     _IGNORED = ("batch_size", "write_grads", "embeddings_freq", "embeddings_layer_names",
                 "embeddings_metadata", "embeddings_data", "profile_batch",

@@ -118,12 +118,13 @@ def test_fit_with_mixed_float16_and_a_loss_scale_optimizer_trains():
         y = x.sum(axis=1, keepdims=True)
         history = model.fit(x, y, epochs=10, batch_size=16, verbose=0)
         assert history.history["loss"][-1] < 0.3 * history.history["loss"][0]
-        # gradients of the loss times the initial scale 2**15 may overflow float16 in the
-        # first steps: each such step is skipped and halves the scale (no growth within
-        # 2000 steps), so the finite steps since the last change are 40 minus the halvings
+        # gradients of the loss times the initial scale 2**15 may overflow float16: each
+        # such step is skipped and halves the scale (no growth within 2000 steps), so the
+        # inner optimizer applied 40 steps minus the halvings
         halvings = math.log2(2.0 ** 15 / float(opt.loss_scale))
         assert halvings == int(halvings) and 0 <= halvings < 10
-        assert int(opt.dynamic_counter) == 40 - int(halvings)
+        assert int(opt.inner_optimizer.iterations) == 40 - int(halvings)
+        assert int(opt.dynamic_counter) <= 40 - int(halvings)
     finally:
         mixed_precision.set_global_policy(None)
 
@@ -141,9 +142,32 @@ def test_fit_scales_the_loss_so_float16_gradients_do_not_underflow():
 
     mixed_precision.set_global_policy("mixed_float16")
     try:
-        assert one_step(optimizers.SGD(1e6)) == 1.0  # unscaled: the gradient underflowed
+        unscaled = LossScaleOptimizer(optimizers.SGD(1e6), dynamic=False, initial_scale=1)
+        assert one_step(unscaled) == 1.0  # scale 1: the gradient underflowed
         scaled = LossScaleOptimizer(optimizers.SGD(1e6))
         assert one_step(scaled) == pytest.approx(1.0 - 1e6 * 2e-8, rel=5e-3)
         assert int(scaled.dynamic_counter) == 1  # a finite step, not skipped
     finally:
         mixed_precision.set_global_policy(None)
+
+
+def test_compile_wraps_the_optimizer_under_mixed_float16_as_tf_keras_does():
+    mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = Sequential([layers.Input((2,)), layers.Dense(1)])
+        model.compile("sgd", "mse")
+        assert isinstance(model.optimizer, LossScaleOptimizer)
+        assert isinstance(model.optimizer.inner_optimizer, optimizers.SGD)
+        own = LossScaleOptimizer(optimizers.Adam(), initial_scale=8, dynamic=False)
+        model.compile(own, "mse")
+        assert model.optimizer is own  # never wrapped twice
+    finally:
+        mixed_precision.set_global_policy(None)
+    for policy in ("mixed_bfloat16", None):
+        mixed_precision.set_global_policy(policy)
+        try:
+            model = Sequential([layers.Input((2,)), layers.Dense(1)])
+            model.compile("sgd", "mse")
+            assert isinstance(model.optimizer, optimizers.SGD)
+        finally:
+            mixed_precision.set_global_policy(None)

@@ -14,10 +14,12 @@ SRC = os.path.dirname(tkeras.__file__)
 # the one place that may turn stored bytes into code: generic_utils.func_load, reached only
 # through deserialize_function's safe-mode check
 MARSHAL_ALLOWED = {os.path.join("utils", "generic_utils.py")}
-# the restricted unpickler of the CIFAR batches and the imdb / reuters object arrays: its
-# find_class allows numpy's _reconstruct / ndarray / dtype only (tests/datasets checks a
-# forged file cannot run code)
+# the one place that may read a pickle: the dataset files' SafeUnpickler, a pickle.Unpickler
+# whose find_class allows only numpy's array reconstruction (CIFAR batches and the object
+# arrays of the imdb / reuters npz files are pickles); there only pickle.Unpickler and the
+# error classes may be used, never pickle.load / loads (checked below)
 PICKLE_ALLOWED = {os.path.join("datasets", "_files.py")}
+PICKLE_ALLOWED_NAMES = {"pickle.Unpickler", "pickle.UnpicklingError"}
 FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "shelve", "joblib",
                      "marshal"}
 
@@ -52,8 +54,12 @@ def _problems(rel: str, tree: ast.Module):
             for name in names:
                 top = name.split(".")[0]
                 if top in FORBIDDEN_MODULES and not (top == "marshal" and rel in MARSHAL_ALLOWED) \
-                        and not (top == "pickle" and rel in PICKLE_ALLOWED):
+                        and not (name == "pickle" and isinstance(node, ast.Import)
+                                 and rel in PICKLE_ALLOWED):
                     yield f"{where}: imports {name}"
+        if isinstance(node, ast.Attribute) and _dotted(node).startswith("pickle.") and \
+                _dotted(node) not in PICKLE_ALLOWED_NAMES:
+            yield f"{where}: uses {_dotted(node)} (only a restricted pickle.Unpickler may read)"
         if not isinstance(node, ast.Call):
             continue
         func = _dotted(node.func)
@@ -105,3 +111,15 @@ def test_the_scan_allows_the_safe_forms():
           "importlib.import_module('PIL.Image')\nK.eval(x)\nmodel.compile(optimizer='sgd')\n"
           "def eval(x):\n    return x\neval(1)\n")
     assert list(_problems("backend/x.py", ast.parse(ok))) == []
+
+
+def test_the_scan_allows_pickle_only_as_the_dataset_files_restricted_unpickler():
+    restricted = ("import pickle\nclass SafeUnpickler(pickle.Unpickler):\n    pass\n"
+                  "class Refused(pickle.UnpicklingError):\n    pass\n")
+    allowed = os.path.join("datasets", "_files.py")
+    assert list(_problems(allowed, ast.parse(restricted))) == []
+    assert len(list(_problems("datasets/other.py", ast.parse(restricted)))) == 1  # the import
+    for use in ("pickle.load(f)", "pickle.loads(data)", "pickle._Unpickler(f)"):
+        found = list(_problems(allowed, ast.parse(f"import pickle\n{use}\n")))
+        assert len(found) == 1 and "only a restricted pickle.Unpickler may read" in found[0]
+    assert len(list(_problems(allowed, ast.parse("from pickle import loads\n")))) == 1

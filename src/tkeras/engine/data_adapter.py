@@ -353,14 +353,16 @@ class ArrayAdapter(DataAdapter):
         tensors = [t for t in x + (y or []) + (sample_weight or []) if t is not None]
         nbytes = sum(t.numel() * t.element_size() for t in tensors)
         self._gather_whole_epoch = nbytes <= _WHOLE_EPOCH_GATHER_BYTES
+        # the permutation function: a process group replaces it (the same order on every rank)
+        self.randperm: Callable[..., torch.Tensor] = torch.randperm
 
     def _order(self) -> Optional[torch.Tensor]:
         n, device = self.num_samples, self._x[0].device if self._x else torch.device("cpu")
         if self.shuffle is True:
-            return torch.randperm(n, device=device)
+            return self.randperm(n, device=device)
         if self.shuffle == "batch":
             full = n // self.batch_size
-            blocks = torch.randperm(full, device=device) if full else \
+            blocks = self.randperm(full, device=device) if full else \
                 torch.zeros(0, dtype=torch.long, device=device)
             index = (blocks[:, None] * self.batch_size +
                      torch.arange(self.batch_size, device=device)[None, :]).reshape(-1)
@@ -538,6 +540,7 @@ class SequenceAdapter(_ConvertedBatches):
             raise ValueError("Expected input data to be non-empty: the Sequence has length 0.")
         self.num_batches = steps if steps is not None else length
         self._shuffle = bool(shuffle)
+        self.permutation: Callable[[int], Any] = np.random.permutation  # see ArrayAdapter
         self._enqueuer = None
         self._stream: Optional[Iterator[Any]] = None
         if workers > 1 or use_multiprocessing:
@@ -548,7 +551,7 @@ class SequenceAdapter(_ConvertedBatches):
 
     def _in_thread_stream(self) -> Iterator[Any]:
         while True:
-            order = np.random.permutation(len(self._sequence)) if self._shuffle \
+            order = self.permutation(len(self._sequence)) if self._shuffle \
                 else range(len(self._sequence))
             for i in order:
                 yield self._sequence[int(i)]

@@ -183,7 +183,10 @@ class Model(Trainer, Layer):
 
     def save_weights(self, filepath, overwrite: bool = True, save_format=None, options=None) -> None:
         """Saves the weights to an HDF5 file in Keras 2's layout (real Keras loads it)."""
-        hdf5_format.save_weights(self, filepath, overwrite=overwrite)
+        from ..distribute.engine import saving
+        with saving(self) as write:  # with several processes: rank 0 writes, all wait
+            if write:
+                hdf5_format.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, by_name: bool = False, skip_mismatch: bool = False,
                      options=None) -> None:

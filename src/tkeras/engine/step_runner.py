@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..backend.variables import to_numpy
+from ..optimizers.fused import with_own_code
 from . import data_adapter as da
 from .base_layer import call_context
 from .compile_utils import check_targets_against_outputs, default_output_names
@@ -39,12 +40,13 @@ class StepRunner:
         self.compiled_metrics = model.compiled_metrics
         self.n_outputs = 0  # known after the first step
         self._output_shapes: Optional[List[Tuple]] = None  # known after the first step
-        self.refresh()
         # compile(jit_compile=True): forward and loss (and through AOTAutograd their backward)
-        # run as one torch.compile'd graph; the optimizer update and metrics stay eager.
-        jit = (model.__dict__.get("_compile_config") or {}).get("jit_compile") is True
-        self._training_loss_fn = torch.compile(self._training_loss) if jit \
-            else self._training_loss
+        # run as one torch.compile'd graph, the optimizer update as another (the optimizer's
+        # fused update, unless it says `fused = False`); metrics stay eager.
+        self.jit = (model.__dict__.get("_compile_config") or {}).get("jit_compile") is True
+        self.refresh()
+        self._training_loss_fn = torch.compile(with_own_code(self._training_loss)) \
+            if self.jit else self._training_loss
 
     # ------------------------------------------------------------ set-up
 
@@ -53,6 +55,8 @@ class StepRunner:
         model = self.model
         if model._is_compiled:
             self.optimizer = model.optimizer
+            if hasattr(self.optimizer, "_fused_by_compile"):  # tkeras optimizers
+                self.optimizer._fused_by_compile = self.jit
         # a LossScaleOptimizer scales the loss before the gradients are taken (float16)
         self.loss_scaler = self.optimizer if hasattr(getattr(self, "optimizer", None),
                                                      "get_scaled_loss") else None

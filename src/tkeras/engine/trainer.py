@@ -20,9 +20,11 @@ import torch
 
 from .. import _warn
 from .. import metrics as metrics_module
+from ..distribute import engine as distributed
 from .. import optimizers
 from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
+from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from . import data_adapter as da
 from .compile_utils import (
     CompiledLoss, CompiledMetrics, RunningMeanView, check_losses,
@@ -131,6 +133,10 @@ class Trainer:
             raise ValueError("You cannot set `run_eagerly=True` and `jit_compile=True` at the "
                              "same time.")
         self.optimizer = optimizers.get(optimizer)
+        if (self.dtype_policy.name == "mixed_float16"
+                and isinstance(self.optimizer, optimizers.Optimizer)
+                and not isinstance(self.optimizer, LossScaleOptimizer)):
+            self.optimizer = LossScaleOptimizer(self.optimizer)  # as tf-keras's compile
         self.loss = loss
         self.loss_weights = loss_weights
         self.compiled_loss = CompiledLoss(loss, loss_weights)
@@ -146,6 +152,8 @@ class Trainer:
             "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile}
         self.__dict__["_step_runner"] = None
+        if distributed.strategy_module.get_strategy() is not None:  # compiled in a scope
+            self.__dict__["_distribute_strategy"] = distributed.strategy_module.get_strategy()
         self._is_compiled = True
         self.stop_training = False
 
@@ -431,13 +439,28 @@ class Trainer:
             verbose=verbose, epochs=epochs, steps=train.num_batches, batch_size=batch_size,
             samples=train.num_samples, do_validation=val is not None,
             metrics=self._expected_log_names(val is not None))
+        parallel = self._distributed(runner, callback_list, "fit", (train, "x"),
+                                     (val, "validation_data"))
         try:
-            self._fit_loop(runner, train, val, callback_list, validation_freq)
+            self._fit_loop(parallel or runner, train, val, callback_list, validation_freq)
         finally:
             train.close()
             if val is not None:
                 val.close()
+            if parallel is not None:
+                parallel.finish()
         return callback_list.history
+
+    def _distributed(self, runner: StepRunner, callbacks: CallbackList, mode: str, *iterators):
+        """With a ``torch.distributed`` process group of several processes (checked once per
+        call): the distributed steps, the data sharded by rank and the writing callbacks on
+        rank 0 only (``tkeras.distribute``). None, and nothing changed, otherwise."""
+        parallel = distributed.attach(self, runner, mode)
+        if parallel is not None:
+            for iterator, what in iterators:
+                parallel.shard(iterator, what)
+            parallel.gate(callbacks)
+        return parallel
 
     def _check_targets(self, ys) -> None:
         """Once per array data set (fit, validation, evaluate) of a model with an output
@@ -456,6 +479,8 @@ class Trainer:
     def _fit_loop(self, runner: StepRunner, train: EpochIterator,
                   val: Optional[EpochIterator], callbacks: CallbackList, validation_freq) -> None:
         train_step, logs = self._train_function(runner)
+        batch_logs = getattr(runner, "batch_logs", logs)  # a process group's (see distribute)
+        end_epoch = getattr(runner, "end_epoch", None)
         callbacks.on_train_begin()
         # A BackupAndRestore callback that restored a backup says where to continue.
         train.initial_epoch, initial_step = callbacks.resume_point(train.initial_epoch)
@@ -475,7 +500,7 @@ class Trainer:
                 steps += 1
                 if batch_hooks:
                     callbacks.on_train_batch_end(
-                        step, LazyLogs(logs, {"batch": step, "size": batch.size}))
+                        step, LazyLogs(batch_logs, {"batch": step, "size": batch.size}))
                 if self.stop_training:
                     break
             if steps == 0:
@@ -487,6 +512,8 @@ class Trainer:
                 val_logs = self._test_loop(runner, val, callbacks)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
+            if end_epoch is not None:  # ranks agree to stop, and on the moving statistics
+                self.stop_training = end_epoch(self.stop_training)
             if self.stop_training:
                 break
         callbacks.on_train_end(epoch_logs)
@@ -494,6 +521,7 @@ class Trainer:
     def _test_loop(self, runner: StepRunner, data: EpochIterator,
                    callbacks: CallbackList) -> Dict[str, Any]:
         test_step, logs = self._test_function(runner)
+        batch_logs = getattr(runner, "batch_logs", logs)
         self.reset_metrics()
         callbacks.on_test_begin()
         batch_hooks = callbacks.implements_batch_hooks("test")
@@ -505,7 +533,7 @@ class Trainer:
             steps += 1
             if batch_hooks:
                 callbacks.on_test_batch_end(
-                    step, LazyLogs(logs, {"batch": step, "size": batch.size}))
+                    step, LazyLogs(batch_logs, {"batch": step, "size": batch.size}))
         if steps == 0:
             raise ValueError("Expected input data to be non-empty: the evaluation data "
                              "yielded no batches.")
@@ -546,8 +574,11 @@ class Trainer:
                              max_queue_size=max_queue_size, check_targets=self._check_targets)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.num_batches)
+        parallel = self._distributed(runner, callback_list, "evaluate", (data, "x"))
         with data:
-            logs = self._test_loop(runner, data, callback_list)
+            logs = self._test_loop(parallel or runner, data, callback_list)
+        if parallel is not None:
+            parallel.finish()
         return _results(logs, self.metrics_names, return_dict)
 
     def predict(self, x, batch_size: Optional[int] = None, verbose=0, steps: Optional[int] = None,
@@ -575,8 +606,12 @@ class Trainer:
                              max_queue_size=max_queue_size, with_targets=False)
         callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=1, steps=data.num_batches)
+        parallel = self._distributed(runner, callback_list, "predict", (data, "x"))
         with data:
-            return self._predict_loop(runner, data, callback_list)
+            result = self._predict_loop(parallel or runner, data, callback_list)
+        if parallel is not None:
+            parallel.finish()
+        return result
 
     def _predict_loop(self, runner: StepRunner, data: EpochIterator, callbacks: CallbackList):
         custom = OverriddenPredictStep(self.predict_step) if self._overrides("predict_step") \
@@ -598,7 +633,11 @@ class Trainer:
             raise ValueError("Expected input data to be non-empty: `predict` received no "
                              "batches.")
         callbacks.on_predict_end()
-        outputs = [torch.cat([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        gather = getattr(runner, "gather_predictions", None)  # a process group's
+        if gather is not None:
+            outputs = gather(chunks, data)
+        else:
+            outputs = [torch.cat([c[i] for c in chunks]) for i in range(len(chunks[0]))]
         return self._pack_predictions(outputs, custom.structure if custom else None)
 
     def _pack_predictions(self, outputs: List[torch.Tensor], structure=None):

@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import numpy as np
 import torch
 
+from . import fused as fused_update
 from . import rules
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as deserialize_schedule
@@ -78,6 +79,9 @@ class Optimizer:
     * ``get_weights()`` / ``set_weights(arrays)``: numpy arrays in that order. Before the
       first step call ``build(params)`` first; a wrong count or shape is a ValueError.
     * ``get_config()`` / ``from_config(config)``: tf-keras's configs.
+    * ``fused``: True runs each step (clipping, weight decay, update, EMA) as one
+      ``torch.compile``'d graph (``tkeras.optimizers.fused``); None follows the module
+      default; not part of the config.
 
     Subclasses (see ``legacy`` and ``experimental``) define ``_slot_groups()``,
     ``_update(params, grads, slots, lr)`` and the naming / clipping rules of their family.
@@ -114,6 +118,9 @@ class Optimizer:
         self._index: Dict[int, int] = {}
         self._slots: Dict[str, Tensors] = {}
         self._checked_params: Optional[Sequence[torch.Tensor]] = None
+        self._fused: Optional[bool] = None
+        self._fused_by_compile = False  # set by a model's compile(jit_compile=True)
+        self._compiled_update: Optional[fused_update.CompiledUpdate] = None
 
     # ------------------------------------------------------------------ learning rate
 
@@ -345,14 +352,40 @@ class Optimizer:
     def _after_update(self, params: Tensors, slots: Dict[str, Tensors]) -> None:
         """Hook run after the update, before the counter moves (EMA)."""
 
-    def _run_step(self, params: Tensors, grads: Tensors, slots: Dict[str, Tensors]) -> None:
+    @property
+    def fused(self) -> Optional[bool]:
+        """Whether steps run as one compiled graph (``tkeras.optimizers.fused``); None (the
+        default) follows ``fused.default()``, and is on for a model compiled with
+        ``jit_compile=True``. Not part of the config."""
+        return self._fused
+
+    @fused.setter
+    def fused(self, value: Optional[bool]) -> None:
+        self._fused = None if value is None else bool(value)
+
+    def _uses_fused_update(self) -> bool:
+        if self._fused is not None:
+            return self._fused
+        return self._fused_by_compile or fused_update.default()
+
+    def _update_body(self, params: Tensors, grads: Tensors, slots: Dict[str, Tensors],
+                     lr: torch.Tensor) -> None:
+        """Clipping, weight decay, the update and EMA: what the fused path compiles."""
         if grads:
             self._clip_gradients_(grads)
-        lr = self._step_lr()
         if params:
             self._before_update(params, lr)
             self._update(params, grads, slots, lr)
             self._after_update(params, slots)
+
+    def _run_step(self, params: Tensors, grads: Tensors, slots: Dict[str, Tensors]) -> None:
+        lr = self._step_lr()  # eager: schedules are arbitrary Python
+        if self._uses_fused_update() and params:
+            if self._compiled_update is None:
+                self._compiled_update = fused_update.CompiledUpdate(self._update_body)
+            self._compiled_update(params, grads, slots, lr)
+        else:
+            self._update_body(params, grads, slots, lr)
         self._iterations.add_(1)
 
     def _subset(self, params: Sequence[torch.Tensor]) -> Tuple[Tensors, Dict[str, Tensors]]:

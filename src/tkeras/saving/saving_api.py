@@ -108,9 +108,16 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
         options: TensorFlow SavedModel argument, ignored.
         save_traces: TensorFlow SavedModel argument, ignored.
     """
-    from . import hdf5_format, keras_v3
+    from ..distribute.engine import saving
     fmt = _save_format(filepath, save_format)
     _check_savable(model, fmt)
+    with saving(model) as write:  # with several processes: rank 0 writes, all wait
+        if write:
+            _write_model(model, filepath, fmt, overwrite, include_optimizer)
+
+
+def _write_model(model, filepath, fmt: str, overwrite: bool, include_optimizer: bool) -> None:
+    from . import hdf5_format, keras_v3
     if fmt == "keras":
         keras_v3.save_model(model, filepath, overwrite=overwrite,
                             include_optimizer=include_optimizer)

@@ -18,7 +18,6 @@ from .data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence, SequenceEn
 from .file_utils import get_file, validate_file  # noqa: F401
 from .generic_utils import Progbar  # noqa: F401
 from .io_utils import H5Dict, HDF5Matrix  # noqa: F401
-from .multi_gpu_utils import multi_gpu_model  # noqa: F401
 from .layer_utils import convert_all_kernels_in_model, get_source_inputs, print_summary  # noqa: F401
 from . import conv_utils, data_utils, generic_utils, io_utils, layer_utils, np_utils  # noqa: F401
 from .np_utils import normalize, to_categorical  # noqa: F401
@@ -46,6 +45,7 @@ def set_random_seed(seed: int) -> None:
 
 # Last: the engine imports parts of this package.
 from ..engine.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: E402,F401
+from .multi_gpu_utils import multi_gpu_model  # noqa: E402,F401
 
 
 def __getattr__(name: str):

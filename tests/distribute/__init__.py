@@ -1,0 +1,1 @@
+"""Distributed training tests: a package, so its conftest does not shadow tests/conftest."""

@@ -1,0 +1,226 @@
+"""The speed mechanisms (issue 16) give the results of the plain paths, within float32 rounding:
+the GEMM kernel choice made at import, the compiled (fused) optimizer update."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from tkeras import _gemm
+
+# ------------------------------------------------------------------ GEMM: MKL_ENABLE_INSTRUCTIONS
+
+AVX512_CPUINFO = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse avx2 avx512f avx512dq\n"
+AVX2_CPUINFO = "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu sse avx2 fma\n"
+HAS_AVX512 = "avx512f" in _gemm.cpu_flags()
+
+
+def test_gemm_decision_rules():
+    avx512, avx2 = _gemm.cpu_flags(AVX512_CPUINFO), _gemm.cpu_flags(AVX2_CPUINFO)
+    assert "avx512f" in avx512 and "avx512f" not in avx2
+    assert _gemm.mkl_instructions({}, False, avx512) == "AVX512"
+    assert _gemm.mkl_instructions({}, False, avx2) is None  # nothing to unlock
+    assert _gemm.mkl_instructions({}, True, avx512) is None  # torch (MKL) already loaded
+    assert _gemm.mkl_instructions({"MKL_ENABLE_INSTRUCTIONS": "AVX2"}, False, avx512) is None
+    assert _gemm.mkl_instructions({"TKERAS_GEMM": "default"}, False, avx512) is None
+    assert _gemm.mkl_instructions({"TKERAS_GEMM": "auto"}, False, avx512) == "AVX512"
+    assert _gemm.cpu_flags("no flags here") == frozenset()
+
+
+def _child(code, **env_changes):
+    """Runs ``code`` in a fresh interpreter (this worktree's tkeras first on the path);
+    returns its stdout's last line, parsed as JSON."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MKL_ENABLE_INSTRUCTIONS", "TKERAS_GEMM")}
+    env.update({k: v for k, v in env_changes.items() if v is not None})
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, timeout=300)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+_REPORT = "import os, json; print(json.dumps(os.environ.get('MKL_ENABLE_INSTRUCTIONS')))"
+
+
+def test_import_tkeras_first_sets_mkl_instructions_on_avx512_cpus():
+    value = _child("import tkeras\n" + _REPORT)
+    assert value == ("AVX512" if HAS_AVX512 else None)
+
+
+def test_mkl_instructions_untouched_after_torch_or_when_set_or_opted_out():
+    assert _child("import torch\nimport tkeras\n" + _REPORT) is None
+    assert _child("import tkeras\n" + _REPORT, MKL_ENABLE_INSTRUCTIONS="AVX2") == "AVX2"
+    assert _child("import tkeras\n" + _REPORT, TKERAS_GEMM="default") is None
+
+
+_DENSE = """
+import json, numpy as np, tkeras, torch
+rng = np.random.RandomState(0)
+layer = tkeras.layers.Dense(512, activation="relu")
+x = rng.rand(128, 784).astype("float32")
+y = layer(torch.from_numpy(x))
+w = layer.kernel.detach().numpy().astype("float64")
+z = np.maximum(x.astype("float64") @ w, 0.0)  # the float64 reference (bias is zero)
+print(json.dumps([float(np.abs(y.detach().numpy() - z).max()), float(np.abs(z).max())]))
+"""
+
+
+@pytest.mark.skipif(not HAS_AVX512, reason="the CPU has no AVX-512: nothing is changed")
+def test_dense_results_with_and_without_the_fast_gemm_agree_to_float32_rounding():
+    fast_error, scale = _child(_DENSE)
+    default_error, _ = _child(_DENSE, TKERAS_GEMM="default")
+    # a 784-term float32 dot product: both paths within float32 rounding of the exact sum
+    for error in (fast_error, default_error):
+        assert error <= 784 * np.finfo(np.float32).eps * scale
+
+
+# ------------------------------------------------------------------ the fused optimizer update
+
+from tkeras.optimizers import experimental, fused, legacy  # noqa: E402
+
+from test_optimizers import reference_optimizer, run_reference  # noqa: E402
+
+
+def _nonneg(w):
+    return w.clamp_min(0.0)
+
+
+def _trajectory(make, use_fused, steps=4):
+    """Weights and slots after ``steps`` apply_gradients calls on seeded gradients (the
+    first weight carries a constraint, applied after each update)."""
+    gen = torch.Generator().manual_seed(0)
+    params = [torch.randn(7, 5, generator=gen).requires_grad_(),
+              torch.randn(5, generator=gen).requires_grad_(),
+              torch.randn(3, 2, 4, generator=gen).requires_grad_()]
+    for i, p in enumerate(params):
+        p._keras_name = f"dense_{i}/kernel:0" if i != 1 else "dense/bias:0"
+    params[2]._keras_constraint = _nonneg
+    optimizer = make()
+    optimizer.fused = use_fused
+    for _ in range(steps):
+        grads = [torch.randn(p.shape, generator=gen) for p in params]
+        optimizer.apply_gradients(zip(grads, params))
+    return [p.detach().numpy().copy() for p in params], optimizer.get_weights(), optimizer
+
+
+FUSED_CASES = {
+    "legacy_adam_clipnorm": lambda: legacy.Adam(lr=0.01, clipnorm=1.0),
+    "adamw_global_clipnorm_amsgrad": lambda: experimental.AdamW(
+        0.01, weight_decay=0.1, amsgrad=True, global_clipnorm=1.0),
+    "legacy_sgd_nesterov_clipvalue": lambda: legacy.SGD(0.05, momentum=0.9, nesterov=True,
+                                                        clipvalue=0.5),
+    "sgd_momentum_ema": lambda: experimental.SGD(0.05, momentum=0.9, use_ema=True,
+                                                 ema_overwrite_frequency=3),
+    "legacy_rmsprop_centered_momentum": lambda: legacy.RMSprop(0.01, momentum=0.5,
+                                                               centered=True),
+    "rmsprop": lambda: experimental.RMSprop(0.01, rho=0.8),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FUSED_CASES))
+def test_fused_update_follows_the_eager_update(case):
+    eager_w, eager_slots, _ = _trajectory(FUSED_CASES[case], False)
+    fused_w, fused_slots, optimizer = _trajectory(FUSED_CASES[case], True)
+    assert optimizer._compiled_update.active  # it really ran compiled
+    for a, b in zip(fused_w + fused_slots, eager_w + eager_slots):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert (fused_w[2] >= 0).all()  # the constraint still applies
+
+
+@pytest.mark.parametrize("case_file", ["adam.npz", "adamw.npz", "legacy_adam.npz"])
+def test_fused_update_matches_keras_reference_trajectories(case_file):
+    """Keras's recorded Adam / AdamW trajectories, at the reference tests' tolerance."""
+    from conftest import load_case
+    _, meta = load_case("optimizers", case_file)
+    optimizer = reference_optimizer(meta)
+    optimizer.fused = True
+    run_reference(case_file, optimizer, atol=1e-6)
+    assert optimizer._compiled_update.active
+
+
+def test_fused_default_switch_and_silent_eager_fallback(monkeypatch):
+    assert fused.default() is False  # off until measured
+    monkeypatch.setattr(fused, "_default", False)
+    optimizer = legacy.SGD(0.1)
+    assert optimizer.fused is None and not optimizer._uses_fused_update()
+    fused.set_default(True)
+    assert optimizer._uses_fused_update()
+    optimizer.fused = False
+    assert not optimizer._uses_fused_update()
+    fused.set_default(False)
+
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(torch, "compile", unavailable)
+    eager_w, eager_slots, _ = _trajectory(FUSED_CASES["legacy_adam_clipnorm"], False)
+    fallback_w, fallback_slots, optimizer = _trajectory(FUSED_CASES["legacy_adam_clipnorm"], True)
+    assert optimizer._compiled_update.failed and not optimizer._compiled_update.active
+    for a, b in zip(fallback_w + fallback_slots, eager_w + eager_slots):
+        np.testing.assert_array_equal(a, b)  # the eager update, applied once
+
+
+# ------------------------------------------------------------------ compile(jit_compile=True)
+
+import tkeras  # noqa: E402
+from tkeras import layers  # noqa: E402
+
+
+def _fit_small(jit, optimizer_fused=None, epochs=3):
+    """W4's model shape (20-64-64-1, mse, Adam) on seeded data."""
+    rng = np.random.RandomState(3)
+    x, y = rng.rand(96, 20).astype("float32"), rng.rand(96, 1).astype("float32")
+    tkeras.utils.set_random_seed(0)
+    model = tkeras.Sequential([layers.Dense(64, activation="relu", input_shape=(20,)),
+                               layers.Dense(64, activation="relu"), layers.Dense(1)])
+    optimizer = tkeras.optimizers.Adam(lr=1e-3, clipnorm=1.0)
+    optimizer.fused = optimizer_fused
+    model.compile(optimizer=optimizer, loss="mse", metrics=["mae"], jit_compile=jit)
+    history = model.fit(x, y, batch_size=32, epochs=epochs, shuffle=False, verbose=0)
+    return history.history, model.get_weights(), optimizer
+
+
+def test_jit_compile_compiles_the_optimizer_update_too_with_the_eager_results():
+    eager_h, eager_w, eager_opt = _fit_small(None)
+    jit_h, jit_w, jit_opt = _fit_small(True)
+    assert eager_opt._compiled_update is None  # the eager step stays eager
+    assert jit_opt._compiled_update.active
+    for key in ("loss", "mae"):
+        np.testing.assert_allclose(jit_h[key], eager_h[key], rtol=1e-5)
+    for a, b in zip(jit_w, eager_w):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    _, opt_out_w, opt_out = _fit_small(True, optimizer_fused=False, epochs=1)
+    assert opt_out._compiled_update is None  # the optimizer's own `fused = False` wins
+
+
+def test_jit_step_reads_nothing_back_from_the_device(monkeypatch):
+    """The compiled step (graphs built by a first fit) makes no host reads per step."""
+    from tkeras.engine import step_runner
+
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(32, 20).astype("float32"), rng.rand(32, 1).astype("float32")
+    model = tkeras.Sequential([layers.Dense(8, activation="relu", input_shape=(20,)),
+                               layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"], jit_compile=True)
+    model.fit(x, y, batch_size=8, verbose=0)  # compiles
+    original = step_runner.StepRunner.train_step
+    calls = []
+
+    def forbidden(name):
+        def fail(*args, **kwargs):
+            raise AssertionError(f"host read in the training step: Tensor.{name}")
+        return fail
+
+    def guarded(self, batch):
+        with monkeypatch.context() as m:
+            for name in ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__"):
+                m.setattr(torch.Tensor, name, forbidden(name))
+            original(self, batch)
+        calls.append(1)
+
+    monkeypatch.setattr(step_runner.StepRunner, "train_step", guarded)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert len(calls) == 8
+    assert model.optimizer._compiled_update.active
