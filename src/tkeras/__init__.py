@@ -23,7 +23,7 @@ from . import constraints  # noqa: F401
 from . import losses  # noqa: F401
 from . import metrics  # noqa: F401
 from . import engine, layers, models  # noqa: F401
-from . import callbacks, datasets  # noqa: F401
+from . import callbacks, datasets, legacy, wrappers  # noqa: F401
 from . import preprocessing  # noqa: F401
 from . import applications  # noqa: F401
 # isort: on

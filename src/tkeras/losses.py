@@ -978,6 +978,15 @@ _OBJECTS: Dict[str, Any] = {
 _symbolic.wrap_functions(globals(), _FUNCTIONS, "losses", _OBJECTS, _ALIASES)
 
 
+def is_categorical_crossentropy(loss: Any) -> bool:
+    """Whether ``loss`` is categorical crossentropy: the class, a wrapper of the function,
+    the function (or anything named so) or its name, as Keras 2.3.1 tells."""
+    return (isinstance(loss, CategoricalCrossentropy)
+            or (isinstance(loss, LossFunctionWrapper) and loss.fn is categorical_crossentropy)
+            or getattr(loss, "__name__", None) == "categorical_crossentropy"
+            or (isinstance(loss, str) and loss == "categorical_crossentropy"))
+
+
 def serialize(loss: Any, use_legacy_format: bool = False) -> Any:
     """A loss as its name (functions) or ``{"module", "class_name", "config",
     "registered_name"}`` (Loss objects).
@@ -1027,5 +1036,6 @@ def get(identifier: Any) -> Any:
 
 
 __all__ = sorted(set(_OBJECTS) | {"Reduction", "ReductionV2", "get", "serialize", "deserialize",
+                                   "is_categorical_crossentropy",
                                    "check_sparse_labels", "squeeze_or_expand_dimensions",
                                    "apply_mask"})

@@ -1736,6 +1736,20 @@ def get(identifier: Any) -> Any:
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
 
 
-__all__ = sorted(set(_OBJECTS) | {"MetricVariable", "get", "serialize", "deserialize",
+# Defined on top of the classes above (metrics_sensitivity imports this module).
+from .metrics_sensitivity import (  # noqa: E402,F401
+    BaseMeanIoU,
+    SensitivityAtSpecificity,
+    SensitivitySpecificityBase,
+    SpecificityAtSensitivity,
+    clone_metric,
+    clone_metrics,
+)
+
+_OBJECTS.update(SensitivityAtSpecificity=SensitivityAtSpecificity,
+                SpecificityAtSensitivity=SpecificityAtSensitivity)
+
+__all__ = sorted(set(_OBJECTS) | {"BaseMeanIoU", "SensitivitySpecificityBase", "clone_metric",
+                                   "clone_metrics", "MetricVariable", "get", "serialize", "deserialize",
                                    "check_sparse_labels", "update_confusion_matrix_variables",
                                    "parse_init_thresholds", "is_evenly_distributed_thresholds"})

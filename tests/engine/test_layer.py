@@ -9,6 +9,7 @@ from tkeras import backend as K
 from tkeras.engine.topology import Layer
 from tkeras.layers import Dense, Dropout, Input, Masking, TorchModuleWrapper
 from tkeras.models import Model, Sequential
+from tkeras.utils import TkerasDeprecationWarning
 
 
 class MyLayer(Layer):
@@ -38,7 +39,8 @@ def test_seed_mylayer_eager_functional_and_summary(capsys):
     np.testing.assert_allclose(y.detach().numpy(), x @ layer.get_weights()[0], rtol=1e-5, atol=1e-6)
     inp = Input(shape=(5,))
     out = MyLayer(2, name="mine")(inp)
-    model = Model(input=inp, output=out)  # Keras 2 spelling
+    with pytest.warns(TkerasDeprecationWarning, match="Update your `Model` call to the Keras 2 API"):
+        model = Model(input=inp, output=out)  # Keras 1 spelling: Keras 2.3.1 warns
     assert model.output_shape == (None, 2)
     model.summary()
     text = capsys.readouterr().out

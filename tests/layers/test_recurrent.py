@@ -13,6 +13,7 @@ from tkeras.layers import Input
 from tkeras.layers.recurrent import cudnn_to_keras_weights, keras_to_cudnn_weights
 from tkeras.models import Model, Sequential, model_from_json
 from tkeras.saving import register_keras_serializable
+from tkeras.utils import TkerasDeprecationWarning
 
 # ------------------------------------------------------------------ a custom Keras 2 cell
 
@@ -664,7 +665,8 @@ def test_seed_cudnn_lstm_then_time_distributed_dense():
     ip = Input(shape=(10, 16))
     op = layers.CuDNNLSTM(32, input_shape=(10, 16), return_sequences=True)(ip)
     op = layers.TimeDistributed(layers.Dense(4))(op)
-    model = Model(input=ip, output=op)  # the seed's Keras 2 spelling
+    with pytest.warns(TkerasDeprecationWarning, match="Update your `Model` call to the Keras 2 API"):
+        model = Model(input=ip, output=op)  # the seed's spelling: Keras 2.3.1 warns
     assert model.predict(x_test).shape == (512, 10, 4)
 
 

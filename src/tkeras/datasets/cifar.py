@@ -8,7 +8,8 @@ import numpy as np
 from ._files import safe_unpickle
 
 
-def load_batch(fpath: str, label_key: str = "labels") -> Tuple[np.ndarray, Union[List[int], np.ndarray]]:
+def load_batch(fpath: str,
+               label_key: str = "labels") -> Tuple[np.ndarray, Union[List[int], np.ndarray]]:
     """Parses one CIFAR batch file into ``(data, labels)``.
 
     The file is a pickled dict (bytes keys in the original Python 2 files) with ``data``,

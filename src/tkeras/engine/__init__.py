@@ -1,4 +1,5 @@
 """The tkeras engine: Layer, the symbolic graph, Model, Sequential."""
+from ..utils.layer_utils import get_source_inputs  # noqa: F401
 from . import k_function, op_layer  # noqa: F401 - symbolic K calls record op nodes
 from .base_layer import LAYER_REGISTRY, Layer, register_layer_alias  # noqa: F401
 from .functional import Functional  # noqa: F401

@@ -58,8 +58,6 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        if "output_dim" in kwargs:  # Keras 1 spelling
-            units = kwargs.pop("output_dim")
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         units = int(units) if not isinstance(units, int) else units
         if units <= 0:

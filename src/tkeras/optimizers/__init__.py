@@ -23,6 +23,32 @@ from .legacy import SGD, Adadelta, Adagrad, Adam, Adamax, Ftrl, Nadam, RMSprop
 from .torch_wrapper import TFOptimizer, TorchOptimizer
 
 RMSProp = RMSprop
+# Keras 2's lower-case aliases of the classes.
+sgd = SGD
+rmsprop = RMSprop
+adagrad = Adagrad
+adadelta = Adadelta
+adam = Adam
+adamax = Adamax
+nadam = Nadam
+
+
+def clip_norm(g: torch.Tensor, c: float, n) -> torch.Tensor:
+    """Keras 2's ``clip_norm``: ``g * c / n`` when the norm ``n`` is at least ``c``, else ``g``.
+
+    Args:
+        g: the gradient tensor.
+        c: the clipping norm; ``c <= 0`` returns ``g`` unchanged.
+        n: the norm of ``g`` (a tensor or number).
+
+    Example:
+        >>> clip_norm(torch.tensor([3.0, 4.0]), 1.0, torch.tensor(5.0))
+        tensor([0.6000, 0.8000])
+    """
+    if c <= 0:
+        return g
+    n = torch.as_tensor(n, dtype=g.dtype, device=g.device)
+    return torch.where(n >= c, g * c / n, g)
 
 
 def _name_table(module, names) -> Dict[str, Any]:
@@ -113,4 +139,5 @@ def get(identifier):
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax",
            "Nadam", "Ftrl", "TorchOptimizer", "TFOptimizer", "get", "serialize",
-           "deserialize", "schedules", "legacy", "experimental"]
+           "deserialize", "schedules", "legacy", "experimental", "sgd", "rmsprop", "adagrad",
+           "adadelta", "adam", "adamax", "nadam", "clip_norm"]

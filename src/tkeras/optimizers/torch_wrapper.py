@@ -12,10 +12,10 @@ import numpy as np
 import torch
 
 from ..saving.object_registration import get_registered_object
-from .base import CallableList, _assign_scalar_, _move_in_place_, f32, weight_path
+from .base import CallableList, Optimizer, _assign_scalar_, _move_in_place_, f32, weight_path
 
 
-class TorchOptimizer:
+class TorchOptimizer(Optimizer):
     """Wraps a ``torch.optim`` optimizer so ``compile`` / ``fit`` can use it.
 
     Args:
@@ -30,6 +30,10 @@ class TorchOptimizer:
     param groups' ``lr`` before each step (``K.set_value(opt.lr, x)`` sets every group's
     rate; a change made on the torch side, e.g. by a ``torch.optim.lr_scheduler``, is
     read back). ``iterations`` counts the steps.
+
+    A subclass of ``tkeras.optimizers.Optimizer`` (as Keras 2's ``TFOptimizer``), so
+    ``isinstance(opt, Optimizer)`` holds; the state lives in the torch optimizer, and
+    clipping is the torch optimizer's business (``clipnorm`` / ``clipvalue`` are None).
 
     Example:
         >>> opt = TorchOptimizer(torch.optim.SGD, lr=0.01, momentum=0.9)
@@ -56,6 +60,8 @@ class TorchOptimizer:
         else:
             raise TypeError("TorchOptimizer expects a torch.optim.Optimizer instance or "
                             f"subclass. Received: {optimizer!r}")
+        self.clipnorm = self.clipvalue = self.global_clipnorm = None
+        self._schedule = None
         self._lr = torch.tensor(float(initial_lr), dtype=torch.float32)
         self._pushed_lr = float(self._lr)
         self._iterations = torch.zeros((), dtype=torch.int64)
@@ -188,6 +194,24 @@ class TorchOptimizer:
 
     def get_weights(self) -> List[np.ndarray]:
         return [t.detach().cpu().numpy() for t in self.variables]
+
+    def get_slot_names(self) -> List[str]:
+        """The keys of the torch optimizer's per-parameter tensor state (after a step)."""
+        names: List[str] = []
+        if self._optimizer is not None:
+            for p in self._params:
+                for key, value in sorted(self._optimizer.state.get(p, {}).items()):
+                    if isinstance(value, torch.Tensor) and key not in names:
+                        names.append(key)
+        return names
+
+    def get_slot(self, var: torch.Tensor, slot_name: str) -> torch.Tensor:
+        """The torch optimizer's ``slot_name`` state tensor of parameter ``var``."""
+        state = self._optimizer.state.get(var, {}) if self._optimizer is not None else {}
+        if slot_name not in state:
+            raise KeyError(f"Optimizer {self.name!r} has no slot {slot_name!r} for this "
+                           f"variable; its slots are {self.get_slot_names()}.")
+        return state[slot_name]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Sets the counter and the torch state (which exists after the first step).

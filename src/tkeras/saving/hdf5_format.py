@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from .._warn import TkerasWarning
+from . import legacy_h5
 from .atomic import atomic_write
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -156,8 +157,10 @@ def _read_layer_values(group, name: str):
     return weight_names, read_named_datasets(g, weight_names)
 
 
-def _prepare_values(layer, values: List[np.ndarray]) -> List[np.ndarray]:
+def _prepare_values(layer, values: List[np.ndarray], group=None) -> List[np.ndarray]:
     """A layer that stores a weight differently in old Keras versions converts it here."""
+    if group is not None:  # Keras 1 / Theano layouts (saving/legacy_h5.py)
+        values = legacy_h5.convert_legacy_weights(layer, values, group)
     convert = getattr(layer, "convert_loaded_weights", None)
     return convert(values) if convert is not None else values
 
@@ -180,7 +183,7 @@ def load_weights_from_hdf5_group(group, model) -> None:
     pairs = []
     for k, (name, layer) in enumerate(zip(saved_names, layers)):
         _, values = _read_layer_values(group, name)
-        values = _prepare_values(layer, values)
+        values = _prepare_values(layer, values, group)
         params = layer.weights
         if len(values) != len(params):
             raise ValueError(f"Weight count mismatch for layer #{k} (named {layer.name} in the "
@@ -205,7 +208,7 @@ def load_weights_from_hdf5_group_by_name(group, model, skip_mismatch: bool = Fal
     for k, name in enumerate(load_attributes_from_hdf5_group(group, "layer_names")):
         _, values = _read_layer_values(group, name)
         for layer in by_name.get(name, []):
-            layer_values = _prepare_values(layer, values)
+            layer_values = _prepare_values(layer, values, group)
             params = layer.weights
             if len(layer_values) != len(params):
                 detail = (f"layer #{k} (named {layer.name}): the layer expects {len(params)} "
@@ -418,6 +421,7 @@ def load_model_from_hdf5(filepath, custom_objects=None, compile: bool = True):
             is_weights_file = "layer_names" in f.attrs or "layer_names0" in f.attrs
         if model_config is None:
             _raise_no_model_config(filepath, is_weights_file)
+        model_config = legacy_h5.convert_legacy_model_config(model_config, f)
         model = model_from_config(model_config, custom_objects=custom_objects)
         with reading_errors(filepath, "the model's weights"):
             load_weights_from_hdf5_group(f["model_weights"], model)

@@ -179,3 +179,24 @@ def _with_spatial(shape: Sequence[Optional[int]], rank: int, channels_last: bool
                   channels: Optional[int]) -> tuple:
     batch = tuple(shape)[:-rank - 1]
     return batch + spatial + (channels,) if channels_last else batch + (channels,) + spatial
+
+
+def convert_kernel(kernel) -> "np.ndarray":
+    """A copy of a 1D / 2D / 3D convolution kernel with its spatial axes reversed.
+
+    Converts a kernel between Theano's convolution and the cross-correlation TensorFlow
+    and torch compute (the last two axes, input and output channels, stay as they are).
+
+    Args:
+        kernel: an array of rank 3, 4 or 5 (Keras's kernel layout).
+
+    Raises:
+        ValueError: for another rank.
+    """
+    import numpy as np
+    kernel = np.asarray(kernel)
+    if not 3 <= kernel.ndim <= 5:
+        raise ValueError(f"Invalid kernel shape: {kernel.shape} (expected a rank 3, 4 or 5 "
+                         "convolution kernel).")
+    slices = [slice(None, None, -1)] * (kernel.ndim - 2) + [slice(None), slice(None)]
+    return np.copy(kernel[tuple(slices)])

@@ -165,3 +165,58 @@ def print_summary(model, line_length: Optional[int] = None, positions: Optional[
     print_fn(f"Trainable params: {t_count} ({readable_memory_size(t_mem)})")
     print_fn(f"Non-trainable params: {n_count} ({readable_memory_size(n_mem)})")
     print_fn("_" * line_length)
+
+
+def get_source_inputs(tensor, layer=None, node_index=None) -> list:
+    """The input tensors (``Input`` placeholders) that ``tensor`` is computed from.
+
+    Args:
+        tensor: a symbolic tensor (anything else is returned as is, as in Keras).
+        layer: ignored (Keras 2 read it from the tensor's history when absent).
+        node_index: ignored, likewise.
+
+    Returns:
+        The list of source input tensors, each once, in the order they are reached.
+
+    Example:
+        >>> a, b = tkeras.Input((2,)), tkeras.Input((2,))
+        >>> out = tkeras.layers.Dense(1)(tkeras.layers.add([a, b]))
+        >>> get_source_inputs(out) == [a, b]
+        True
+    """
+    del layer, node_index
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return tensor
+    sources: list = []
+    seen: set = set()
+    stack = [tensor]
+    while stack:
+        t = stack.pop()
+        node = t._keras_history.layer._inbound_nodes[t._keras_history.node_index]
+        parents = [p for p in node.input_tensors if getattr(p, "_keras_history", None) is not None]
+        if node.is_input or not parents:
+            if id(t) not in seen:
+                seen.add(id(t))
+                sources.append(t)
+            continue
+        stack.extend(reversed(parents))
+    return sources
+
+
+def convert_all_kernels_in_model(model) -> None:
+    """Flips the spatial axes of every Conv1D / Conv2D / Conv3D / Conv2DTranspose kernel.
+
+    Converts kernels of models trained with Theano (which flipped kernels) to the
+    cross-correlation convention of TensorFlow and torch, and back.
+
+    Args:
+        model: the model whose convolution kernels are converted in place.
+    """
+    from .conv_utils import convert_kernel
+    conv_classes = {"Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose"}
+    for layer in model.layers:
+        if type(layer).__name__ in conv_classes:
+            weights = layer.get_weights()
+            weights[0] = convert_kernel(weights[0])
+            layer.set_weights(weights)
