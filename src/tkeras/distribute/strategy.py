@@ -132,7 +132,7 @@ class DataParallel(Strategy):
         >>> with strategy.scope():
         ...     model = tkeras.Sequential([tkeras.layers.Dense(1, input_shape=(4,))])
         ...     model.compile("sgd", "mse")
-        >>> model.fit(x, y, batch_size=64)
+        >>> history = model.fit(x, y, batch_size=64, verbose=0)
     """
 
     kind = "ddp"
@@ -168,9 +168,9 @@ class FullyShardedDataParallel(Strategy):
     Example:
         >>> strategy = tkeras.distribute.FullyShardedDataParallel()
         >>> with strategy.scope():
-        ...     model = make_model()
+        ...     model = tkeras.Sequential([tkeras.layers.Dense(1, input_shape=(4,))])
         ...     model.compile("adam", "mse")
-        >>> model.fit(x, y, batch_size=64)
+        >>> history = model.fit(x, y, batch_size=64, verbose=0)
         >>> model.save("model.h5")          # rank 0 writes the full weights
     """
 

@@ -154,6 +154,11 @@ class ConvRecurrent2D(Recurrent):
 
     Input shape:
         5D: ``(batch, time, rows, cols, channels)`` (channels last).
+
+    Example:
+        >>> base = ConvRecurrent2D(8, 3, padding="same")  # subclasses define ``step``
+        >>> base.kernel_size, base.strides, base.padding
+        ((3, 3), (1, 1), 'same')
     """
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",

@@ -49,10 +49,13 @@ def multi_gpu_model(model, gpus: Union[int, Sequence[int], None] = None, cpu_mer
             (when it has at least 2).
 
     Example:
-        >>> parallel_model = multi_gpu_model(model, gpus=8)
-        >>> parallel_model.compile(loss="categorical_crossentropy", optimizer="adam")
-        >>> parallel_model.fit(x, y, epochs=20, batch_size=256)   # 32 samples per GPU
-        >>> model.save("my_model.h5")                             # the template
+        >>> import warnings
+        >>> with warnings.catch_warnings():  # the fallback warns on a machine with < 2 GPUs
+        ...     warnings.simplefilter("ignore", MultiGpuFallbackWarning)
+        ...     parallel_model = multi_gpu_model(model, gpus=8)
+        >>> parallel_model.compile(loss="mse", optimizer="adam")
+        >>> history = parallel_model.fit(x, y, epochs=2, batch_size=256, verbose=0)
+        >>> model.save("my_model.h5")                           # the template, trained
     """
     del cpu_merge, cpu_relocation
     available = _available_devices()
