@@ -688,3 +688,13 @@ def test_optimizer_state_names_match_real_keras_h5_files(model_dir, file):
     for got, expected in zip(opt.get_weights(), arrays):
         np.testing.assert_array_equal(got, expected)
     assert int(opt.iterations) == meta["train_steps"]
+
+
+def test_wrapped_torch_optimizer_minimize_applies_one_step():
+    # d/dw sum(w * w) = 2w: one SGD step with lr 0.1 takes w = 1 to 0.8 (by hand)
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = O.get(torch.optim.SGD([w], lr=0.1))
+    assert isinstance(opt, O.Optimizer)
+    opt.minimize(lambda: (w * w).sum(), [w])
+    np.testing.assert_allclose(w.detach().numpy(), np.full(3, 0.8, np.float32), rtol=1e-6)
+    assert int(opt.iterations) == 1
