@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from typing import Callable, Dict, List
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from _timing import interleaved
 
 # ---------------------------------------------------------------- plain-torch references
 
@@ -150,34 +151,6 @@ def copy_keras_weights(model, reference: nn.Module) -> None:
                 raise ValueError(f"no reference module for {kind} {layer.name}")
 
 
-# ---------------------------------------------------------------- timing
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _time(fn: Callable[[], object], number: int, device: torch.device) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    _sync(device)
-    return (time.perf_counter() - start) / number
-
-
-def interleaved(cases: Dict[str, Callable[[], object]], number: int, repeats: int,
-                device: torch.device) -> Dict[str, List[float]]:
-    """Seconds per call of each case, timed in turn within every repeat (after a warm-up)."""
-    for fn in cases.values():
-        fn()
-    times: Dict[str, List[float]] = {name: [] for name in cases}
-    for _ in range(repeats):
-        for name, fn in cases.items():
-            times[name].append(_time(fn, number, device))
-    return times
-
-
 def report(title: str, times: Dict[str, List[float]], base: str) -> None:
     print(title)
     for name, values in times.items():
@@ -271,7 +244,7 @@ def main() -> None:
         copy_keras_weights(model, reference)
         diff = check_same_predictions(model, reference, x, device)
         times = interleaved(inference_cases(name, model, reference, x, batch, device),
-                            number, repeats, device)
+                            number, repeats, device, warmup=1)
         report(f"{name} inference, batch {batch} (logits agree to {diff:.1e} relative)",
                times, f"plain torch {name}")
         if name == "ResNet50":
@@ -280,7 +253,7 @@ def main() -> None:
             model.compile(optimizer=tkeras.optimizers.SGD(learning_rate=0.01),
                           loss=tkeras.losses.CategoricalCrossentropy(from_logits=True))
             times = interleaved(training_cases(model, reference, xt, yt, device),
-                                number, repeats, device)
+                                number, repeats, device, warmup=1)
             report(f"ResNet50 training step, batch {train_batch}", times,
                    "plain torch ResNet50 step")
 

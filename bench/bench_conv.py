@@ -13,38 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from typing import Callable, Dict, List
+from typing import Callable, List
 
 import torch
 import torch.nn.functional as F
 
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _time(fn: Callable[[], object], number: int, device: torch.device) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    _sync(device)
-    return (time.perf_counter() - start) / number
-
-
-def interleaved(cases: Dict[str, Callable[[], object]], number: int, repeats: int,
-                device: torch.device) -> Dict[str, List[float]]:
-    """Seconds per call of each case, timed in turn within every repeat."""
-    for fn in cases.values():  # warm-up (kernel selection, allocator)
-        for _ in range(max(number // 5, 2)):
-            fn()
-    times: Dict[str, List[float]] = {name: [] for name in cases}
-    for _ in range(repeats):
-        for name, fn in cases.items():
-            times[name].append(_time(fn, number, device))
-    return times
+from _timing import interleaved
 
 
 def forward_backward(conv: Callable[[], torch.Tensor],
