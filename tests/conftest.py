@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 import pytest
+import torch
 
 REF = os.path.join(os.path.dirname(__file__), "data", "keras_reference")
 
@@ -98,3 +99,27 @@ def local_origin(tmp_path):
     origin = LocalOrigin(folder)
     yield origin
     origin.close()
+
+
+def forbid_host_reads_in_train_step(monkeypatch) -> list:
+    """Makes every host read (``.item()``, ``.cpu()``, ``bool()``, ...) inside the fused
+    training step an AssertionError; returns the list that records one entry per step."""
+    from tkeras.engine import step_runner
+
+    original = step_runner.StepRunner.train_step
+    calls = []
+
+    def forbidden(name):
+        def fail(*args, **kwargs):
+            raise AssertionError(f"host read in the training step: Tensor.{name}")
+        return fail
+
+    def guarded(self, batch):
+        with monkeypatch.context() as m:
+            for name in ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__"):
+                m.setattr(torch.Tensor, name, forbidden(name))
+            original(self, batch)
+        calls.append(1)
+
+    monkeypatch.setattr(step_runner.StepRunner, "train_step", guarded)
+    return calls

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import forbid_host_reads_in_train_step
 from tkeras import _gemm
 
 # ------------------------------------------------------------------ GEMM: MKL_ENABLE_INSTRUCTIONS
@@ -196,30 +197,13 @@ def test_jit_compile_compiles_the_optimizer_update_too_with_the_eager_results():
 
 def test_jit_step_reads_nothing_back_from_the_device(monkeypatch):
     """The compiled step (graphs built by a first fit) makes no host reads per step."""
-    from tkeras.engine import step_runner
-
     rng = np.random.RandomState(0)
     x, y = rng.rand(32, 20).astype("float32"), rng.rand(32, 1).astype("float32")
     model = tkeras.Sequential([layers.Dense(8, activation="relu", input_shape=(20,)),
                                layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse", metrics=["mae"], jit_compile=True)
     model.fit(x, y, batch_size=8, verbose=0)  # compiles
-    original = step_runner.StepRunner.train_step
-    calls = []
-
-    def forbidden(name):
-        def fail(*args, **kwargs):
-            raise AssertionError(f"host read in the training step: Tensor.{name}")
-        return fail
-
-    def guarded(self, batch):
-        with monkeypatch.context() as m:
-            for name in ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__"):
-                m.setattr(torch.Tensor, name, forbidden(name))
-            original(self, batch)
-        calls.append(1)
-
-    monkeypatch.setattr(step_runner.StepRunner, "train_step", guarded)
+    calls = forbid_host_reads_in_train_step(monkeypatch)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     assert len(calls) == 8
     assert model.optimizer._compiled_update.active

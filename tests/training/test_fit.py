@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import tkeras
+from conftest import forbid_host_reads_in_train_step
 from tkeras import backend as K
 from tkeras import layers
 from tkeras._warn import TkerasDeprecationWarning
@@ -505,30 +506,13 @@ def test_stop_training_set_in_a_batch_ends_the_epoch():
 
 def test_the_train_step_reads_nothing_back_from_the_device(monkeypatch):
     """No .item() / .cpu() / bool() / float() on tensors inside the training step."""
-    from tkeras.engine import step_runner
-
     model = Sequential([Dense(8, activation="relu", input_shape=(4,)),
                         Dense(3, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy", "mae"])
     x = _rng().rand(16, 4).astype("float32")
     y = np.eye(3)[_rng().randint(0, 3, 16)]
     model.fit(x, y, batch_size=8, verbose=0)  # build everything first
-    original = step_runner.StepRunner.train_step
-    calls = []
-
-    def forbidden(name):
-        def fail(*args, **kwargs):
-            raise AssertionError(f"host read in the training step: Tensor.{name}")
-        return fail
-
-    def guarded(self, batch):
-        with monkeypatch.context() as m:
-            for name in ("item", "tolist", "numpy", "cpu", "__bool__", "__float__", "__int__"):
-                m.setattr(torch.Tensor, name, forbidden(name))
-            original(self, batch)
-        calls.append(1)
-
-    monkeypatch.setattr(step_runner.StepRunner, "train_step", guarded)
+    calls = forbid_host_reads_in_train_step(monkeypatch)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     assert len(calls) == 4
 
