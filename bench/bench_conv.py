@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from tkeras.layers import Conv2D
-    from tkeras.layers.convolutional import torch_kernel
+    from tkeras.utils.conv_utils import torch_kernel
 
     device = torch.device(args.device)
     batch, size, channels, filters = (4, 8, 8, 8) if args.quick else (64, 32, 64, 64)

@@ -13,6 +13,7 @@ import tkeras
 from tkeras import layers
 from tkeras.layers import convolutional as conv_module
 from tkeras.models import Model, Sequential
+from tkeras.utils import conv_utils
 
 RNG = np.random.RandomState(7)
 
@@ -278,7 +279,7 @@ def test_kernel_stays_in_keras_layout_and_torch_sees_views():
     layer = layers.Conv2D(5, (3, 2), input_shape=(6, 6, 4))
     layer(np.zeros((1, 6, 6, 4), "float32"))
     assert [tuple(p.shape) for p in layer.parameters()] == [(3, 2, 4, 5), (5,)]
-    view = conv_module.torch_kernel(layer.kernel, 2)
+    view = conv_utils.torch_kernel(layer.kernel, 2)
     assert view.shape == (5, 4, 3, 2) and view.data_ptr() == layer.kernel.data_ptr()
     out = layer(np.zeros((2, 6, 6, 4), "float32"))
     assert out.shape == (2, 4, 5, 5) and out.is_contiguous()  # channels_last memory, no copy

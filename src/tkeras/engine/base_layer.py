@@ -4,227 +4,63 @@
 input_spec checks, masks, the ``training`` flag, activity regularization) and then runs
 ``forward`` (which is ``call``): directly when torch's ``__call__`` would do nothing more,
 through ``torch.nn.Module.__call__`` when hooks, ``module.compile()`` or jit tracing need it.
+
+Around it: ``call_context`` (the per-thread call state and weight name scopes),
+``base_layer_utils`` (inputs, masks, shapes, weight creation), ``shape_inference`` (symbolic
+shapes found by running ``call`` on meta tensors), ``layer_nodes`` (the graph properties) and
+``torch_internals`` (the torch state that decides whether ``forward`` can be called directly).
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import inspect
 import re
-import threading
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.modules import module as _torch_module
 
 from .. import _warn
 from ..backend import config
-from ..backend import ops as backend_ops
-from ..backend.variables import KerasBuffer, KerasWeight, to_numpy
+from ..backend.variables import KerasBuffer, to_numpy
 from ..mixed_precision import policy as mp_policy
 from ..mixed_precision.autocast import autocast_inputs, weights_in_compute_dtype
+from .base_layer_utils import (
+    NO_MASK,
+    as_build_shape,
+    call_signature,
+    class_property,
+    collect_masks,
+    convert_inputs,
+    dedup,
+    flags_as_keywords,
+    list_to_shape,
+    make_weight,
+    set_masks,
+    shape_structure,
+    shape_to_list,
+    short_shapes,
+    spec_shapes,
+    to_snake_case,
+)
+from .call_context import build_in_parent_scope, call_context, name_scope  # noqa: F401
 from .call_errors import with_call_info
 from .input_spec import InputSpec, assert_input_compatibility
-from .keras_tensor import (
-    KerasTensor,
-    Node,
-    flatten,
-    has_keras_tensor,
-    map_structure,
-    meta_tensor,
-    pack_like,
-    sorted_keys,
+from .keras_tensor import KerasTensor, Node, flatten, has_keras_tensor, map_structure
+from .layer_nodes import LayerNodesMixin
+from .shape_inference import (
+    infer_outputs_by_running,
+    keras_tensors_from_shapes,
+    shape_leaves_to_kt,
+    swap_module_to_meta,
+    symbolic_mask,
 )
+from .torch_internals import runs_plain_forward
 
 _ALLOWED_KWARGS = {"input_dim", "input_shape", "batch_input_shape", "batch_size", "weights",
                    "activity_regularizer", "autocast", "implementation", "dynamic"}
 
-
-# ------------------------------------------------------------------ call context
-
-class _CallContext(threading.local):
-    """Per-thread state of the outermost layer call: training flag, collected losses."""
-
-    def __init__(self):
-        self.training: Optional[bool] = None
-        self.depth = 0
-        self.losses: List[torch.Tensor] = []
-        self.meta_swaps: Optional[List[Tuple[Any, str, str, Any]]] = None
-        self.cast_layers: set = set()  # ids of layers whose weights are read cast now
-
-
-_CTX = _CallContext()
-
-
-def call_context() -> _CallContext:
-    return _CTX
-
-
-def _runs_plain_forward(d: dict) -> bool:
-    """True when ``nn.Module.__call__`` would only call ``forward``: no hook of the module
-    or global, no ``module.compile()``, no ``torch.jit.trace`` in progress. Layers then call
-    ``forward`` directly and save torch's dispatch frames; otherwise torch's ``__call__``
-    runs, so hooks, compiled modules and tracing behave as for any module."""
-    return not (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"]
-                or d["_backward_pre_hooks"] or d.get("_compiled_call_impl") is not None
-                or _torch_module._global_forward_hooks or _torch_module._global_forward_pre_hooks
-                or _torch_module._global_backward_hooks
-                or _torch_module._global_backward_pre_hooks
-                or torch._C._get_tracing_state())
-
-
-# K.in_train_phase(training=None) inside a layer call follows that call's training flag.
-backend_ops.register_training_flag_provider(lambda: _CTX.training)
-
-
-# ------------------------------------------------------------------ weight name scopes
-
-_SCOPE = threading.local()
-
-
-def _scope_stack() -> List[Tuple[Any, Optional[str]]]:
-    stack = getattr(_SCOPE, "stack", None)
-    if stack is None:
-        stack = _SCOPE.stack = []
-    return stack
-
-
-@contextlib.contextmanager
-def name_scope(name: Optional[str], owner: Any = None):
-    """Prefixes the Keras names of weights created inside (``dense/kernel:0``).
-
-    ``owner`` is the layer whose weights this scope names; a layer that creates weights
-    outside a scope of its own gets its own name as a prefix. ``name=None`` adds no
-    segment: ``owner``'s weights are named under the enclosing scope.
-    """
-    stack = _scope_stack()
-    stack.append((owner, name))
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
-def build_in_parent_scope(child: "Layer", input_shape) -> None:
-    """Builds ``child`` (inside its parent's ``build``) so that its weights are named like
-    the parent's own: ``time_distributed/kernel:0``, ``conv_lstm2d/kernel:0``."""
-    child._maybe_build(input_shape, own_scope=False)
-
-
-def _weight_path(layer, name: str) -> str:
-    stack = _scope_stack()
-    parts = [n for _, n in stack if n]
-    if not stack or stack[-1][0] is not layer:
-        parts.append(layer.name)
-    return "/".join(parts + [name]) + ":0"
-
-
-# ------------------------------------------------------------------ helpers
-
-def to_snake_case(name: str) -> str:
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
-    if insecure[0] != "_":
-        return insecure
-    return "private" + insecure
-
-
-@functools.lru_cache(maxsize=None)
-def _call_signature(call_fn) -> Tuple[bool, bool, bool, Tuple[str, ...]]:
-    """(accepts training, accepts mask, accepts **kwargs, positional arg names) of call."""
-    try:
-        params = inspect.signature(call_fn).parameters
-    except (TypeError, ValueError):
-        return False, False, True, ()
-    names = tuple(params)
-    var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    return ("training" in params or var_kw), ("mask" in params), var_kw, names
-
-
-def _to_tensor(x, dtype: Optional[torch.dtype] = None):
-    """numpy arrays and numbers at the API edge become torch tensors (floats -> floatx)."""
-    if isinstance(x, torch.Tensor):
-        return x
-    if isinstance(x, np.ndarray):
-        t = torch.from_numpy(np.ascontiguousarray(x))
-        if t.is_floating_point():
-            t = t.to(dtype or config.torch_dtype())
-        elif t.dtype == torch.int32 or t.dtype == torch.uint16 or t.dtype == torch.uint32:
-            t = t.to(torch.int64) if dtype is None else t.to(dtype)
-        return t
-    if isinstance(x, (float, int, bool)) or (isinstance(x, (list, tuple)) and x and
-                                             not isinstance(x[0], (torch.Tensor, np.ndarray, list, tuple))):
-        floats = isinstance(np.asarray(x).flat[0], float)
-        return torch.as_tensor(np.asarray(x), dtype=dtype or (config.torch_dtype() if floats else None))
-    return x
-
-
-def convert_inputs(inputs, dtype: Optional[torch.dtype] = None):
-    if isinstance(inputs, torch.Tensor):
-        return inputs
-    if isinstance(inputs, (list, tuple)):
-        if inputs and not isinstance(inputs[0], (torch.Tensor, np.ndarray, list, tuple, dict)):
-            return _to_tensor(inputs, dtype)
-        return type(inputs)(convert_inputs(x, dtype) for x in inputs) if not hasattr(inputs, "_fields") \
-            else type(inputs)(*[convert_inputs(x, dtype) for x in inputs])
-    if isinstance(inputs, dict):
-        return {k: convert_inputs(v, dtype) for k, v in inputs.items()}
-    return _to_tensor(inputs, dtype)
-
-
-def _shape_of(x) -> tuple:
-    if isinstance(x, KerasTensor):
-        return x.shape
-    return tuple(x.shape)
-
-
-def shape_structure(inputs):
-    """Keras's ``input_shape`` argument: a tuple for one input, a list of tuples for several."""
-    if isinstance(inputs, (list, tuple)) and not hasattr(inputs, "shape"):
-        return [shape_structure(x) for x in inputs]
-    if isinstance(inputs, dict):
-        return {k: shape_structure(v) for k, v in inputs.items()}
-    return _shape_of(inputs)
-
-
-def _get_mask(x):
-    return getattr(x, "_keras_mask", None)
-
-
-def collect_masks(inputs):
-    """The ``_keras_mask`` of each input (None where there is none), or None if no mask."""
-    if isinstance(inputs, torch.Tensor):
-        return _get_mask(inputs)
-    if isinstance(inputs, KerasTensor):
-        return inputs._keras_mask
-    if isinstance(inputs, (list, tuple)):
-        masks = [collect_masks(x) for x in inputs]
-        return masks if any(m is not None for m in masks) else None
-    return None
-
-
-def _set_masks(outputs, masks) -> None:
-    if masks is None:
-        return
-    if isinstance(outputs, (list, tuple)):
-        ms = masks if isinstance(masks, (list, tuple)) else [masks] * len(outputs)
-        for o, m in zip(outputs, ms):
-            _set_masks(o, m)
-        return
-    if isinstance(outputs, (torch.Tensor, KerasTensor)):
-        try:
-            setattr(outputs, "_keras_mask", masks)  # an extra attribute on a torch tensor
-        except AttributeError:
-            pass
-
-
-class _NoMask:
-    pass
-
-
-_NO_MASK = _NoMask()
+_CTX = call_context()
 
 
 # ------------------------------------------------------------------ the Layer
@@ -238,7 +74,7 @@ def register_layer_alias(name: str, cls: type) -> None:
     LAYER_REGISTRY[name] = cls
 
 
-class Layer(nn.Module):
+class Layer(LayerNodesMixin, nn.Module):
     """Base class of all tkeras layers: a ``torch.nn.Module`` with Keras's contract.
 
     Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``),
@@ -283,7 +119,7 @@ class Layer(nn.Module):
             cls.forward = cls.__dict__["call"]  # torch's __call__ goes straight to call
         elif "forward" in cls.__dict__:
             cls.call = cls.__dict__["forward"]  # a torch-style layer that defines forward
-        accepts_training, accepts_mask, _, _ = _call_signature(cls.call)
+        accepts_training, accepts_mask, _, _ = call_signature(cls.call)
         cls._accepts_training = accepts_training
         cls._accepts_mask = accepts_mask
         cls._overrides_compute_mask = cls.compute_mask is not Layer.compute_mask
@@ -439,7 +275,7 @@ class Layer(nn.Module):
             values = d.get(store)
             if values is not None and name in values:
                 return values[name]
-        prop = _class_property(type(self), name)
+        prop = class_property(type(self), name)
         if prop is not None:
             # A Keras property raised AttributeError (e.g. `layer.input` of a shared layer):
             # surface its own message instead of "has no attribute".
@@ -514,7 +350,7 @@ class Layer(nn.Module):
             A ``KerasWeight`` (a ``torch.nn.Parameter``), or a ``KerasBuffer`` for
             ``synchronization="ON_READ"``.
         """
-        from .. import constraints, initializers, regularizers
+        from .. import regularizers
         if shape is None:
             shape = ()
         shape = tuple(int(d) for d in (shape if isinstance(shape, (list, tuple, torch.Size)) else (shape,)))
@@ -522,36 +358,7 @@ class Layer(nn.Module):
             raise ValueError(f"Layer {self.name}: cannot create weight {name!r} with an undefined or "
                              f"negative dimension: shape={shape}")
         name = name or f"weight_{len(self._own_weights)}"
-        synchronization = str(kwargs.pop("synchronization", None) or "AUTO").upper()
-        synchronization = synchronization.rsplit(".", 1)[-1]  # VariableSynchronization.ON_READ
-        on_read = synchronization == "ON_READ"
-        if trainable is None:
-            trainable = not on_read
-        elif trainable and on_read:
-            raise ValueError("Synchronization value can be set to VariableSynchronization.ON_READ "
-                             f"only for non-trainable variables. You have specified trainable=True "
-                             f"and synchronization=VariableSynchronization.ON_READ (weight {name!r} "
-                             f"of layer {self.name}).")
-        torch_dt = (config.torch_dtype(dtype) if dtype is not None
-                    else self.__dict__.get("_torch_dtype", config.torch_dtype()))
-        init = initializers.get(initializer if initializer is not None else (
-            "glorot_uniform" if torch_dt.is_floating_point else "zeros"))
-        if init is None:
-            raise ValueError(f"Layer {self.name}: could not interpret initializer {initializer!r}.")
-        with torch.no_grad():
-            value = init(shape, dtype=config.dtype_name(torch_dt))
-            value = torch.as_tensor(value, dtype=torch_dt).reshape(shape).clone()
-        param: Union[KerasWeight, KerasBuffer]
-        if on_read:
-            param = KerasBuffer(value)
-        else:
-            param = KerasWeight(value, requires_grad=bool(
-                trainable and self.trainable and torch_dt.is_floating_point))
-        # Keras's name, trainable flag, constraint and autocast flag ride on the tensor
-        setattr(param, "_keras_name", _weight_path(self, name))
-        setattr(param, "_keras_trainable", bool(trainable))
-        setattr(param, "_keras_constraint", constraints.get(constraint))
-        setattr(param, "_keras_autocast", bool(kwargs.pop("experimental_autocast", True)))
+        param = make_weight(self, name, shape, dtype, initializer, trainable, constraint, kwargs)
         reg = regularizers.get(regularizer)
         if reg is not None:
             self._weight_regularizers.append((param, reg))
@@ -574,7 +381,7 @@ class Layer(nn.Module):
             return []
         own = [w for w in self._own_weights if w._keras_trainable]
         children = [w for c in self._direct_sublayers() for w in c.trainable_weights]
-        return _dedup(own + children)
+        return dedup(own + children)
 
     @property
     def non_trainable_weights(self) -> List[nn.Parameter]:
@@ -585,7 +392,7 @@ class Layer(nn.Module):
             own = [w for w in self._own_weights if w._keras_trainable] + \
                   [w for w in self._own_weights if not w._keras_trainable]
             children = [w for c in self._direct_sublayers() for w in c.weights]
-        return _dedup(own + children)
+        return dedup(own + children)
 
     @property
     def weights(self) -> List[nn.Parameter]:
@@ -616,7 +423,7 @@ class Layer(nn.Module):
             raise ValueError(
                 f'You called `set_weights(weights)` on layer "{self.name}" with a weight list of '
                 f"length {len(weights)}, but the layer was expecting {len(params)} weights. "
-                f"Provided weights: {_short(weights)}")
+                f"Provided weights: {short_shapes(weights)}")
         for p, w in zip(params, weights):
             arr = np.asarray(w)
             if tuple(arr.shape) != tuple(p.shape):
@@ -696,20 +503,20 @@ class Layer(nn.Module):
         if self.built:
             return
         if self.input_spec is not None:
-            assert_input_compatibility(self.input_spec, _spec_shapes(input_shapes), self.name)
+            assert_input_compatibility(self.input_spec, spec_shapes(input_shapes), self.name)
         with name_scope(self.name if own_scope else None, owner=self):
-            self.build(_as_build_shape(input_shapes))
+            self.build(as_build_shape(input_shapes))
         self.built = True
         if self._build_input_shape is None:
-            self._build_input_shape = _as_build_shape(input_shapes)
+            self._build_input_shape = as_build_shape(input_shapes)
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
         if _CTX.meta_swaps is not None:  # built during a meta-device run
-            _swap_module_to_meta(self, _CTX.meta_swaps)
+            swap_module_to_meta(self, _CTX.meta_swaps)
 
     def _call_spec(self):
-        return _call_signature(type(self).call)
+        return call_signature(type(self).call)
 
     def __call__(self, *args, **kwargs):
         if not self.__dict__.get("_layer_initialized", False):
@@ -724,7 +531,7 @@ class Layer(nn.Module):
         else:
             raise ValueError(f"Layer {self.name} was called without an input.")
         if rest and (self._accepts_training or self._accepts_mask):
-            rest, kwargs = _flags_as_keywords(type(self).call, rest, kwargs)
+            rest, kwargs = flags_as_keywords(type(self).call, rest, kwargs)
         if has_keras_tensor(inputs) or has_keras_tensor(kwargs) or has_keras_tensor(list(rest)):
             return self._symbolic_call(inputs, rest, kwargs)
         return self._eager_call(inputs, rest, kwargs)
@@ -770,8 +577,8 @@ class Layer(nn.Module):
             kwargs["training"] = training
         elif kwargs:
             kwargs.pop("training", None)
-        input_masks = kwargs.pop("mask", _NO_MASK) if kwargs else _NO_MASK
-        if input_masks is _NO_MASK:
+        input_masks = kwargs.pop("mask", NO_MASK) if kwargs else NO_MASK
+        if input_masks is NO_MASK:
             input_masks = collect_masks(inputs)
         if self._accepts_mask and input_masks is not None:
             kwargs["mask"] = input_masks
@@ -789,14 +596,14 @@ class Layer(nn.Module):
             self._add_activity_loss(outputs)
         if self._overrides_compute_mask or input_masks is not None:
             if self._produces_mask(input_masks):
-                _set_masks(outputs, self.compute_mask(inputs, input_masks))
+                set_masks(outputs, self.compute_mask(inputs, input_masks))
         return outputs
 
     def _run_forward(self, inputs, rest: tuple, kwargs: dict):
         """``forward``, directly or through torch's ``__call__`` when it has work to do.
         An exception inside is raised again naming this layer (see ``call_errors``)."""
         try:
-            if _runs_plain_forward(self.__dict__):
+            if runs_plain_forward(self.__dict__):
                 return self.forward(inputs, *rest, **kwargs)
             return nn.Module.__call__(self, inputs, *rest, **kwargs)
         except Exception as e:
@@ -826,7 +633,7 @@ class Layer(nn.Module):
                 if all(v is None or (-ndim <= a < ndim and shape[a] == v) for a, v in spec.axes.items()):
                     d["_spec_checked"] = (spec, shape)  # the next call like this skips the check
                     return
-        assert_input_compatibility(spec, _spec_shapes(shape_structure(inputs)), d["_name"])
+        assert_input_compatibility(spec, spec_shapes(shape_structure(inputs)), d["_name"])
 
     def _produces_mask(self, input_masks) -> bool:
         return self._overrides_compute_mask or \
@@ -851,21 +658,21 @@ class Layer(nn.Module):
 
     def _spec_input_shapes(self, inputs) -> List[tuple]:
         """The input shapes, in ``input_spec``'s order, of a symbolic call."""
-        return _spec_shapes(shape_structure(inputs))
+        return spec_shapes(shape_structure(inputs))
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         """Output KerasTensor(s) (with masks) for symbolic inputs; records no node."""
-        input_masks = kwargs.get("mask", _NO_MASK)
-        if input_masks is _NO_MASK or input_masks is None:
+        input_masks = kwargs.get("mask", NO_MASK)
+        if input_masks is NO_MASK or input_masks is None:
             input_masks = collect_masks(inputs)
         if self._uses_compute_output_shape() and not kwargs.get("mask"):
             shapes = self.compute_output_shape(shape_structure(inputs))
-            outputs = _keras_tensors_from_shapes(shapes, self.compute_dtype)
+            outputs = keras_tensors_from_shapes(shapes, self.compute_dtype)
         else:
-            outputs = self._infer_outputs_by_running(inputs, args, kwargs)
+            outputs = infer_outputs_by_running(self, inputs, args, kwargs)
         if self._produces_mask(input_masks):
             masks = self._symbolic_mask(inputs, input_masks)
-            _set_masks(outputs, masks)
+            set_masks(outputs, masks)
         return outputs
 
     def _uses_compute_output_shape(self) -> bool:
@@ -875,94 +682,12 @@ class Layer(nn.Module):
     def _symbolic_mask(self, inputs, input_masks):
         if type(self).compute_mask is Layer.compute_mask:
             return input_masks  # masks pass through unchanged
-        fill = 83
-        meta_in = map_structure(lambda t: meta_tensor(t, fill) if isinstance(t, KerasTensor) else t, inputs)
-        meta_masks = map_structure(lambda m: meta_tensor(m, fill) if isinstance(m, KerasTensor) else m,
-                                   input_masks)
-        with _meta_params(self):
-            out = self.compute_mask(meta_in, meta_masks)
-        if out is None:
-            return None
-        return map_structure(lambda m: _kt_from_meta(m, fill) if isinstance(m, torch.Tensor) else m, out)
-
-    def _infer_outputs_by_running(self, inputs, args, kwargs):
-        """Runs call on meta tensors (twice, with different sizes for unknown dims)."""
-        results = []
-        for fill in (83, 89):
-            results.append(self._run_with_fill(inputs, args, kwargs, fill, "meta"))
-        if results[0] is None:
-            results = [self._run_with_fill(inputs, args, kwargs, fill, "cpu") for fill in (2, 3)]
-            if results[0] is None:
-                self._raise_inference_error(inputs, args, kwargs)
-        flat_a, flat_b = flatten(results[0]), flatten(results[1])
-        outs = []
-        for a, b in zip(flat_a, flat_b):
-            if isinstance(a, torch.Tensor):
-                shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
-                outs.append(KerasTensor(shape, config.dtype_name(a.dtype)))
-            else:
-                outs.append(a)
-        return pack_like(results[0], outs)
-
-    def _raise_inference_error(self, inputs, args, kwargs):
-        """Raises the error of a symbolic call, naming this layer, with the symbolic arguments."""
-        e = self._last_inference_error
-        shown = dict(kwargs)
-        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
-        if accepts_training:
-            shown.setdefault("training", False)
-        if accepts_mask and shown.get("mask") is None and collect_masks(inputs) is not None:
-            shown["mask"] = collect_masks(inputs)
-        error = with_call_info(self, e, inputs, tuple(args), shown)
-        if error is e:
-            raise e
-        raise error from e
-
-    def _run_with_fill(self, inputs, args, kwargs, fill: int, device: str):
-        def conv(t):
-            if isinstance(t, KerasTensor):
-                return meta_tensor(t, fill, device)
-            return t
-
-        call_inputs = map_structure(conv, inputs)
-        call_args = map_structure(conv, list(args))
-        call_kwargs = map_structure(conv, dict(kwargs))
-        mask = call_kwargs.pop("mask", None)
-        accepts_training, accepts_mask, _, _ = _call_signature(type(self).call)
-        if accepts_mask:
-            masks = mask if mask is not None else collect_masks(inputs)
-            if masks is not None:
-                call_kwargs["mask"] = map_structure(conv, masks)
-        if accepts_training:
-            call_kwargs.setdefault("training", False)
-        else:
-            call_kwargs.pop("training", None)
-        try:
-            if device == "meta":
-                with _meta_params(self):
-                    return self._call_in_context(call_inputs, call_args, call_kwargs)
-            with torch.no_grad():
-                return self._call_in_context(call_inputs, call_args, call_kwargs)
-        except Exception as e:  # noqa: BLE001 - reported below if no device works
-            self._last_inference_error = e
-            return None
-
-    def _call_in_context(self, inputs, args, kwargs):
-        ctx = _CTX
-        saved = ctx.training, ctx.depth, ctx.losses
-        ctx.training, ctx.depth, ctx.losses = False, saved[1] + 1, []
-        try:
-            if self.__dict__["_casts_weights"] and id(self) not in ctx.cast_layers:
-                with weights_in_compute_dtype(self, _CTX.cast_layers):
-                    return self.call(inputs, *args, **kwargs)
-            return self.call(inputs, *args, **kwargs)
-        finally:
-            ctx.training, ctx.depth, ctx.losses = saved
+        return symbolic_mask(self, inputs, input_masks)
 
     def compute_output_shape(self, input_shape):
         """Output shape(s) for an input shape; by default found by running ``call`` on meta tensors."""
-        inputs = map_structure(lambda s: KerasTensor(s), _shape_leaves_to_kt(input_shape))
-        out = self._infer_outputs_by_running(inputs, (), {})
+        inputs = map_structure(lambda s: KerasTensor(s), shape_leaves_to_kt(input_shape))
+        out = infer_outputs_by_running(self, inputs, (), {})
         return map_structure(lambda t: t.shape, out)
 
     def compute_mask(self, inputs, mask=None):
@@ -970,92 +695,6 @@ class Layer(nn.Module):
         if not self.supports_masking:
             return None
         return mask
-
-    # -------------------------------------------------------------- graph properties
-
-    def _node_attr(self, node_index: int, attr: str, what: str):
-        if not self._inbound_nodes:  # (the properties say "not connected" before this)
-            raise RuntimeError(f"The layer {self.name} has never been called and thus has no "
-                               f"defined {what}.")
-        if not -len(self._inbound_nodes) <= node_index < len(self._inbound_nodes):
-            raise ValueError(f"Asked to get {what} at node {node_index}, but the layer has only "
-                             f"{len(self._inbound_nodes)} inbound nodes.")
-        node = self._inbound_nodes[node_index]
-        value = getattr(node, attr)
-        if attr in ("input_tensors", "output_tensors"):
-            return value[0] if len(value) == 1 else value
-        return value
-
-    def get_input_at(self, node_index: int):
-        return self._node_attr(node_index, "input_tensors", "input")
-
-    def get_output_at(self, node_index: int):
-        return self._node_attr(node_index, "output_tensors", "output")
-
-    def get_input_shape_at(self, node_index: int):
-        return self._node_attr(node_index, "input_shapes", "input shape")
-
-    def get_output_shape_at(self, node_index: int):
-        return self._node_attr(node_index, "output_shapes", "output shape")
-
-    def get_input_mask_at(self, node_index: int):
-        inputs = self.get_input_at(node_index)
-        return map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
-
-    def get_output_mask_at(self, node_index: int):
-        outputs = self.get_output_at(node_index)
-        return map_structure(lambda t: getattr(t, "_keras_mask", None), outputs)
-
-    def _single_node_value(self, getter, what: str):
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(
-                f"Layer {self.name} has multiple inbound nodes, hence the notion of \"layer {what}\" "
-                f"is ill-defined. Use `get_{what.replace(' ', '_')}_at(node_index)` instead.")
-        return getter(0)
-
-    @property
-    def input(self):
-        return self._single_node_value(self.get_input_at, "input")
-
-    @property
-    def output(self):
-        return self._single_node_value(self.get_output_at, "output")
-
-    def _shape_over_nodes(self, attr: str, what: str):
-        if not self._inbound_nodes:
-            raise AttributeError(f'The layer "{self.name}" has never been called and thus has no '
-                                 f"defined {what}.")
-        shapes = [getattr(n, attr) for n in self._inbound_nodes]
-        if all(s == shapes[0] for s in shapes):
-            return shapes[0]
-        raise AttributeError(f'The layer "{self.name}" has multiple inbound nodes, with different '
-                             f"{what}s. Hence the notion of \"{what}\" is ill-defined for the layer.")
-
-    @property
-    def input_shape(self):
-        return self._shape_over_nodes("input_shapes", "input shape")
-
-    @property
-    def output_shape(self):
-        return self._shape_over_nodes("output_shapes", "output shape")
-
-    @property
-    def input_mask(self):
-        return self.get_input_mask_at(0)
-
-    @property
-    def output_mask(self):
-        return self.get_output_mask_at(0)
-
-    @property
-    def inbound_nodes(self):
-        return self._inbound_nodes
-
-    @property
-    def outbound_nodes(self):
-        return self._outbound_nodes
 
     # -------------------------------------------------------------- config
 
@@ -1083,13 +722,13 @@ class Layer(nn.Module):
 
     def get_build_config(self):
         if self._build_input_shape is not None:
-            return {"input_shape": _shape_to_list(self._build_input_shape)}
+            return {"input_shape": shape_to_list(self._build_input_shape)}
         return None
 
     def build_from_config(self, build_config) -> None:
         shape = build_config.get("input_shape") if build_config else None
         if shape is not None and not self.built:
-            self._maybe_build(_list_to_shape(shape))
+            self._maybe_build(list_to_shape(shape))
 
     # -------------------------------------------------------------- torch conversions
 
@@ -1147,136 +786,9 @@ class Layer(nn.Module):
                 layer.reset_states()
 
 
-def _flags_as_keywords(call_fn, rest: tuple, kwargs: dict) -> Tuple[tuple, dict]:
-    """``training`` / ``mask`` given positionally (``layer(x, True)``, or torch's legacy
-    ONNX exporter filling every parameter of ``forward``) become keywords, which is how the
-    call machinery reads them; the arguments from the first of them on move together."""
-    names = _call_signature(call_fn)[3][2:]  # after self and inputs
-    for i, name in enumerate(names[:len(rest)]):
-        if name in ("training", "mask"):
-            moved = dict(zip(names[i:], rest[i:]))
-            clash = sorted(set(moved) & set(kwargs))
-            if clash:
-                raise TypeError(f"call() got multiple values for argument {clash[0]!r}")
-            return rest[:i], {**kwargs, **moved}
-    return rest, kwargs
-
-
-def _class_property(cls: type, name: str):
-    for klass in cls.__mro__:
-        attr = klass.__dict__.get(name)
-        if attr is not None:
-            return attr if isinstance(attr, property) else None
-    return None
-
-
 Layer._accepts_training, Layer._accepts_mask = False, False
 Layer._overrides_compute_mask = False
 
-
-# ------------------------------------------------------------------ shape helpers
-
-def _spec_shapes(shapes) -> List[tuple]:
-    if isinstance(shapes, list):
-        return [tuple(s) for s in shapes]
-    if isinstance(shapes, dict):
-        return [tuple(shapes[k]) for k in sorted_keys(shapes)]
-    return [tuple(shapes)]
-
-
-def _as_build_shape(shapes):
-    if isinstance(shapes, list):
-        return [tuple(s) if not isinstance(s, (list, dict)) else _as_build_shape(s) for s in shapes]
-    return tuple(shapes) if not isinstance(shapes, dict) else shapes
-
-
-def _shape_to_list(shape):
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-        return [_shape_to_list(s) for s in shape]
-    if isinstance(shape, dict):
-        return {k: _shape_to_list(v) for k, v in shape.items()}
-    return list(shape)
-
-
-def _list_to_shape(shape):
-    if isinstance(shape, list) and shape and isinstance(shape[0], list):
-        return [tuple(s) for s in shape]
-    return tuple(shape)
-
-
-def _is_shape(x) -> bool:
-    return (isinstance(x, (tuple, list, torch.Size))
-            and all(d is None or isinstance(d, (int, np.integer)) for d in x))
-
-
-def _shape_leaves_to_kt(shapes):
-    if _is_shape(shapes):
-        return KerasTensor(shapes)
-    if isinstance(shapes, dict):
-        return {k: _shape_leaves_to_kt(v) for k, v in shapes.items()}
-    return [_shape_leaves_to_kt(s) for s in shapes]
-
-
-def _keras_tensors_from_shapes(shapes, dtype: str):
-    if _is_shape(shapes):
-        return KerasTensor(tuple(shapes), dtype)
-    if isinstance(shapes, dict):
-        return {k: _keras_tensors_from_shapes(v, dtype) for k, v in shapes.items()}
-    return [_keras_tensors_from_shapes(s, dtype) for s in shapes]
-
-
-def _kt_from_meta(t: torch.Tensor, fill: int) -> KerasTensor:
-    return KerasTensor(tuple(None if d == fill else d for d in t.shape), config.dtype_name(t.dtype))
-
-
-def _dedup(weights: List[nn.Parameter]) -> List[nn.Parameter]:
-    seen = set()
-    out = []
-    for w in weights:
-        if id(w) not in seen:
-            seen.add(id(w))
-            out.append(w)
-    return out
-
-
-def _short(weights) -> str:
-    text = str([np.shape(w) for w in weights])
-    return text[:200] + ("..." if len(text) > 200 else "")
-
-
-# ------------------------------------------------------------------ meta-device runs
-
-def _swap_module_to_meta(root: nn.Module, swaps: List[Tuple[Any, str, str, Any]]) -> None:
-    """Replaces root's parameters and buffers by meta copies, recording how to restore them."""
-    for module in root.modules():
-        for store in ("_parameters", "_buffers"):
-            d = getattr(module, store)
-            for key, value in list(d.items()):
-                if value is None or value.device.type == "meta":
-                    continue
-                swaps.append((module, store, key, value))
-                meta = value.detach().to("meta")
-                d[key] = nn.Parameter(meta, requires_grad=value.requires_grad) \
-                    if store == "_parameters" else meta
-
-
-@contextlib.contextmanager
-def _meta_params(root: nn.Module):
-    """Within the block, ``root``'s parameters and buffers are meta tensors (no data).
-
-    Layers built during the block (e.g. the sublayers of a subclassed model) are swapped
-    too, in ``_maybe_build``; everything is restored on exit.
-    """
-    swaps: List[Tuple[Any, str, str, Any]] = []
-    outer = _CTX.meta_swaps
-    _CTX.meta_swaps = swaps
-    try:
-        _swap_module_to_meta(root, swaps)
-        yield
-    finally:
-        for module, store, key, value in reversed(swaps):
-            getattr(module, store)[key] = value
-        _CTX.meta_swaps = outer
 
 
 def warn(message: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 
 from .base_layer import Layer, convert_inputs, shape_structure
+from .base_layer_utils import call_signature
 from .input_layer import InputLayer
 from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasHistory, KerasTensor, Node, flatten, map_structure, pack_like, sorted_keys
@@ -515,8 +516,7 @@ def _serialize_node(node: Node, conversion: Dict[str, int]):
 
     kwargs = dict(node.call_kwargs)
     # Arguments after the first positional one are saved as keyword arguments.
-    from .base_layer import _call_signature
-    names = _call_signature(type(node.layer).call)[3]
+    names = call_signature(type(node.layer).call)[3]
     for name, value in zip(names[2:], node.call_args[1:]):
         kwargs[name] = value
     kwargs = map_structure(lambda v: ref(v) if isinstance(v, KerasTensor) else v, kwargs)

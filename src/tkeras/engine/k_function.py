@@ -15,7 +15,7 @@ import torch
 
 from ..backend import config
 from ..backend import graph as _graph
-from .base_layer import _CTX
+from .call_context import call_context
 from .functional import _fill, _Step
 from .input_layer import Input, InputLayer
 from .keras_tensor import KerasTensor, Node, flatten, pack_like
@@ -239,8 +239,9 @@ class KFunction:
                 training = bool(int(np.asarray(x)))
                 continue
             values[feed[0]] = self._convert(x, feed[1], feed[2])
-        outer_training = _CTX.training
-        _CTX.training = training
+        ctx = call_context()
+        outer_training = ctx.training
+        ctx.training = training
         enabled = []
         try:
             if self._uses_autograd:
@@ -254,7 +255,7 @@ class KFunction:
                 if self._updates:
                     self._apply_updates(values)
         finally:
-            _CTX.training = outer_training
+            ctx.training = outer_training
             for t in enabled:
                 t.requires_grad_(False)
         if isinstance(self._structure, (list, tuple)):

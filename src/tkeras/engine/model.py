@@ -10,7 +10,9 @@ from torch import nn
 
 from ..saving import hdf5_format, saving_api
 from ..utils.layer_utils import print_summary
-from .base_layer import Layer, _dedup, _shape_leaves_to_kt
+from .base_layer import Layer
+from .base_layer_utils import dedup
+from .shape_inference import infer_outputs_by_running, shape_leaves_to_kt
 from .trainer import Trainer
 
 KERAS_VERSION = "2.21.0"  # the Keras 2 file-format version tkeras writes
@@ -96,7 +98,7 @@ class Model(Trainer, Layer):
         out = [w for layer in self._direct_sublayers() for w in layer.weights]
         own = [w for w in self._own_weights if w._keras_trainable] + \
               [w for w in self._own_weights if not w._keras_trainable]
-        return _dedup(out + own)
+        return dedup(out + own)
 
     def count_params(self) -> int:
         if not self.built:
@@ -118,7 +120,7 @@ class Model(Trainer, Layer):
         self.built = True
         self._build_input_shape = input_shape
         if type(self).call is not Layer.call:
-            self._infer_outputs_by_running(_shape_leaves_to_kt(input_shape), (), {})
+            infer_outputs_by_running(self, shape_leaves_to_kt(input_shape), (), {})
 
     # -------------------------------------------------------------- summary / config
 

@@ -16,14 +16,8 @@ import torch.nn.functional as F
 from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..utils.conv_utils import conv_output_length, normalize_tuple, tf_same_padding
-from .recurrent import (
-    RNN,
-    _CellLayer,
-    _forget_bias_initializer,
-    _masked,
-    _RecurrentCell,
-    build_sublayer_in_parent_scope,
-)
+from .recurrent import RNN, _CellLayer, forget_bias_initializer
+from .rnn_cell_base import _RecurrentCell, build_sublayer_in_parent_scope, dropout_masked
 
 __all__ = ["ConvRNN2D", "ConvLSTM2DCell", "ConvLSTM2D"]
 
@@ -121,7 +115,7 @@ class ConvLSTM2DCell(_RecurrentCell):
                                                 initializer=self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
-        init = _forget_bias_initializer(self.bias_initializer, self.filters) \
+        init = forget_bias_initializer(self.bias_initializer, self.filters) \
             if self.unit_forget_bias else None
         self._add_bias((width,), init)
         self.built = True
@@ -145,7 +139,7 @@ class ConvLSTM2DCell(_RecurrentCell):
 
     def _project_inputs(self, inputs, training, over_time: bool = False):
         masks = self._input_masks(inputs, training, over_time, 4)
-        xs = _masked(inputs, masks, over_time, 4)
+        xs = dropout_masked(inputs, masks, over_time, 4)
         if over_time:
             batch, steps = inputs.shape[:2]
             xs = [x.reshape((batch * steps,) + tuple(x.shape[2:])) for x in xs]
@@ -159,7 +153,7 @@ class ConvLSTM2DCell(_RecurrentCell):
     def _recurrent_step(self, projected, states, training):
         h_prev, c_prev = states[0], states[1]
         masks = self.get_recurrent_dropout_mask_for_cell(h_prev, training, count=4)
-        hs = _masked(h_prev, masks, False, 4)
+        hs = dropout_masked(h_prev, masks, False, 4)
         rec = self._from_nchw(self._gate_conv(hs, self.recurrent_kernel, None, (1, 1), "same",
                                               (1, 1)))
         z_i, z_f, z_c, z_o = (projected + rec).chunk(4, dim=self._channel_axis)

@@ -14,7 +14,7 @@ import torch
 from .. import constraints, initializers, regularizers
 from ..engine.base_layer import Layer
 from .rnn_base import RNN
-from .rnn_cell_base import _is_shape_list
+from .rnn_cell_base import is_shape_list
 
 __all__ = ["CuDNNLSTM", "CuDNNGRU"]
 
@@ -112,7 +112,7 @@ class _CuDNNRNN(RNN):
 
     def build(self, input_shape) -> None:
         super().build(input_shape)
-        seq = input_shape[0] if _is_shape_list(input_shape) else input_shape
+        seq = input_shape[0] if is_shape_list(input_shape) else input_shape
         input_dim = self._batch_major(seq)[-1]
         width = self.units * self._gates
         self.kernel = self.add_weight("kernel", shape=(input_dim, width),

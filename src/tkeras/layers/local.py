@@ -30,7 +30,7 @@ from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
-from .convolutional import conv_output_length, normalize_padding, normalize_tuple, pad_spec
+from ..utils.conv_utils import conv_output_length, normalize_padding, normalize_tuple, pad_spec
 
 __all__ = ["LocallyConnected1D", "LocallyConnected2D"]
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from ..backend import config as backend_config
 from ..engine.base_layer import Layer, register_layer_alias
 from ..engine.input_spec import InputSpec
-from .convolutional import (
+from ..utils.conv_utils import (
     conv_output_length,
     from_torch_layout,
     normalize_padding,

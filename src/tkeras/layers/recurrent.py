@@ -21,18 +21,16 @@ from .. import activations, regularizers
 from .cudnn_recurrent import CuDNNGRU, CuDNNLSTM, cudnn_to_keras_weights, keras_to_cudnn_weights  # noqa: F401
 
 # re-exported
-from .rnn_base import RNN, _PackedStateCallMixin, fused_kernel_cell, standardize_rnn_args  # noqa: F401
-from .rnn_cell_base import (  # noqa: F401 - re-exported for the other layer modules
+from .rnn_base import RNN, fused_kernel_cell, standardize_rnn_args  # noqa: F401
+from .rnn_cell_base import (  # noqa: F401 - re-exported
     AbstractRNNCell,
     DropoutRNNCellMixin,
     StackedRNNCells,
-    _cell_accepts,
-    _gate_matmul,
-    _masked,
     _RecurrentCell,
-    _to_list_or_none,
     build_sublayer_in_parent_scope,
     deserialize_sublayer,
+    dropout_masked,
+    gate_matmul,
     serialize_sublayer,
 )
 
@@ -81,7 +79,7 @@ class SimpleRNNCell(_RecurrentCell):
 
     def _project_inputs(self, inputs, training, over_time: bool = False):
         masks = self._input_masks(inputs, training, over_time, 1)
-        x = _masked(inputs, masks, over_time, 1)[0]
+        x = dropout_masked(inputs, masks, over_time, 1)[0]
         out = torch.matmul(x, self.kernel)
         return out + self.bias if self.bias is not None else out
 
@@ -180,7 +178,7 @@ class GRUCell(_RecurrentCell):
     def _project_inputs(self, inputs, training, over_time: bool = False):
         count = 3 if self.implementation == 1 else 1
         masks = self._input_masks(inputs, training, over_time, count)
-        out = _gate_matmul(_masked(inputs, masks, over_time, 3), self.kernel, 3)
+        out = gate_matmul(dropout_masked(inputs, masks, over_time, 3), self.kernel, 3)
         if self.bias is not None:
             out = out + (self.bias[0] if self.reset_after else self.bias)
         return out
@@ -188,7 +186,7 @@ class GRUCell(_RecurrentCell):
     def _recurrent_inputs(self, h, training) -> List[torch.Tensor]:
         count = 3 if self.implementation == 1 else 1
         masks = self.get_recurrent_dropout_mask_for_cell(h, training, count=count)
-        return _masked(h, masks, False, 3)
+        return dropout_masked(h, masks, False, 3)
 
     def _recurrent_step(self, projected, states, training):
         h_prev = states[0]
@@ -196,7 +194,7 @@ class GRUCell(_RecurrentCell):
         x_z, x_r, x_h = projected.chunk(3, dim=-1)
         ract = self.recurrent_activation
         if self.reset_after:
-            inner = _gate_matmul(hs, self.recurrent_kernel, 3)
+            inner = gate_matmul(hs, self.recurrent_kernel, 3)
             if self.bias is not None:
                 inner = inner + self.bias[1]
             i_z, i_r, i_h = inner.chunk(3, dim=-1)
@@ -246,7 +244,7 @@ class GRUCell(_RecurrentCell):
 
 # ------------------------------------------------------------------ LSTM cell
 
-def _forget_bias_initializer(base, units: int):
+def forget_bias_initializer(base, units: int):
     """Keras's unit_forget_bias: the forget-gate block of the bias starts at one."""
     def initializer(shape, dtype=None, **kwargs):
         head = torch.as_tensor(np.asarray(base((units,), dtype=dtype)))
@@ -305,20 +303,20 @@ class LSTMCell(_RecurrentCell):
 
     def _bias_initializer_fn(self):
         if self.unit_forget_bias:
-            return _forget_bias_initializer(self.bias_initializer, self.units)
+            return forget_bias_initializer(self.bias_initializer, self.units)
         return None
 
     def _project_inputs(self, inputs, training, over_time: bool = False):
         count = 4 if self.implementation == 1 else 1
         masks = self._input_masks(inputs, training, over_time, count)
-        out = _gate_matmul(_masked(inputs, masks, over_time, 4), self.kernel, 4)
+        out = gate_matmul(dropout_masked(inputs, masks, over_time, 4), self.kernel, 4)
         return out + self.bias if self.bias is not None else out
 
     def _recurrent_step(self, projected, states, training):
         h_prev, c_prev = states[0], states[1]
         count = 4 if self.implementation == 1 else 1
         masks = self.get_recurrent_dropout_mask_for_cell(h_prev, training, count=count)
-        z = projected + _gate_matmul(_masked(h_prev, masks, False, 4), self.recurrent_kernel, 4)
+        z = projected + gate_matmul(dropout_masked(h_prev, masks, False, 4), self.recurrent_kernel, 4)
         z_i, z_f, z_c, z_o = z.chunk(4, dim=-1)
         ract, act = self.recurrent_activation, self.activation or (lambda t: t)
         i, f, o = ract(z_i), ract(z_f), ract(z_o)

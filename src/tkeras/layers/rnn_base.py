@@ -25,17 +25,17 @@ from ..engine.input_spec import InputSpec, assert_input_compatibility
 from .rnn_cell_base import (
     AbstractRNNCell,
     StackedRNNCells,
-    _as_state_list,
-    _cell_accepts,
-    _cell_output_size,
-    _check_cell,
-    _flatten_sizes,
-    _is_shape_list,
     _RecurrentCell,
-    _reset_dropout_masks,
-    _to_list_or_none,
+    as_state_list,
+    cell_accepts,
+    cell_output_size,
+    check_cell,
     deserialize_sublayer,
+    flatten_sizes,
+    is_shape_list,
+    reset_dropout_masks,
     serialize_sublayer,
+    to_list_or_none,
 )
 
 __all__ = ["RNN"]
@@ -72,7 +72,7 @@ def standardize_rnn_args(inputs, initial_state, constants, num_constants: int):
         if len(inputs) > 1:
             initial_state = inputs[1:]
         inputs = inputs[0]
-    return inputs, _to_list_or_none(initial_state), _to_list_or_none(constants)
+    return inputs, to_list_or_none(initial_state), to_list_or_none(constants)
 
 
 def _sequence_input_shape(kwargs: Dict[str, Any]) -> None:
@@ -91,7 +91,7 @@ def _expand_mask(step_mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return step_mask.reshape(step_mask.shape + (1,) * (like.dim() - 1))
 
 
-class _PackedStateCallMixin:
+class PackedStateCallMixin:
     """``layer(x, initial_state=..., constants=...)`` -> ``layer([x, *states, *constants])``
     so that symbolic states and constants become inputs of the node, as in Keras."""
 
@@ -111,7 +111,7 @@ class _PackedStateCallMixin:
         pass
 
 
-class RNN(_PackedStateCallMixin, Layer):
+class RNN(PackedStateCallMixin, Layer):
     """Base class for recurrent layers: runs a cell over the time axis.
 
     Args:
@@ -148,7 +148,7 @@ class RNN(_PackedStateCallMixin, Layer):
                  time_major: bool = False, **kwargs):
         if isinstance(cell, (list, tuple)):
             cell = StackedRNNCells(cell)
-        _check_cell(cell)
+        check_cell(cell)
         zero_output_for_mask = bool(kwargs.pop("zero_output_for_mask", False))
         num_constants = kwargs.pop("num_constants", None) or 0
         _sequence_input_shape(kwargs)
@@ -172,11 +172,11 @@ class RNN(_PackedStateCallMixin, Layer):
 
     @property
     def _flat_state_sizes(self) -> List[int]:
-        return _flatten_sizes(self.cell.state_size)
+        return flatten_sizes(self.cell.state_size)
 
     def _output_step_shape(self, seq_shape) -> tuple:
         """Shape of one output step, batch first, for a batch-major sequence shape."""
-        return (seq_shape[0], _cell_output_size(self.cell))
+        return (seq_shape[0], cell_output_size(self.cell))
 
     def _state_shapes(self, seq_shape) -> List[tuple]:
         """Shapes of the states, batch first, for a batch-major sequence shape."""
@@ -190,7 +190,7 @@ class RNN(_PackedStateCallMixin, Layer):
         return (shape[1], shape[0]) + shape[2:] if self.time_major else shape
 
     def compute_output_shape(self, input_shape):
-        seq = tuple(input_shape[0]) if _is_shape_list(input_shape) else tuple(input_shape)
+        seq = tuple(input_shape[0]) if is_shape_list(input_shape) else tuple(input_shape)
         self._check_sequence_shape(seq)
         seq = self._batch_major(seq)
         step = self._output_step_shape(seq)
@@ -213,7 +213,7 @@ class RNN(_PackedStateCallMixin, Layer):
     # -------------------------------------------------------------- build
 
     def build(self, input_shape) -> None:
-        shapes = [tuple(s) for s in input_shape] if _is_shape_list(input_shape) else [tuple(input_shape)]
+        shapes = [tuple(s) for s in input_shape] if is_shape_list(input_shape) else [tuple(input_shape)]
         seq = shapes[0]
         self._check_sequence_shape(seq)
         seq = self._batch_major(seq)
@@ -306,7 +306,7 @@ class RNN(_PackedStateCallMixin, Layer):
         custom = getattr(type(self.cell), "get_initial_state", None)
         if custom is not None and not _is_builtin_initial_state(custom):
             states = self.cell.get_initial_state(inputs=None, batch_size=x.shape[0], dtype=x.dtype)
-            return [s.to(device=x.device, dtype=x.dtype) for s in _as_state_list(states)]
+            return [s.to(device=x.device, dtype=x.dtype) for s in as_state_list(states)]
         return [x.new_zeros(shape) for shape in self._state_shapes(tuple(x.shape))]
 
     def _initial_states(self, x: torch.Tensor, initial_state) -> List[torch.Tensor]:
@@ -345,7 +345,7 @@ class RNN(_PackedStateCallMixin, Layer):
     # -------------------------------------------------------------- call
 
     def _check_packed_call(self, initial_state, constants) -> None:
-        if constants is not None and not _cell_accepts(self.cell, "constants"):
+        if constants is not None and not cell_accepts(self.cell, "constants"):
             raise ValueError(f"RNN cell {self.cell} does not support constants. "
                              f"Received: constants={constants}")
         expected = len(self._flat_state_sizes)
@@ -358,7 +358,7 @@ class RNN(_PackedStateCallMixin, Layer):
     def _split_packed(self, inputs, initial_state, constants):
         if isinstance(inputs, (list, tuple)):
             return standardize_rnn_args(inputs, initial_state, constants, self._num_constants)
-        return inputs, _to_list_or_none(initial_state), _to_list_or_none(constants)
+        return inputs, to_list_or_none(initial_state), to_list_or_none(constants)
 
     def _feature_axis(self) -> int:
         """Axis of the features in a batch-major input sequence."""
@@ -399,7 +399,7 @@ class RNN(_PackedStateCallMixin, Layer):
     def _run_sequence(self, x, states, mask, training, constants):
         """(last output, output sequence, final states) of the cell over ``x`` (batch-major)."""
         if self._can_fuse(x, mask, constants, training):
-            _reset_dropout_masks(self.cell)
+            reset_dropout_masks(self.cell)
             sequence, states = self.cell._fused_sequence(x, states, self.go_backwards, training)
             # Unmasked, the last output is the final hidden state (the same values); taking it
             # spares the backward pass a gradient over the whole unused output sequence.
@@ -417,18 +417,18 @@ class RNN(_PackedStateCallMixin, Layer):
             projected = cell._project_inputs(x, training, over_time=True)
             return projected, lambda x_t, states: cell._recurrent_step(x_t, states, training)
         kwargs: Dict[str, Any] = {}
-        if _cell_accepts(cell, "training"):
+        if cell_accepts(cell, "training"):
             kwargs["training"] = training
         if constants:
             kwargs["constants"] = constants
 
         def step(x_t, states):
             output, new_states = cell.call(x_t, states, **kwargs)
-            return output, _as_state_list(new_states)
+            return output, as_state_list(new_states)
         return x, step
 
     def _step_loop(self, x, states, mask, training, constants):
-        _reset_dropout_masks(self.cell)
+        reset_dropout_masks(self.cell)
         inputs, step = self._step_function(x, training, constants)
         steps = inputs.shape[1]
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)

@@ -28,7 +28,7 @@ __all__ = ["AbstractRNNCell", "DropoutRNNCellMixin", "StackedRNNCells"]
 
 # ------------------------------------------------------------------ small helpers
 
-def _to_list_or_none(x) -> Optional[list]:
+def to_list_or_none(x) -> Optional[list]:
     if x is None:
         return None
     if isinstance(x, (list, tuple)):
@@ -36,17 +36,17 @@ def _to_list_or_none(x) -> Optional[list]:
     return [x]
 
 
-def _flatten_sizes(state_size) -> List[int]:
+def flatten_sizes(state_size) -> List[int]:
     """A cell's ``state_size`` (int, or nested lists / tuples of ints) as a flat list."""
     if isinstance(state_size, (list, tuple)):
         out: List[int] = []
         for s in state_size:
-            out.extend(_flatten_sizes(s))
+            out.extend(flatten_sizes(s))
         return out
     return [int(state_size)]
 
 
-def _is_shape_list(shape) -> bool:
+def is_shape_list(shape) -> bool:
     """True for a list of shapes (several inputs), False for one shape."""
     return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (list, tuple))
 
@@ -60,7 +60,7 @@ def _accepts_arg(fn, name: str) -> bool:
     return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
-def _cell_accepts(cell, name: str) -> bool:
+def cell_accepts(cell, name: str) -> bool:
     call = getattr(type(cell), "call", None)
     return call is not None and _accepts_arg(call, name)
 
@@ -139,7 +139,7 @@ class DropoutRNNCellMixin:
         self.__dict__["_recurrent_dropout_masks"] = None
 
 
-def _reset_dropout_masks(cell) -> None:
+def reset_dropout_masks(cell) -> None:
     cells = getattr(cell, "cells", None) or [cell]
     for c in cells:
         if isinstance(c, DropoutRNNCellMixin):
@@ -147,7 +147,7 @@ def _reset_dropout_masks(cell) -> None:
             c.reset_recurrent_dropout_mask()
 
 
-def _masked(x: torch.Tensor, masks: Optional[List[torch.Tensor]], over_time: bool,
+def dropout_masked(x: torch.Tensor, masks: Optional[List[torch.Tensor]], over_time: bool,
             count: int) -> List[torch.Tensor]:
     """``count`` copies of ``x`` times its dropout masks (x itself where there is none)."""
     if masks is None:
@@ -159,7 +159,7 @@ def _masked(x: torch.Tensor, masks: Optional[List[torch.Tensor]], over_time: boo
     return [x * m for m in masks]
 
 
-def _gate_matmul(xs: List[torch.Tensor], kernel: torch.Tensor, gates: int) -> torch.Tensor:
+def gate_matmul(xs: List[torch.Tensor], kernel: torch.Tensor, gates: int) -> torch.Tensor:
     """``x @ kernel`` where gate g uses ``xs[g]`` (the same tensor: one matmul)."""
     if all(x is xs[0] for x in xs):
         return torch.matmul(xs[0], kernel)
@@ -215,7 +215,7 @@ def _zero_states(state_size, inputs=None, batch_size=None, dtype=None) -> List[t
         device = None
     torch_dtype = dtype if isinstance(dtype, torch.dtype) else backend_config.torch_dtype(dtype)
     return [torch.zeros((batch_size, s), dtype=torch_dtype, device=device)
-            for s in _flatten_sizes(state_size)]
+            for s in flatten_sizes(state_size)]
 
 
 class _RecurrentCell(DropoutRNNCellMixin, Layer):
@@ -278,7 +278,7 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
                                     constraint=self.bias_constraint)
 
     def build(self, input_shape) -> None:
-        if _is_shape_list(input_shape):
+        if is_shape_list(input_shape):
             input_shape = input_shape[0]
         input_dim = input_shape[-1]
         if input_dim is None:
@@ -300,7 +300,7 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
 
     def call(self, inputs, states, training=None):
         """One step: ``(output, new_states)`` for inputs (batch, features)."""
-        states = _to_list_or_none(states) or []
+        states = to_list_or_none(states) or []
         projected = self._project_inputs(inputs, training)
         return self._recurrent_step(projected, states, training)
 
@@ -347,7 +347,7 @@ class _RecurrentCell(DropoutRNNCellMixin, Layer):
 
 # ------------------------------------------------------------------ stacked cells
 
-def _check_cell(cell) -> None:
+def check_cell(cell) -> None:
     if not hasattr(cell, "call"):
         raise ValueError("Argument `cell` should have a `call` method. "
                          f"The RNN was passed: cell={cell}")
@@ -356,14 +356,14 @@ def _check_cell(cell) -> None:
                          f"one integer per RNN state). Received: cell={cell}")
 
 
-def _cell_output_size(cell) -> int:
+def cell_output_size(cell) -> int:
     size = getattr(cell, "output_size", None)
     if size is None:
-        return _flatten_sizes(cell.state_size)[0]
+        return flatten_sizes(cell.state_size)[0]
     return size
 
 
-def _as_state_list(states) -> list:
+def as_state_list(states) -> list:
     return list(states) if isinstance(states, (list, tuple)) else [states]
 
 
@@ -380,7 +380,7 @@ class StackedRNNCells(Layer):
 
     def __init__(self, cells: Sequence[Any], **kwargs):
         for cell in cells:
-            _check_cell(cell)
+            check_cell(cell)
         super().__init__(**kwargs)
         self.cells = list(cells)
 
@@ -390,34 +390,34 @@ class StackedRNNCells(Layer):
 
     @property
     def output_size(self) -> int:
-        return _cell_output_size(self.cells[-1])
+        return cell_output_size(self.cells[-1])
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
         return _zero_states(self.state_size, inputs, batch_size, dtype)
 
     def build(self, input_shape) -> None:
-        if _is_shape_list(input_shape):
+        if is_shape_list(input_shape):
             input_shape = input_shape[0]
         shape = tuple(input_shape)
         for cell in self.cells:
             if isinstance(cell, Layer) and not cell.built:
                 cell._maybe_build(shape)
-            shape = (shape[0], _cell_output_size(cell))
+            shape = (shape[0], cell_output_size(cell))
         self.built = True
 
     def call(self, inputs, states, constants=None, training=None):
         states = list(states)
         new_states: List[torch.Tensor] = []
         for cell in self.cells:
-            n = len(_flatten_sizes(cell.state_size))
+            n = len(flatten_sizes(cell.state_size))
             cell_states, states = states[:n], states[n:]
             kwargs = {}
-            if _cell_accepts(cell, "training"):
+            if cell_accepts(cell, "training"):
                 kwargs["training"] = training
-            if constants is not None and _cell_accepts(cell, "constants"):
+            if constants is not None and cell_accepts(cell, "constants"):
                 kwargs["constants"] = constants
             inputs, cell_new = cell.call(inputs, cell_states, **kwargs)
-            new_states.extend(_as_state_list(cell_new))
+            new_states.extend(as_state_list(cell_new))
         return inputs, new_states
 
     def get_config(self) -> Dict[str, Any]:

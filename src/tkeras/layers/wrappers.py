@@ -11,13 +11,13 @@ import torch
 
 from ..engine.base_layer import Layer
 from ..engine.keras_tensor import map_structure
-from .recurrent import (
-    _cell_accepts,
-    _PackedStateCallMixin,
-    _to_list_or_none,
+from .rnn_base import PackedStateCallMixin
+from .rnn_cell_base import (
     build_sublayer_in_parent_scope,
+    cell_accepts,
     deserialize_sublayer,
     serialize_sublayer,
+    to_list_or_none,
 )
 
 __all__ = ["Wrapper", "TimeDistributed", "Bidirectional"]
@@ -135,9 +135,9 @@ class TimeDistributed(Wrapper):
             self._check_rank(tuple(inputs.shape))
         batch, steps = inputs.shape[0], inputs.shape[1]
         kwargs: Dict[str, Any] = {}
-        if _cell_accepts(self.layer, "training"):
+        if cell_accepts(self.layer, "training"):
             kwargs["training"] = training
-        if mask is not None and _cell_accepts(self.layer, "mask"):
+        if mask is not None and cell_accepts(self.layer, "mask"):
             kwargs["mask"] = _fold_time(mask)
         outputs = self.layer(_fold_time(inputs), **kwargs)
         return map_structure(
@@ -205,7 +205,7 @@ def _merge(forward: torch.Tensor, backward: torch.Tensor, mode: Optional[str]):
     return [forward, backward]
 
 
-class Bidirectional(_PackedStateCallMixin, Wrapper):
+class Bidirectional(PackedStateCallMixin, Wrapper):
     """Runs an RNN forwards and backwards and merges the two outputs.
 
     The backward output sequence is re-reversed to time order before merging.
@@ -328,7 +328,7 @@ class Bidirectional(_PackedStateCallMixin, Wrapper):
             if len(inputs) > 1:
                 initial_state = inputs[1:]
             inputs = inputs[0]
-        initial_state = _to_list_or_none(initial_state)
+        initial_state = to_list_or_none(initial_state)
         if initial_state is None:
             return inputs, None, None, constants
         if len(initial_state) % 2:

@@ -175,8 +175,10 @@ def spatial_shape(shape: Sequence[Optional[int]], rank: int, channels_last: bool
     return shape[-rank - 1:-1] if channels_last else shape[-rank:]
 
 
-def _with_spatial(shape: Sequence[Optional[int]], rank: int, channels_last: bool, spatial: tuple,
-                  channels: Optional[int]) -> tuple:
+def with_spatial(shape: Sequence[Optional[int]], rank: int, channels_last: bool, spatial: tuple,
+                 channels: Optional[int]) -> tuple:
+    """``shape`` with its spatial part replaced by ``spatial`` and its channels by ``channels``
+    (the layout of ``spatial_shape``)."""
     batch = tuple(shape)[:-rank - 1]
     return batch + spatial + (channels,) if channels_last else batch + (channels,) + spatial
 
