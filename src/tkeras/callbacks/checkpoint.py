@@ -13,7 +13,6 @@ from .._warn import TkerasWarning
 from .base import Callback
 from .monitors import _is_improvement_op
 
-# ------------------------------------------------------------------ ModelCheckpoint (saving)
 
 class ModelCheckpoint(Callback):
     """Saves the model (or its weights) after every epoch, every ``period`` epochs, or every

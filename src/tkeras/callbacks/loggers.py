@@ -7,7 +7,6 @@ from typing import Any, Dict, Iterable, List, Optional
 from ..utils.generic_utils import Progbar
 from .base import Callback
 
-# ------------------------------------------------------------------ loggers
 
 class BaseLogger(Callback):
     """Averages batch values over an epoch into the epoch logs (Keras 2 compatibility).

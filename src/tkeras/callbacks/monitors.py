@@ -13,7 +13,6 @@ import torch
 from .._warn import TkerasDeprecationWarning, TkerasWarning
 from .base import Callback
 
-# ------------------------------------------------------------------ monitors
 
 def _is_improvement_op(mode: str, monitor: str, name: str):
     """``np.greater`` or ``np.less`` for ``mode`` (``auto`` guesses from the name)."""

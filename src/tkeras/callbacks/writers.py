@@ -19,7 +19,6 @@ from .._warn import TkerasWarning
 from ..backend.variables import to_numpy
 from .base import Callback
 
-# ------------------------------------------------------------------ writers
 
 class CSVLogger(Callback):
     """Writes the epoch logs to a CSV file (one row per epoch, an ``epoch`` column first).
