@@ -17,7 +17,7 @@ import pytest
 import tkeras
 from tkeras import backend as K
 from tkeras import callbacks, layers
-from tkeras.callbacks_backup import FILE_NAME
+from tkeras.callbacks.backup import FILE_NAME
 
 # ---------------------------------------------------------------------- the training script
 
@@ -29,7 +29,7 @@ TRAINING = textwrap.dedent("""
     import os, sys, time
     import numpy as np, torch, tkeras
     from tkeras import callbacks, layers
-    import tkeras.callbacks_backup as backup_module
+    import tkeras.callbacks.backup as backup_module
 
     def say(text):
         os.write(1, (text + "\\n").encode())

@@ -13,7 +13,6 @@ from .functions import (
 )
 from .reduction_metrics import MeanMetricWrapper
 
-# =================================================================== wrappers of functions
 
 class Accuracy(MeanMetricWrapper):
     """How often predictions equal labels (element-wise).

@@ -7,7 +7,6 @@ import torch
 
 from .base import Metric, TensorLike, _divide_no_nan
 
-# =================================================================== IoU
 
 class IoU(Metric):
     """Intersection-over-union per class, averaged over ``target_class_ids``

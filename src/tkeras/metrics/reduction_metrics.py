@@ -10,7 +10,6 @@ from ..losses import _apply_valid_mask, _to_tensor, squeeze_or_expand_dimensions
 from ..saving.object_registration import get_registered_name
 from .base import Metric, TensorLike, _divide_no_nan
 
-# =================================================================== reductions
 
 class _ReduceKind:
     SUM = "sum"

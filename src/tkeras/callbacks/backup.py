@@ -33,8 +33,8 @@ import h5py
 import numpy as np
 import torch
 
-from ._warn import TkerasWarning
-from .callbacks import Callback
+from .._warn import TkerasWarning
+from .base import Callback
 
 FILE_NAME = "training_state.h5"
 _FORMAT = "tkeras.BackupAndRestore"
@@ -233,7 +233,7 @@ class BackupAndRestore(Callback):
         meta["optimizer_scalars"] = len(scalars)
         if _torch_optimizer(optimizer) is not None:
             meta["torch_optimizer"] = _capture_torch_optimizer(optimizer, arrays)
-        from .saving import hdf5_format
+        from ..saving import hdf5_format
         with hdf5_format.atomic_write(self.backup_path) as tmp:
             with h5py.File(tmp, "w") as f:
                 _write_training_state(f, model, arrays, meta)
@@ -241,7 +241,7 @@ class BackupAndRestore(Callback):
     # ------------------------------------------------------------------ restore
 
     def _read_resume_point(self) -> Tuple[int, int]:
-        from .saving import hdf5_format
+        from ..saving import hdf5_format
         with hdf5_format.open_hdf5_for_reading(self.backup_path) as f:
             with hdf5_format.reading_errors(self.backup_path, "the training state"):
                 meta = _read_meta(f, self.backup_path)
@@ -253,7 +253,7 @@ class BackupAndRestore(Callback):
         """Restores the model, the optimizer and the callbacks; sets the random state of a
         backup taken at an epoch's end, or returns what a resume inside an epoch sets
         later (the random states, the epoch's metrics)."""
-        from .saving import hdf5_format
+        from ..saving import hdf5_format
         path = self.backup_path
         model = self.model
         with hdf5_format.open_hdf5_for_reading(path) as f:
@@ -287,7 +287,7 @@ class BackupAndRestore(Callback):
 
 def _write_training_state(f: h5py.File, model, arrays: Arrays, meta: Dict[str, Any]) -> None:
     """Writes one backup into the open (temporary) file."""
-    from .saving import hdf5_format
+    from ..saving import hdf5_format
     f.attrs["training_state"] = json.dumps(meta)
     hdf5_format.save_weights_to_hdf5_group(f.create_group("model_weights"), model)
     optimizer = getattr(model, "optimizer", None)
@@ -322,7 +322,7 @@ def _read_arrays(f: h5py.File) -> Arrays:
 def _read_optimizer_values(f: h5py.File) -> Optional[Tuple[List[str], List[np.ndarray]]]:
     if "optimizer_weights" not in f:
         return None
-    from .saving import hdf5_format
+    from ..saving import hdf5_format
     group = f["optimizer_weights"]
     names = hdf5_format.load_attributes_from_hdf5_group(group, "weight_names")
     return names, hdf5_format.read_named_datasets(group, names)
@@ -431,7 +431,7 @@ def _restore_optimizer(model, values, arrays: Arrays, meta: Dict[str, Any]) -> N
 
 def _layer_rngs(model):
     """(key, SeededRNG) of every seeded layer generator in the model."""
-    from .backend.random_ops import SeededRNG
+    from ..backend.random_ops import SeededRNG
     for layer in model._flatten_layers():
         for attr, value in vars(layer).items():
             if isinstance(value, SeededRNG):
@@ -440,7 +440,7 @@ def _layer_rngs(model):
 
 def _capture_rng(model) -> Tuple[Arrays, Dict[str, Any]]:
     """Every random state that training draws from: arrays, plus JSON for the scalars."""
-    from .backend import random_ops
+    from ..backend import random_ops
     version, words, gauss_next = random.getstate()
     algorithm, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
     arrays: Arrays = {"python": np.asarray(words, dtype=np.uint32), "numpy": np.asarray(keys),
@@ -470,7 +470,7 @@ def _byte_state(array: np.ndarray) -> torch.Tensor:
 
 
 def _set_rng(model, arrays: Arrays, meta: Dict[str, Any]) -> None:
-    from .backend import random_ops
+    from ..backend import random_ops
     version, gauss_next = meta["python"]
     random.setstate((version, tuple(int(w) for w in arrays["python"]), gauss_next))
     algorithm, pos, has_gauss, cached_gaussian = meta["numpy"]
@@ -517,7 +517,7 @@ def _capture_metrics(model, arrays: Arrays) -> Dict[str, Any]:
 def _tracked_metrics(model) -> list:
     """The metrics in ``model.metrics`` other than the compiled ones: the trackers of a
     custom ``train_step``, which exist before the first batch."""
-    from .engine.compile_utils import RunningMeanView
+    from ..engine.compile_utils import RunningMeanView
     compiled = [id(m) for m in model.compiled_metrics.metrics]
     return [m for m in model.metrics if not isinstance(m, RunningMeanView)
             and id(m) not in compiled and hasattr(m, "variables")]
