@@ -25,6 +25,7 @@ from ..backend import ops as backend_ops
 from ..backend.variables import KerasBuffer, KerasWeight, to_numpy
 from ..mixed_precision import policy as mp_policy
 from ..mixed_precision.autocast import autocast_inputs, weights_in_compute_dtype
+from ..saving.object_registration import Registry
 from .call_errors import with_call_info
 from .input_spec import InputSpec, assert_input_compatibility
 from .keras_tensor import (
@@ -229,7 +230,7 @@ _NO_MASK = _NoMask()
 
 # ------------------------------------------------------------------ the Layer
 
-LAYER_REGISTRY: Dict[str, type] = {}
+LAYER_REGISTRY = Registry("layer")
 """Keras class names -> tkeras classes, filled as layer modules are imported."""
 
 
@@ -277,8 +278,7 @@ class Layer(nn.Module):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("tkeras.") and not cls.__name__.startswith("_"):
-            LAYER_REGISTRY.setdefault(cls.__name__, cls)
+        LAYER_REGISTRY.add_class(cls)
         if "call" in cls.__dict__:
             cls.forward = cls.__dict__["call"]  # torch's __call__ goes straight to call
         elif "forward" in cls.__dict__:

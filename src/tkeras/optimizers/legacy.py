@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..backend import config as backend_config
+from ..saving.object_registration import Registered, Registry
 from . import rules
 from .base import Optimizer as _BaseOptimizer
 from .base import Tensors, _assign_scalar_, clip_in_order_, f32
@@ -41,7 +42,12 @@ def _one_minus(value: float) -> float:
     return float(np.float32(1.0) - np.float32(value))
 
 
-class Optimizer(_BaseOptimizer):
+_OBJECTS = Registry("optimizer")
+"""The optimizers a Keras 2 config names (the classes here add themselves; the lower-case
+names, AdamW and TorchOptimizer are added by tkeras.optimizers)."""
+
+
+class Optimizer(_BaseOptimizer, Registered, registry=_OBJECTS):
     """Base class of the Keras 2 (OptimizerV2) optimizers.
 
     Args:
@@ -453,7 +459,53 @@ class Nadam(Optimizer):
         return config
 
 
-class Ftrl(Optimizer):
+class FtrlRule:
+    """Ftrl's arguments, slots, update and config, shared by both optimizer families'
+    ``Ftrl`` (placed before the family's ``Optimizer`` base). ``_number`` converts the float
+    hyper-parameters that a family rounds (the Keras 2 family: to float32, as TF does)."""
+
+    _number: Any = staticmethod(f32)
+
+    def __init__(self, name: str, learning_rate, learning_rate_power: float,
+                 initial_accumulator_value: float, l1_regularization_strength: float,
+                 l2_regularization_strength: float, l2_shrinkage_regularization_strength: float,
+                 beta: float, **kwargs):
+        _check_ftrl_arguments(learning_rate_power, initial_accumulator_value,
+                              l1_regularization_strength, l2_regularization_strength,
+                              l2_shrinkage_regularization_strength)
+        super().__init__(name, learning_rate, **kwargs)  # type: ignore[call-arg]
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+        self._slot_initial_values = {"accumulator": initial_accumulator_value}
+
+    def _slot_groups(self):
+        return [("accumulator", "linear")]
+
+    def _update(self, params, grads, slots, lr):
+        number = self._number
+        rules.ftrl_(params, grads, lr, slots["accumulator"], slots["linear"],
+                    number(self.learning_rate_power), number(self.l1_regularization_strength),
+                    number(self.l2_regularization_strength),
+                    float(self.l2_shrinkage_regularization_strength), number(self.beta))
+
+    def get_config(self):
+        config = super().get_config()  # type: ignore[misc]
+        number = self._number
+        config.update(
+            initial_accumulator_value=self.initial_accumulator_value,
+            learning_rate_power=number(self.learning_rate_power),
+            l1_regularization_strength=number(self.l1_regularization_strength),
+            l2_regularization_strength=number(self.l2_regularization_strength),
+            beta=number(self.beta),
+            l2_shrinkage_regularization_strength=self.l2_shrinkage_regularization_strength)
+        return config
+
+
+class Ftrl(FtrlRule, Optimizer):
     """FTRL-proximal (TF's ApplyFtrl / ApplyFtrlV2 kernels).
 
     Args:
@@ -474,37 +526,9 @@ class Ftrl(Optimizer):
                  l2_regularization_strength: float = 0.0, name: str = "Ftrl",
                  l2_shrinkage_regularization_strength: float = 0.0, beta: float = 0.0,
                  **kwargs):
-        _check_ftrl_arguments(learning_rate_power, initial_accumulator_value,
-                              l1_regularization_strength, l2_regularization_strength,
-                              l2_shrinkage_regularization_strength)
-        super().__init__(name, learning_rate, **kwargs)
-        self.learning_rate_power = learning_rate_power
-        self.initial_accumulator_value = initial_accumulator_value
-        self.l1_regularization_strength = l1_regularization_strength
-        self.l2_regularization_strength = l2_regularization_strength
-        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
-        self.beta = beta
-        self._slot_initial_values = {"accumulator": initial_accumulator_value}
-
-    def _slot_groups(self):
-        return [("accumulator", "linear")]
-
-    def _update(self, params, grads, slots, lr):
-        rules.ftrl_(params, grads, lr, slots["accumulator"], slots["linear"],
-                    f32(self.learning_rate_power), f32(self.l1_regularization_strength),
-                    f32(self.l2_regularization_strength),
-                    float(self.l2_shrinkage_regularization_strength), f32(self.beta))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            initial_accumulator_value=self.initial_accumulator_value,
-            learning_rate_power=f32(self.learning_rate_power),
-            l1_regularization_strength=f32(self.l1_regularization_strength),
-            l2_regularization_strength=f32(self.l2_regularization_strength),
-            beta=f32(self.beta),
-            l2_shrinkage_regularization_strength=self.l2_shrinkage_regularization_strength)
-        return config
+        super().__init__(name, learning_rate, learning_rate_power, initial_accumulator_value,
+                         l1_regularization_strength, l2_regularization_strength,
+                         l2_shrinkage_regularization_strength, beta, **kwargs)
 
 
 def _check_ftrl_arguments(lr_power, initial_accumulator, l1, l2, l2_shrinkage) -> None:
