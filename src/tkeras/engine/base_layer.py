@@ -708,9 +708,6 @@ class Layer(nn.Module):
         if _CTX.meta_swaps is not None:  # built during a meta-device run
             _swap_module_to_meta(self, _CTX.meta_swaps)
 
-    def _call_spec(self):
-        return _call_signature(type(self).call)
-
     def __call__(self, *args, **kwargs):
         if not self.__dict__.get("_layer_initialized", False):
             raise RuntimeError(f"Layer {type(self).__name__} was called before its __init__ "
@@ -764,7 +761,7 @@ class Layer(nn.Module):
         if training is None:
             training = ctx.training
             if training is None:
-                phase = config._LEARNING_PHASE
+                phase = config.learning_phase_if_set()
                 training = bool(phase) if phase is not None else d["training"]
         if self._accepts_training:
             kwargs["training"] = training
