@@ -62,7 +62,8 @@ class Regularizer(Registered, registry=_OBJECTS):
 
     def get_config(self) -> Dict[str, Any]:
         """The regularizer's arguments as a JSON-serializable dict."""
-        raise NotImplementedError(f"{self} does not implement get_config()")
+        # the class name, not f"{self}": __repr__ itself calls get_config
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_config()")
 
     @classmethod
     def from_config(cls, config_: Mapping[str, Any]) -> "Regularizer":
