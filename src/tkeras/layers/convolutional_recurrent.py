@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations
 from ..backend import config as backend_config
 from ..utils.conv_utils import conv_output_length, normalize_tuple, tf_same_padding
 from .recurrent import (
@@ -174,22 +174,11 @@ class ConvLSTM2DCell(_RecurrentCell):
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
         })
+        # then the recurrent cells' items in Keras's order (ConvLSTM2DCell has no "units")
+        items = self._config_items({"unit_forget_bias": self.unit_forget_bias})
+        del items["units"]
+        config.update(items)
         return config
 
 

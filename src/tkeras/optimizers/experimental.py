@@ -452,10 +452,7 @@ class Nadam(_Moments):
     recomputed from ``iterations`` by ``set_weights``.
 
     Args:
-        learning_rate: the rate. Defaults to 0.001.
-        beta_1: decay of the first moment.
-        beta_2: decay of the second moment.
-        epsilon: fuzz factor.
+        learning_rate (default 0.001), beta_1, beta_2, epsilon: as ``Adam``.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
         ema_overwrite_frequency, jit_compile, name, **kwargs: see ``Optimizer``.
     """
