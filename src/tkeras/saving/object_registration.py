@@ -343,14 +343,16 @@ class Registry(Dict[str, Any]):
             ``get`` of initializers, regularizers, constraints and activations does), or
             passes it through as any callable (losses, metrics).
         error: the exception ``get_object`` raises for an identifier of another kind.
+        identifier_name: what that error calls the identifier (default: ``kind``).
     """
 
     def __init__(self, kind: str, *, instantiate_classes: bool = True,
-                 error: Type[Exception] = ValueError):
+                 error: Type[Exception] = ValueError, identifier_name: Optional[str] = None):
         super().__init__()
         self.kind = kind
         self.instantiate_classes = instantiate_classes
         self.error = error
+        self.identifier_name = identifier_name or kind
         REGISTRIES.setdefault(kind, self)
 
     def register(self, obj: Any, *names: str) -> Any:
@@ -386,7 +388,8 @@ class Registry(Dict[str, Any]):
         as is.
 
         Raises:
-            ``self.error``: ``Could not interpret <kind> identifier: ...`` for anything else.
+            ``self.error``: ``Could not interpret <identifier_name> identifier: ...`` for
+            anything else.
         """
         if identifier is None:
             return None
@@ -396,7 +399,7 @@ class Registry(Dict[str, Any]):
             return identifier()
         if callable(identifier):
             return identifier
-        raise self.error(f"Could not interpret {self.kind} identifier: {identifier!r}")
+        raise self.error(f"Could not interpret {self.identifier_name} identifier: {identifier!r}")
 
 
 class Registered:
