@@ -652,8 +652,9 @@ def check_losses(loss: Any) -> None:
 def _is_builtin_loss(loss) -> bool:
     fn = _loss_function(loss)
     target = fn if fn is not None else loss
-    return getattr(type(target) if isinstance(target, losses_module.Loss) else target,
-                   "__module__", None) == losses_module.__name__
+    module = getattr(type(target) if isinstance(target, losses_module.Loss) else target,
+                     "__module__", None)
+    return isinstance(module, str) and module.split(".")[:2] == losses_module.__name__.split(".")
 
 
 def check_targets_against_outputs(y_true: Sequence[Optional[torch.Tensor]], outputs: Sequence[Any],

@@ -4,8 +4,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, List
 
-from ..metrics import _filter_top_k as filter_top_k
 from ..metrics import parse_init_thresholds, update_confusion_matrix_variables
+from ..metrics.confusion_metrics import _filter_top_k as filter_top_k
 
 __all__ = ["Reduction", "ConfusionMatrix", "AUCCurve", "AUCSummationMethod", "to_list",
            "filter_top_k", "parse_init_thresholds", "update_confusion_matrix_variables"]

@@ -1,14 +1,13 @@
-"""Keras 2.3.1's sensitivity / specificity metrics and ``clone_metric(s)``.
-
-Kept apart from ``metrics.py`` (already long); ``tkeras.metrics`` re-exports everything.
-"""
+"""Keras 2.3.1's sensitivity / specificity metrics (``SensitivityAtSpecificity``,
+``SpecificityAtSensitivity``), on the confusion-matrix counts at evenly spread thresholds."""
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
 import torch
 
-from .metrics import _FN, _FP, _TN, _TP, IoU, Metric, TensorLike, _divide_no_nan, _ThresholdMetric
+from .base import TensorLike, _divide_no_nan
+from .confusion_metrics import _FN, _FP, _TN, _TP, _ThresholdMetric
 
 
 class SensitivitySpecificityBase(_ThresholdMetric):
@@ -129,28 +128,3 @@ class SpecificityAtSensitivity(SensitivitySpecificityBase):
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "num_thresholds": self.num_thresholds,
                 "sensitivity": self.sensitivity}
-
-
-#: Keras 2.3.1's name of the base of ``MeanIoU`` (tkeras's ``IoU``).
-BaseMeanIoU = IoU
-
-
-def clone_metric(metric: Any) -> Any:
-    """A fresh copy (same config, new state) of a ``Metric``; anything else as is.
-
-    Example:
-        >>> clone_metric(tkeras.metrics.AUC(name="auc")).name
-        'auc'
-    """
-    if isinstance(metric, Metric):
-        return metric.__class__.from_config(metric.get_config())
-    return metric
-
-
-def clone_metrics(metrics: Any) -> Any:
-    """``clone_metric`` over a list or a dict of metrics (None stays None)."""
-    if metrics is None:
-        return None
-    if isinstance(metrics, dict):
-        return {key: clone_metric(value) for key, value in metrics.items()}
-    return [clone_metric(metric) for metric in metrics]
