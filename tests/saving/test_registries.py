@@ -22,6 +22,8 @@ PUBLIC_MODULES = {
     "constraint": "tkeras.constraints",
     "optimizer": "tkeras.optimizers",
     "learning rate schedule": "tkeras.optimizers.schedules",
+    "loss function": "tkeras.losses",
+    "metric function": "tkeras.metrics",
 }
 # The newer optimizer family has a registry of its own (same kind, other public module).
 FAMILY_REGISTRIES = [(tkeras.optimizers.experimental._OBJECTS, "tkeras.optimizers.experimental")]
@@ -45,9 +47,15 @@ ARGUMENTS = {
     "ExponentialDecay": (0.1, 10, 0.9), "InverseTimeDecay": (0.1, 10, 0.5),
     "PolynomialDecay": (0.1, 10), "PiecewiseConstantDecay": ([5], [1.0, 0.5]),
     "CosineDecay": (0.1, 10), "CosineDecayRestarts": (0.1, 10),
+    "LossFunctionWrapper": (tkeras.losses.mean_squared_error,),
+    "MeanMetricWrapper": (tkeras.metrics.binary_accuracy,),
+    "IoU": (3, [0, 2]), "MeanIoU": (3,),
+    "SensitivityAtSpecificity": (0.5,), "SpecificityAtSensitivity": (0.5,),
 }
-# Classes without a config: an abstract base, and a wrapper of live torch state.
-NOT_CONFIG_SERIALIZABLE = {"Regularizer", "TorchOptimizer"}
+# Classes without a config: abstract bases (Reduce's config, as tf-keras's, leaves out the
+# reduction that Sum and Mean fix), and a wrapper of live torch state.
+NOT_CONFIG_SERIALIZABLE = {"Regularizer", "Reduce", "SensitivitySpecificityBase",
+                           "TorchOptimizer"}
 
 
 def _registries():

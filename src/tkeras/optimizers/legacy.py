@@ -473,6 +473,7 @@ class FtrlRule:
         _check_ftrl_arguments(learning_rate_power, initial_accumulator_value,
                               l1_regularization_strength, l2_regularization_strength,
                               l2_shrinkage_regularization_strength)
+        # the family's Optimizer, next in the MRO (mypy sees only object above a mixin)
         super().__init__(name, learning_rate, **kwargs)  # type: ignore[call-arg]
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
@@ -493,7 +494,7 @@ class FtrlRule:
                     float(self.l2_shrinkage_regularization_strength), number(self.beta))
 
     def get_config(self):
-        config = super().get_config()  # type: ignore[misc]
+        config = super().get_config()
         number = self._number
         config.update(
             initial_accumulator_value=self.initial_accumulator_value,
