@@ -22,7 +22,7 @@ from ..saving.object_registration import Registered, Registry
 from . import rules
 from .base import Optimizer as _BaseOptimizer
 from .base import Tensors, clip_in_order_, f32
-from .legacy import FtrlRule
+from .legacy import AdagradRule, FtrlRule
 
 _LEGACY_ONLY_KWARGS = ("decay", "gradient_aggregator", "gradient_transformers")
 
@@ -281,7 +281,7 @@ class RMSprop(Optimizer):
         return config
 
 
-class Adagrad(Optimizer):
+class Adagrad(AdagradRule, Optimizer):
     """Adagrad: ``acc += g^2``; ``w -= lr*g / sqrt(acc + eps)``.
 
     Args:
@@ -292,25 +292,12 @@ class Adagrad(Optimizer):
         ema_overwrite_frequency, jit_compile, name, **kwargs: see ``Optimizer``.
     """
 
+    _eps_inside_sqrt = True
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-07, name: str = "Adagrad", **kwargs):
         super().__init__(name, learning_rate, **kwargs)
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
-        self._slot_initial_values = {"accumulator": initial_accumulator_value}
-
-    def _slot_groups(self):
-        return [("accumulator",)]
-
-    def _update(self, params, grads, slots, lr):
-        rules.adagrad_(params, grads, lr, slots["accumulator"], self.epsilon,
-                       eps_inside_sqrt=True)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(initial_accumulator_value=self.initial_accumulator_value,
-                      epsilon=self.epsilon)
-        return config
+        self._set_adagrad_arguments(initial_accumulator_value, epsilon)
 
 
 class Adadelta(Optimizer):

@@ -222,7 +222,34 @@ class RMSprop(Optimizer):
         return config
 
 
-class Adagrad(Optimizer):
+class AdagradRule:
+    """Adagrad's arguments, accumulator slot, update and config, shared by both optimizer
+    families' ``Adagrad`` (placed before the family's ``Optimizer`` base).
+    ``_eps_inside_sqrt`` is where a family adds epsilon: Keras 2's ``sqrt(acc) + eps``, or
+    the newer family's ``sqrt(acc + eps)``."""
+
+    _eps_inside_sqrt = False
+
+    def _set_adagrad_arguments(self, initial_accumulator_value: float, epsilon: float) -> None:
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+        self._slot_initial_values = {"accumulator": initial_accumulator_value}
+
+    def _slot_groups(self):
+        return [("accumulator",)]
+
+    def _update(self, params, grads, slots, lr):
+        rules.adagrad_(params, grads, lr, slots["accumulator"], self.epsilon,
+                       eps_inside_sqrt=self._eps_inside_sqrt)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(initial_accumulator_value=self.initial_accumulator_value,
+                      epsilon=self.epsilon)
+        return config
+
+
+class Adagrad(AdagradRule, Optimizer):
     """Adagrad: per-coordinate rates from the sum of squared gradients.
 
     ``acc += g^2``; ``w -= lr * g / (sqrt(acc) + eps)``; ``acc`` starts at
@@ -242,22 +269,7 @@ class Adagrad(Optimizer):
             raise ValueError("initial_accumulator_value must be non-negative: "
                              f"{initial_accumulator_value}")
         super().__init__(name, learning_rate, **kwargs)
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = _epsilon_or_default(epsilon)
-        self._slot_initial_values = {"accumulator": initial_accumulator_value}
-
-    def _slot_groups(self):
-        return [("accumulator",)]
-
-    def _update(self, params, grads, slots, lr):
-        rules.adagrad_(params, grads, lr, slots["accumulator"], self.epsilon,
-                       eps_inside_sqrt=False)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(initial_accumulator_value=self.initial_accumulator_value,
-                      epsilon=self.epsilon)
-        return config
+        self._set_adagrad_arguments(initial_accumulator_value, _epsilon_or_default(epsilon))
 
 
 class Adadelta(Optimizer):
