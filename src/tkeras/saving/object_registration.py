@@ -323,7 +323,9 @@ def _deserialize(identifier, module_objects, custom_objects, printable_module_na
 
 
 REGISTRIES: Dict[str, "Registry"] = {}
-"""Every kind's registry by its kind (``"layer"``, ``"initializer"``, ...), for the guard tests."""
+"""Each kind's registry by its kind (``"layer"``, ``"initializer"``, ...), for the guard tests:
+the first one made of a kind (the newer optimizer family's registry, also of kind
+``"optimizer"``, is ``tkeras.optimizers.experimental._OBJECTS``)."""
 
 
 class Registry(Dict[str, Any]):
