@@ -276,3 +276,9 @@ def test_dense_kernel_constraint_applies_on_the_keras_layout_after_an_update():
     norms = torch.sqrt(torch.sum(kernel.detach() ** 2, dim=0))  # per unit: Keras axis 0
     assert tuple(kernel.shape) == (5, 3)
     assert torch.all(norms <= 0.1 + 1e-6) and torch.all(norms > 0.099)
+
+
+def test_base_regularizer_says_it_has_no_config():
+    with pytest.raises(NotImplementedError, match="Regularizer does not implement get_config"):
+        R.Regularizer().get_config()
+    assert repr(R.Regularizer()) == "Regularizer()"

@@ -16,20 +16,17 @@ Example:
 """
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import torch
 import torch.nn.functional as F
 
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
-from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
+from .saving.object_registration import Registry, serialize_keras_object
+
 
 # The Keras layer classes that tf-keras also accepts as activations, by name.
-_ACTIVATION_LAYER_NAMES = ("ReLU", "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax")
-
-
 def linear(x: TensorLike) -> TensorLike:
     """Linear (identity) activation: returns ``x`` unchanged (the same object).
 
@@ -199,22 +196,14 @@ def leaky_relu(x: TensorLike, alpha: float = 0.2) -> torch.Tensor:
     return F.leaky_relu(_as_tensor(x), negative_slope=alpha)
 
 
-_ACTIVATIONS: Dict[str, Callable] = {
-    fn.__name__: fn for fn in (
-        linear, relu, relu6, elu, selu, softmax, log_softmax, softplus, softsign, sigmoid,
-        hard_sigmoid, exponential, tanh, swish, gelu, mish, leaky_relu)
-}
-_ACTIVATIONS["silu"] = swish
-_ACTIVATIONS["softmax_v2"] = softmax  # the name TF 2 wrote for tf.nn.softmax
-
-
-def _module_objects() -> Dict[str, Any]:
-    """The built-in functions plus the advanced-activation layer classes that exist."""
-    from .engine.base_layer import LAYER_REGISTRY  # lazy: the engine imports this module
-    objects = {name: LAYER_REGISTRY[name] for name in _ACTIVATION_LAYER_NAMES
-               if name in LAYER_REGISTRY}
-    objects.update(_ACTIVATIONS)
-    return objects
+_ACTIVATIONS = Registry("activation function", error=TypeError)
+"""The activation functions by name; the advanced-activation layer classes (``LeakyReLU``)
+add themselves (tkeras.layers.advanced_activations) so configs may name them too."""
+for _fn in (linear, relu, relu6, elu, selu, softmax, log_softmax, softplus, softsign, sigmoid,
+            hard_sigmoid, exponential, tanh, swish, gelu, mish, leaky_relu):
+    _ACTIVATIONS.register(_fn)
+_ACTIVATIONS.register(swish, "silu")
+_ACTIVATIONS.register(softmax, "softmax_v2")  # the name TF 2 wrote for tf.nn.softmax
 
 
 def serialize(activation: Callable, use_legacy_format: bool = False) -> Any:
@@ -271,9 +260,7 @@ def deserialize(config: Any, custom_objects: Optional[Mapping[str, Any]] = None,
         function_name = _function_dict_name(config)
         if function_name is not None:
             config = function_name
-    return deserialize_keras_object(config, module_objects=_module_objects(),
-                                    custom_objects=custom_objects,
-                                    printable_module_name="activation function")
+    return _ACTIVATIONS.deserialize(config, custom_objects)
 
 
 def tensor_form(fn: Optional[Callable]) -> Optional[Callable]:
@@ -300,10 +287,4 @@ def get(identifier: Any) -> Callable:
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, Mapping):
-        return deserialize(identifier)
-    if isinstance(identifier, str) or callable(identifier):
-        if inspect.isclass(identifier):
-            return identifier()
-        return get_callable(identifier, _module_objects(), "activation function")
-    raise TypeError(f"Could not interpret activation function identifier: {identifier!r}")
+    return _ACTIVATIONS.get_object(identifier, deserialize)

@@ -12,7 +12,6 @@ Example:
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
 
 import torch
@@ -20,7 +19,7 @@ import torch
 from .backend import config
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
-from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
+from .saving.object_registration import Registered, Registry
 
 AxisLike = Union[int, Sequence[int]]
 
@@ -31,7 +30,11 @@ def _norms(w: torch.Tensor, axis: AxisLike) -> torch.Tensor:
     return torch.sqrt(torch.sum(torch.square(w), dim=dims, keepdim=True))
 
 
-class Constraint:
+_OBJECTS = Registry("constraint")
+"""Every constraint class by its name (added as defined), and Keras 2's other names."""
+
+
+class Constraint(Registered, registry=_OBJECTS):
     """Base class of weight constraints: ``__call__(w)`` returns the projected weight.
 
     The base class returns ``w`` unchanged; subclasses override ``__call__`` (and
@@ -220,13 +223,10 @@ unit_norm = unitnorm = UnitNorm
 min_max_norm = MinMaxNorm
 radial_constraint = RadialConstraint
 
-_OBJECTS: Dict[str, type] = {
-    "Constraint": Constraint, "MaxNorm": MaxNorm, "NonNeg": NonNeg, "UnitNorm": UnitNorm,
-    "MinMaxNorm": MinMaxNorm, "RadialConstraint": RadialConstraint,
-    "max_norm": MaxNorm, "maxnorm": MaxNorm, "non_neg": NonNeg, "nonneg": NonNeg,
-    "unit_norm": UnitNorm, "unitnorm": UnitNorm, "min_max_norm": MinMaxNorm,
-    "radial_constraint": RadialConstraint,
-}
+_OBJECTS.register(Constraint)
+_OBJECTS.update(max_norm=MaxNorm, maxnorm=MaxNorm, non_neg=NonNeg, nonneg=NonNeg,
+                unit_norm=UnitNorm, unitnorm=UnitNorm, min_max_norm=MinMaxNorm,
+                radial_constraint=RadialConstraint)
 
 
 def serialize(constraint: Optional[Callable], use_legacy_format: bool = False) -> Any:
@@ -237,7 +237,7 @@ def serialize(constraint: Optional[Callable], use_legacy_format: bool = False) -
         use_legacy_format: accepted for compatibility; the output is the same.
     """
     del use_legacy_format
-    return serialize_keras_object(constraint)
+    return _OBJECTS.serialize(constraint)
 
 
 def deserialize(config_: Any, custom_objects: Optional[Mapping[str, Any]] = None,
@@ -253,9 +253,7 @@ def deserialize(config_: Any, custom_objects: Optional[Mapping[str, Any]] = None
         ValueError: ``Unknown constraint: 'name'...`` for unknown names.
     """
     del use_legacy_format
-    return deserialize_keras_object(config_, module_objects=_OBJECTS,
-                                    custom_objects=custom_objects,
-                                    printable_module_name="constraint")
+    return _OBJECTS.deserialize(config_, custom_objects)
 
 
 def get(identifier: Any) -> Optional[Callable]:
@@ -268,8 +266,4 @@ def get(identifier: Any) -> Optional[Callable]:
     Raises:
         ValueError: for unknown names or identifiers of another kind.
     """
-    if inspect.isclass(identifier):
-        return identifier()
-    if isinstance(identifier, (str, Mapping)):
-        return deserialize(identifier)
-    return get_callable(identifier, _OBJECTS, "constraint")
+    return _OBJECTS.get_object(identifier)

@@ -19,7 +19,6 @@ Example:
 """
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
@@ -29,7 +28,7 @@ import torch
 
 from .backend import config
 from .backend.ops import _default_device
-from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
+from .saving.object_registration import Registered, Registry, deserialize_keras_object
 
 Shape = Sequence[int]
 
@@ -143,7 +142,11 @@ def compute_fans(shape: Shape) -> Tuple[int, int]:
 
 # ------------------------------------------------------------------ classes
 
-class Initializer:
+_OBJECTS = Registry("initializer")
+"""Every initializer class by its name (added as defined), and Keras's other names for them."""
+
+
+class Initializer(Registered, registry=_OBJECTS):
     """Base class of every initializer.
 
     Subclasses implement ``__call__(shape, dtype=None, **kwargs)`` returning a tensor, and
@@ -542,29 +545,20 @@ class LecunNormal(_FixedVarianceScaling):
 
 # ------------------------------------------------------------------ names
 
-_CLASSES = (Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal,
-            VarianceScaling, Orthogonal, Identity, GlorotUniform, GlorotNormal, HeUniform,
-            HeNormal, LecunUniform, LecunNormal)
-
-
 def _snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _all_objects() -> Dict[str, type]:
-    """Class names, snake_case names, TF's ``...V2`` names and Keras 2's aliases."""
-    objects: Dict[str, type] = {}
-    for cls in _CLASSES:
-        objects[cls.__name__] = cls
-        objects[_snake_case(cls.__name__)] = cls
-        objects[cls.__name__ + "V2"] = cls
+def _register_keras_names() -> None:
+    """Snake_case names, TF's ``...V2`` names and Keras 2's aliases of the classes."""
+    for cls in list(dict.fromkeys(_OBJECTS.values())):
+        _OBJECTS.register(cls, _snake_case(cls.__name__), cls.__name__ + "V2")
     for cls in (GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform):
-        objects[_snake_case(cls.__name__) + "V2"] = cls
-    objects.update(normal=RandomNormal, uniform=RandomUniform, one=Ones, zero=Zeros)
-    return objects
+        _OBJECTS.register(cls, _snake_case(cls.__name__) + "V2")
+    _OBJECTS.update(normal=RandomNormal, uniform=RandomUniform, one=Ones, zero=Zeros)
 
 
-_OBJECTS = _all_objects()
+_register_keras_names()
 
 # Keras 2 functional aliases: initializers.glorot_uniform(seed=1), initializers.normal(), ...
 zeros = zero = Zeros
@@ -592,7 +586,7 @@ def serialize(initializer: Optional[Callable], use_legacy_format: bool = False) 
         use_legacy_format: accepted for compatibility; the output is the same.
     """
     del use_legacy_format
-    return serialize_keras_object(initializer)
+    return _OBJECTS.serialize(initializer)
 
 
 def deserialize(config_: Any, custom_objects: Optional[Mapping[str, Any]] = None,
@@ -608,9 +602,7 @@ def deserialize(config_: Any, custom_objects: Optional[Mapping[str, Any]] = None
         ValueError: ``Unknown initializer: 'name'...`` for unknown names.
     """
     del use_legacy_format
-    return deserialize_keras_object(config_, module_objects=_OBJECTS,
-                                    custom_objects=custom_objects,
-                                    printable_module_name="initializer")
+    return _OBJECTS.deserialize(config_, custom_objects)
 
 
 def get(identifier: Any) -> Optional[Callable]:
@@ -623,8 +615,4 @@ def get(identifier: Any) -> Optional[Callable]:
     Raises:
         ValueError: for unknown names or identifiers of another kind.
     """
-    if inspect.isclass(identifier):
-        return identifier()
-    if isinstance(identifier, (str, Mapping)):
-        return deserialize(identifier)
-    return get_callable(identifier, _OBJECTS, "initializer")
+    return _OBJECTS.get_object(identifier)

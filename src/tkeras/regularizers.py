@@ -13,7 +13,6 @@ Example:
 """
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from typing import Any, Callable, Dict, Mapping, Optional
@@ -23,7 +22,7 @@ import torch
 from .backend import config
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
-from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
+from .saving.object_registration import Registered, Registry
 
 
 def _penalty_factor(value: Any, name: str) -> float:
@@ -37,7 +36,11 @@ def _penalty_factor(value: Any, name: str) -> float:
     return float(torch.tensor(float(value), dtype=config.torch_dtype(), device="cpu"))
 
 
-class Regularizer:
+_OBJECTS = Registry("regularizer")
+"""Every regularizer class by its name (added as defined), and Keras 2's other names."""
+
+
+class Regularizer(Registered, registry=_OBJECTS):
     """Base class of regularizers: ``__call__(x)`` returns the penalty for tensor ``x``.
 
     Any function ``f(weight) -> scalar tensor`` also works as a regularizer. Subclasses
@@ -59,7 +62,8 @@ class Regularizer:
 
     def get_config(self) -> Dict[str, Any]:
         """The regularizer's arguments as a JSON-serializable dict."""
-        raise NotImplementedError(f"{self} does not implement get_config()")
+        # the class name, not f"{self}": __repr__ itself calls get_config
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_config()")
 
     @classmethod
     def from_config(cls, config_: Mapping[str, Any]) -> "Regularizer":
@@ -216,11 +220,8 @@ l1 = L1
 l2 = L2
 orthogonal_regularizer = OrthogonalRegularizer
 
-_OBJECTS: Dict[str, Any] = {
-    "Regularizer": Regularizer, "L1L2": L1L2, "L1": L1, "L2": L2,
-    "OrthogonalRegularizer": OrthogonalRegularizer, "l1": L1, "l2": L2,
-    "orthogonal_regularizer": OrthogonalRegularizer,
-}
+_OBJECTS.register(Regularizer)
+_OBJECTS.update(l1=L1, l2=L2, orthogonal_regularizer=OrthogonalRegularizer)
 
 
 def serialize(regularizer: Optional[Callable], use_legacy_format: bool = False) -> Any:
@@ -231,7 +232,7 @@ def serialize(regularizer: Optional[Callable], use_legacy_format: bool = False) 
         use_legacy_format: accepted for compatibility; the output is the same.
     """
     del use_legacy_format
-    return serialize_keras_object(regularizer)
+    return _OBJECTS.serialize(regularizer)
 
 
 def deserialize(config_: Any, custom_objects: Optional[Mapping[str, Any]] = None,
@@ -249,9 +250,7 @@ def deserialize(config_: Any, custom_objects: Optional[Mapping[str, Any]] = None
     del use_legacy_format
     if config_ == "l1_l2":  # the string means the function's defaults, not the class's
         return l1_l2()
-    return deserialize_keras_object(config_, module_objects=_OBJECTS,
-                                    custom_objects=custom_objects,
-                                    printable_module_name="regularizer")
+    return _OBJECTS.deserialize(config_, custom_objects)
 
 
 def get(identifier: Any) -> Optional[Callable]:
@@ -264,8 +263,4 @@ def get(identifier: Any) -> Optional[Callable]:
     Raises:
         ValueError: for unknown names or identifiers of another kind.
     """
-    if inspect.isclass(identifier):
-        return identifier()
-    if isinstance(identifier, (str, Mapping)):
-        return deserialize(identifier)
-    return get_callable(identifier, _OBJECTS, "regularizer")
+    return _OBJECTS.get_object(identifier, deserialize)

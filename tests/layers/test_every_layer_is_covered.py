@@ -1,10 +1,11 @@
-"""Every layer class tkeras.layers exports goes through the shared layer test
-(``layer_test_utils.check_layer``): found in the case lists of the family test modules,
-directly or as a sublayer (cells inside RNN, layers inside wrappers)."""
+"""Every layer class tkeras.layers exports, or its modules register, is exported and goes
+through the shared layer test (``layer_test_utils.check_layer``): found in the case lists of
+the family test modules, directly or as a sublayer (cells inside RNN, layers inside
+wrappers)."""
 import importlib
 
 import tkeras
-from tkeras.engine.base_layer import Layer
+from tkeras.engine.base_layer import LAYER_REGISTRY, Layer
 
 FAMILY_MODULES = ["test_advanced_activations", "test_convolutional", "test_core_merge_contract",
                   "test_embeddings", "test_local", "test_noise", "test_normalization",
@@ -37,6 +38,20 @@ def _layers_in_case_lists(module):
     return found
 
 
+def _registered_layer_family_classes():
+    """The classes tkeras.layers' modules define, as the layer registry holds them: a class
+    left out of its module's ``__all__`` is registered all the same."""
+    return {cls for cls in LAYER_REGISTRY.values()
+            if isinstance(cls, type) and cls.__module__.startswith("tkeras.layers.")}
+
+
+def test_every_registered_layer_class_is_exported_from_tkeras_layers():
+    missing = sorted(f"{cls.__module__}.{cls.__name__}"
+                     for cls in _registered_layer_family_classes()
+                     if getattr(tkeras.layers, cls.__name__, None) is not cls)
+    assert not missing, f"layer classes registered but not exported by tkeras.layers: {missing}"
+
+
 def test_every_exported_layer_class_is_in_a_shared_test_case():
     covered = set()
     for name in FAMILY_MODULES:
@@ -44,6 +59,6 @@ def test_every_exported_layer_class_is_in_a_shared_test_case():
     exported = {getattr(tkeras.layers, n) for n in dir(tkeras.layers)
                 if isinstance(getattr(tkeras.layers, n), type)
                 and issubclass(getattr(tkeras.layers, n), Layer)}
-    missing = sorted(c.__name__ for c in exported - covered
+    missing = sorted(c.__name__ for c in (exported | _registered_layer_family_classes()) - covered
                      if c.__name__ not in NOT_CONTRACT_CASES)
     assert not missing, f"layer classes without a shared-test case: {missing}"

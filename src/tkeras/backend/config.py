@@ -203,8 +203,10 @@ def learning_phase():
     return 0 if _LEARNING_PHASE is None else _LEARNING_PHASE
 
 
-def learning_phase_is_set() -> bool:
-    return _LEARNING_PHASE is not None
+def learning_phase_if_set() -> Optional[int]:
+    """The learning phase ``set_learning_phase`` set, or None (layers then use their own
+    training default)."""
+    return _LEARNING_PHASE
 
 
 def set_learning_phase(value) -> None:

@@ -25,6 +25,7 @@ from ..backend import config
 from ..backend.variables import KerasBuffer, to_numpy
 from ..mixed_precision import policy as mp_policy
 from ..mixed_precision.autocast import autocast_inputs, weights_in_compute_dtype
+from ..saving.object_registration import Registry
 from .base_layer_utils import (
     NO_MASK,
     as_build_shape,
@@ -65,7 +66,7 @@ _CTX = call_context()
 
 # ------------------------------------------------------------------ the Layer
 
-LAYER_REGISTRY: Dict[str, type] = {}
+LAYER_REGISTRY = Registry("layer")
 """Keras class names -> tkeras classes, filled as layer modules are imported."""
 
 
@@ -113,8 +114,7 @@ class Layer(LayerNodesMixin, nn.Module):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("tkeras.") and not cls.__name__.startswith("_"):
-            LAYER_REGISTRY.setdefault(cls.__name__, cls)
+        LAYER_REGISTRY.add_class(cls)
         if "call" in cls.__dict__:
             cls.forward = cls.__dict__["call"]  # torch's __call__ goes straight to call
         elif "forward" in cls.__dict__:
@@ -515,9 +515,6 @@ class Layer(LayerNodesMixin, nn.Module):
         if _CTX.meta_swaps is not None:  # built during a meta-device run
             swap_module_to_meta(self, _CTX.meta_swaps)
 
-    def _call_spec(self):
-        return call_signature(type(self).call)
-
     def __call__(self, *args, **kwargs):
         if not self.__dict__.get("_layer_initialized", False):
             raise RuntimeError(f"Layer {type(self).__name__} was called before its __init__ "
@@ -571,7 +568,7 @@ class Layer(LayerNodesMixin, nn.Module):
         if training is None:
             training = ctx.training
             if training is None:
-                phase = config._LEARNING_PHASE
+                phase = config.learning_phase_if_set()
                 training = bool(phase) if phase is not None else d["training"]
         if self._accepts_training:
             kwargs["training"] = training

@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
+from ..saving.layer_serialization import serialize_layer
 from .base_layer import Layer, convert_inputs, shape_structure
 from .base_layer_utils import call_signature
 from .input_layer import InputLayer
@@ -440,6 +441,10 @@ class Functional(Model):
 
     # -------------------------------------------------------------- config
 
+    def get_build_config(self) -> Optional[Dict[str, Any]]:
+        """The input structure the model was built for (nested as given), once built."""
+        return {"input_shape": _as_list_shape(self._build_input_shape)} if self.built else None
+
     def get_config(self) -> Dict[str, Any]:
         return get_network_config(self)
 
@@ -474,17 +479,6 @@ def _unique_output_names(layers: List[Layer]) -> List[str]:
 def _should_skip_first_node(layer) -> bool:
     """A nested functional model's node 0 links its own inputs to its outputs: never saved."""
     return isinstance(layer, Functional) and getattr(layer, "_is_graph_network", False)
-
-
-def serialize_layer(layer) -> Dict[str, Any]:
-    from ..saving.object_registration import serialize_keras_object
-    cfg = serialize_keras_object(layer)
-    build = layer.get_build_config() if not isinstance(layer, (InputLayer, Functional)) else None
-    if build is not None:
-        cfg["build_config"] = build
-    elif isinstance(layer, Functional) and layer.built and not isinstance(layer, InputLayer):
-        cfg["build_config"] = {"input_shape": _as_list_shape(layer._build_input_shape)}
-    return cfg
 
 
 def _as_list_shape(shape):
@@ -542,7 +536,7 @@ def get_network_config(network) -> Dict[str, Any]:
         for index, node in enumerate(layer._inbound_nodes):
             if _node_key(layer, index) in network._network_nodes and not node.is_input:
                 inbound.append(_serialize_node(node, conversion))
-        cfg = serialize_layer(layer)
+        cfg = serialize_layer(layer, build_config=True)
         cfg["name"] = layer.name
         cfg["inbound_nodes"] = inbound
         layer_configs.append(cfg)

@@ -78,6 +78,10 @@ class InputLayer(Layer):
         # tf-keras reports an InputLayer's output shape as a list holding one shape.
         return [self._batch_input_shape]
 
+    def get_build_config(self) -> None:
+        """None: an input layer is built by construction."""
+        return None
+
     def get_config(self):
         return {"batch_input_shape": list(self._batch_input_shape), "dtype": self.dtype,
                 "sparse": False, "ragged": False, "name": self.name, "optional": self.optional}

@@ -100,13 +100,6 @@ class Model(Trainer, Layer):
               [w for w in self._own_weights if not w._keras_trainable]
         return dedup(out + own)
 
-    def count_params(self) -> int:
-        if not self.built:
-            raise ValueError(f"You tried to call `count_params` on model {self.name}, but the model "
-                             "isn't built. You can build it manually via: "
-                             f"`{self.name}.build(batch_input_shape)`.")
-        return int(sum(int(np.prod(w.shape)) for w in self.weights))
-
     # -------------------------------------------------------------- building subclassed models
 
     def build(self, input_shape) -> None:
@@ -195,11 +188,6 @@ class Model(Trainer, Layer):
                      options=None) -> None:
         """Loads weights from a Keras HDF5 weights or model file (by layer order, or by name)."""
         hdf5_format.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
-
-    def reset_states(self, states: Any = None) -> None:
-        for layer in self._flatten_layers(include_self=False):
-            if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
-                layer.reset_states()
 
 
 _FUNCTIONAL_SUBCLASSES: Dict[type, type] = {}

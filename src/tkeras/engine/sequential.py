@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from ..saving.layer_serialization import serialize_layer
 from .base_layer import Layer, shape_structure
-from .functional import Functional, serialize_layer
+from .functional import Functional
 from .input_layer import Input, InputLayer
 from .keras_tensor import KerasTensor, flatten
 
@@ -190,9 +191,9 @@ class Sequential(Functional):
     def get_config(self) -> Dict[str, Any]:
         layer_configs = []
         if self._input_layer is not None:
-            layer_configs.append(serialize_layer(self._input_layer))
+            layer_configs.append(serialize_layer(self._input_layer, build_config=True))
         for layer in self._seq_layers:
-            layer_configs.append(serialize_layer(layer))
+            layer_configs.append(serialize_layer(layer, build_config=True))
         return {"name": self.name, "layers": layer_configs}
 
     @classmethod

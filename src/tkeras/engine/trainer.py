@@ -240,12 +240,9 @@ class Trainer:
         return runner
 
     def _predict_runner(self) -> StepRunner:
-        if self._is_compiled:
-            return self._runner()
-        runner = StepRunner.__new__(StepRunner)
-        runner.model = self
-        runner.refresh()
-        return runner
+        """The compiled model's runner; for a model never compiled, a fresh one (predict
+        needs no loss, metrics or optimizer)."""
+        return self._runner() if self._is_compiled else StepRunner(self)
 
     # ------------------------------------------------------------ metrics
 

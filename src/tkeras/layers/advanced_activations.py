@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 
-from .. import constraints, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..backend import ops as K
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
@@ -303,3 +303,8 @@ class ThresholdedReLU(_ElementwiseActivation):
         config = super().get_config()
         config["theta"] = self.theta
         return config
+
+
+# Activation configs may name these layers (``activation="LeakyReLU"``, tf-keras's dict form).
+for _layer in (Softmax, ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU):
+    activations._ACTIVATIONS.register(_layer)

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations
 from ..backend import config as backend_config
 from ..utils.conv_utils import conv_output_length, normalize_tuple, tf_same_padding
 from .recurrent import RNN, _CellLayer, forget_bias_initializer
@@ -61,21 +61,10 @@ class ConvLSTM2DCell(_RecurrentCell):
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
                  data_format: Optional[str] = None, dilation_rate=(1, 1), activation="tanh",
-                 recurrent_activation="hard_sigmoid", use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", unit_forget_bias: bool = True,
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0, **kwargs):
-        super().__init__(filters, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                         recurrent_constraint=recurrent_constraint,
-                         bias_constraint=bias_constraint, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, **kwargs)
+                 recurrent_activation="hard_sigmoid", use_bias: bool = True, *,
+                 unit_forget_bias: bool = True, **kwargs):
+        # the weights' options and dropouts (kernel_initializer, ...) go to _RecurrentCell
+        super().__init__(filters, activation=activation, use_bias=use_bias, **kwargs)
         self.filters = self.units
         self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
         self.strides = normalize_tuple(strides, 2, "strides")
@@ -179,22 +168,11 @@ class ConvLSTM2DCell(_RecurrentCell):
             "padding": self.padding,
             "data_format": self.data_format,
             "dilation_rate": list(self.dilation_rate),
-            "activation": activations.serialize(self.activation),
-            "recurrent_activation": activations.serialize(self.recurrent_activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
         })
+        # then the recurrent cells' items in Keras's order (ConvLSTM2DCell has no "units")
+        items = self._config_items({"unit_forget_bias": self.unit_forget_bias})
+        del items["units"]
+        config.update(items)
         return config
 
 

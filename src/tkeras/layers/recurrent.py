@@ -149,21 +149,10 @@ class GRUCell(_RecurrentCell):
     _gates = 3
 
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0, implementation: int = 2,
-                 reset_after: bool = True, **kwargs):
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                         recurrent_constraint=recurrent_constraint,
-                         bias_constraint=bias_constraint, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, **kwargs)
+                 use_bias: bool = True, *, implementation: int = 2, reset_after: bool = True,
+                 **kwargs):
+        # the weights' options and dropouts (kernel_initializer, ...) go to _RecurrentCell
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.implementation = int(implementation)
         self.reset_after = bool(reset_after)
@@ -278,21 +267,10 @@ class LSTMCell(_RecurrentCell):
     _gates = 4
 
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias: bool = True, kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, implementation: int = 2, **kwargs):
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                         recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                         recurrent_constraint=recurrent_constraint,
-                         bias_constraint=bias_constraint, dropout=dropout,
-                         recurrent_dropout=recurrent_dropout, **kwargs)
+                 use_bias: bool = True, *, unit_forget_bias: bool = True,
+                 implementation: int = 2, **kwargs):
+        # the weights' options and dropouts (kernel_initializer, ...) go to _RecurrentCell
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
         self.implementation = int(implementation)

@@ -22,10 +22,12 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from ..saving.object_registration import deserialize_keras_object, serialize_keras_object
+# deserialize_keras_object / serialize_keras_object: public names of Keras 2.3.1's module
+from ..saving.object_registration import deserialize_keras_object, serialize_keras_object  # noqa: F401
 from .base import (  # noqa: F401 - the public names of tkeras.losses
+    _OBJECTS,
     Loss,
     LossFunctionWrapper,
     Reduction,
@@ -76,8 +78,8 @@ from .functions import (  # noqa: F401 - the public names of tkeras.losses
     sparse_categorical_crossentropy,
     squared_hinge,
 )
-from .hinge_losses import CategoricalHinge, Hinge, SquaredHinge
-from .probabilistic_losses import (
+from .hinge_losses import CategoricalHinge, Hinge, SquaredHinge  # noqa: F401 - the public names of tkeras.losses
+from .probabilistic_losses import (  # noqa: F401 - the public names of tkeras.losses
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
@@ -86,7 +88,7 @@ from .probabilistic_losses import (
     Poisson,
     SparseCategoricalCrossentropy,
 )
-from .regression_losses import (
+from .regression_losses import (  # noqa: F401 - the public names of tkeras.losses
     CosineSimilarity,
     Huber,
     LogCosh,
@@ -98,16 +100,11 @@ from .regression_losses import (
 
 # =================================================================== lookup
 
-_CLASSES = (
-    Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, Hinge, SquaredHinge, CategoricalHinge, Poisson, LogCosh,
-    KLDivergence, Huber, CosineSimilarity, BinaryCrossentropy, BinaryFocalCrossentropy,
-    CategoricalCrossentropy, CategoricalFocalCrossentropy, SparseCategoricalCrossentropy,
-)
-_OBJECTS: Dict[str, Any] = {
-    **{fn.__name__: fn for fn in _FUNCTIONS}, **_ALIASES,
-    **{cls.__name__: cls for cls in _CLASSES},
-}
+# The Loss classes registered themselves as defined; the functions and Keras's aliases:
+_OBJECTS.register(Loss)
+for _fn in _FUNCTIONS:
+    _OBJECTS.register(_fn)
+_OBJECTS.update(_ALIASES)
 
 
 def is_categorical_crossentropy(loss: Any) -> bool:
@@ -128,7 +125,7 @@ def serialize(loss: Any, use_legacy_format: bool = False) -> Any:
         use_legacy_format: accepted for compatibility; the output is the same.
     """
     del use_legacy_format
-    return serialize_keras_object(loss)
+    return _OBJECTS.serialize(loss)
 
 
 def deserialize(name: Any, custom_objects: Optional[Mapping[str, Any]] = None,
@@ -144,8 +141,7 @@ def deserialize(name: Any, custom_objects: Optional[Mapping[str, Any]] = None,
         ValueError: ``Unknown loss function: 'name'...`` for unknown names.
     """
     del use_legacy_format
-    return deserialize_keras_object(name, module_objects=_OBJECTS, custom_objects=custom_objects,
-                                    printable_module_name="loss function")
+    return _OBJECTS.deserialize(name, custom_objects)
 
 
 def get(identifier: Any) -> Any:
@@ -158,13 +154,7 @@ def get(identifier: Any) -> Any:
     Raises:
         ValueError: for unknown names or identifiers of another kind.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, Mapping)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss function identifier: {identifier!r}")
+    return _OBJECTS.get_object(identifier)
 
 
 __all__ = sorted(set(_OBJECTS) | {"Reduction", "ReductionV2", "get", "serialize", "deserialize",

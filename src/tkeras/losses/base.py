@@ -11,7 +11,7 @@ import torch
 from .._warn import TkerasWarning
 from ..backend import config
 from ..backend.variables import to_numpy
-from ..saving.object_registration import get_registered_name
+from ..saving.object_registration import Registered, Registry, get_registered_name
 
 TensorLike = Union[torch.Tensor, np.ndarray, float, int, list]
 
@@ -245,7 +245,12 @@ def apply_mask(sample_weight: Optional[torch.Tensor], mask: Optional[torch.Tenso
     return sample_weight * mask
 
 
-class Loss:
+_OBJECTS = Registry("loss function", instantiate_classes=False)
+"""Every Loss class by its name (added as defined); tkeras.losses adds the loss functions
+and their aliases."""
+
+
+class Loss(Registered, registry=_OBJECTS):
     """Base class of loss objects: subclasses implement ``call(y_true, y_pred)``, returning
     per-sample losses; ``__call__`` weights and reduces them.
 

@@ -15,11 +15,13 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from ..losses import check_sparse_labels, squeeze_or_expand_dimensions  # noqa: F401 - the public names of tkeras.metrics
-from ..saving.object_registration import deserialize_keras_object, serialize_keras_object
-from .accuracy_metrics import (
+
+# deserialize_keras_object / serialize_keras_object: public names of Keras 2.3.1's module
+from ..saving.object_registration import deserialize_keras_object, serialize_keras_object  # noqa: F401
+from .accuracy_metrics import (  # noqa: F401 - the public names of tkeras.metrics
     Accuracy,
     BinaryAccuracy,
     CategoricalAccuracy,
@@ -27,7 +29,7 @@ from .accuracy_metrics import (
     SparseTopKCategoricalAccuracy,
     TopKCategoricalAccuracy,
 )
-from .base import Metric, MetricVariable, TensorLike  # noqa: F401 - the public names of tkeras.metrics
+from .base import _OBJECTS, Metric, MetricVariable, TensorLike  # noqa: F401 - the public names of tkeras.metrics
 from .confusion_metrics import (  # noqa: F401 - the public names of tkeras.metrics
     AUC,
     FalseNegatives,
@@ -87,17 +89,17 @@ from .functions import (  # noqa: F401 - the public names of tkeras.metrics
     squared_hinge,
     top_k_categorical_accuracy,
 )
-from .hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from .hinge_metrics import CategoricalHinge, Hinge, SquaredHinge  # noqa: F401 - the public names of tkeras.metrics
 from .iou_metrics import BaseMeanIoU, IoU, MeanIoU  # noqa: F401 - the public names of tkeras.metrics
-from .probabilistic_metrics import (
+from .probabilistic_metrics import (  # noqa: F401 - the public names of tkeras.metrics
     BinaryCrossentropy,
     CategoricalCrossentropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
 )
-from .reduction_metrics import Mean, MeanMetricWrapper, Reduce, Sum
-from .regression_metrics import (
+from .reduction_metrics import Mean, MeanMetricWrapper, Reduce, Sum  # noqa: F401 - the public names of tkeras.metrics
+from .regression_metrics import (  # noqa: F401 - the public names of tkeras.metrics
     CosineSimilarity,
     LogCoshError,
     MeanAbsoluteError,
@@ -114,69 +116,42 @@ from .sensitivity_metrics import (  # noqa: F401 - the public names of tkeras.me
 
 # =================================================================== lookup
 
-_CLASSES = (
-    Metric, Reduce, Sum, Mean, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
-    SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
-    RootMeanSquaredError, CosineSimilarity, LogCoshError, BinaryCrossentropy,
-    CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge,
-    SquaredHinge, CategoricalHinge, AUC, Precision, Recall, TruePositives, FalsePositives,
-    TrueNegatives, FalseNegatives, IoU, MeanIoU,
-)
-_OBJECTS: Dict[str, Any] = {
-    **{fn.__name__: fn for fn in _FUNCTIONS}, **_ALIASES,
-    **{cls.__name__: cls for cls in _CLASSES},
-}
+# The Metric classes registered themselves as defined; the functions and Keras's aliases:
+_OBJECTS.register(Metric)
+for _fn in _FUNCTIONS:
+    _OBJECTS.register(_fn)
+_OBJECTS.update(_ALIASES)
 
 
 def serialize(metric: Any, use_legacy_format: bool = False) -> Any:
-    """A metric as its name (functions) or ``{"module", "class_name", "config",
-    "registered_name"}`` (Metric objects).
-
-    Args:
-        metric: a metric function or ``Metric`` instance.
-        use_legacy_format: accepted for compatibility; the output is the same.
-    """
+    """``metric`` as tf-keras writes it: a function's name, or a ``Metric``'s
+    ``{"module", "class_name", "config", "registered_name"}`` (``use_legacy_format`` is
+    accepted for compatibility; the output is the same)."""
     del use_legacy_format
-    return serialize_keras_object(metric)
+    return _OBJECTS.serialize(metric)
 
 
 def deserialize(config_: Any, custom_objects: Optional[Mapping[str, Any]] = None,
                 use_legacy_format: bool = False) -> Any:
-    """The metric function or ``Metric`` described by a name or a config dict.
-
-    Args:
-        config_: a name (``"acc"``, ``"AUC"``) or a config dict.
-        custom_objects: optional ``{name: function_or_class}`` of user metrics.
-        use_legacy_format: accepted for compatibility.
-
-    Raises:
-        ValueError: ``Unknown metric function: 'name'...`` for unknown names.
-    """
+    """The metric function or ``Metric`` that ``config_``, a name (``"acc"``, ``"AUC"``) or
+    a config dict, describes; ``custom_objects`` maps names to user metrics
+    (``use_legacy_format`` is accepted for compatibility). An unknown name raises
+    ``ValueError: Unknown metric function: 'name'...``."""
     del use_legacy_format
-    return deserialize_keras_object(config_, module_objects=_OBJECTS,
-                                    custom_objects=custom_objects,
-                                    printable_module_name="metric function")
+    return _OBJECTS.deserialize(config_, custom_objects)
 
 
 def get(identifier: Any) -> Any:
-    """Resolves a metric identifier.
+    """Resolves a metric identifier: a name (functions, aliases, class names) or config dict
+    through ``deserialize``; a ``Metric`` instance or a callable ``f(y_true, y_pred)`` is
+    returned as is; anything else (None too) raises ``ValueError``.
 
     ``"acc"`` / ``"accuracy"`` give the generic ``accuracy`` function; ``compile`` turns it
     into binary, categorical or sparse accuracy.
-
-    Args:
-        identifier: a name (functions, aliases, class names), a config dict, a ``Metric``
-            instance or a callable ``f(y_true, y_pred)`` (returned as is).
-
-    Raises:
-        ValueError: for unknown names or identifiers of another kind.
     """
-    if isinstance(identifier, (str, Mapping)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+    if identifier is None:  # unlike the other kinds' get (as in Keras 2)
+        raise ValueError("Could not interpret metric identifier: None")
+    return _OBJECTS.get_object(identifier)
 
 
 def clone_metric(metric: Any) -> Any:
@@ -198,10 +173,6 @@ def clone_metrics(metrics: Any) -> Any:
     if isinstance(metrics, dict):
         return {key: clone_metric(value) for key, value in metrics.items()}
     return [clone_metric(metric) for metric in metrics]
-
-
-_OBJECTS.update(SensitivityAtSpecificity=SensitivityAtSpecificity,
-                SpecificityAtSensitivity=SpecificityAtSensitivity)
 
 
 __all__ = sorted(set(_OBJECTS) | {"BaseMeanIoU", "SensitivitySpecificityBase", "clone_metric",

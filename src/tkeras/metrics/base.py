@@ -10,6 +10,7 @@ from .. import backend as K
 from ..backend import config
 from ..backend.variables import to_numpy
 from ..losses import _to_tensor
+from ..saving.object_registration import Registered, Registry
 
 TensorLike = Union[torch.Tensor, np.ndarray, float, int, list]
 
@@ -93,7 +94,12 @@ _LAYER_KWARGS = ("trainable", "autocast", "dynamic", "input_dim", "input_shape",
 
 # =================================================================== Metric base
 
-class Metric(torch.nn.Module):
+_OBJECTS = Registry("metric function", instantiate_classes=False, identifier_name="metric")
+"""Every Metric class by its name (added as defined); tkeras.metrics adds the metric
+functions and their aliases."""
+
+
+class Metric(torch.nn.Module, Registered, registry=_OBJECTS):
     """Base class of stateful metrics.
 
     Subclasses create their state with ``add_weight`` in ``__init__``, and implement

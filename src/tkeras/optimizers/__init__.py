@@ -15,7 +15,8 @@ from typing import Any, Dict, Mapping, Optional
 
 import torch
 
-from ..saving.object_registration import deserialize_keras_object, serialize_keras_object
+# deserialize_keras_object / serialize_keras_object: public names of Keras 2.3.1's module
+from ..saving.object_registration import deserialize_keras_object, serialize_keras_object  # noqa: F401
 from . import experimental, legacy, schedules
 from .base import Optimizer
 from .experimental import AdamW
@@ -51,25 +52,22 @@ def clip_norm(g: torch.Tensor, c: float, n) -> torch.Tensor:
     return torch.where(n >= c, g * c / n, g)
 
 
-def _name_table(module, names) -> Dict[str, Any]:
-    table: Dict[str, Any] = {}
-    for name in names:
-        cls = getattr(module, name)
-        table[name] = cls
-        table[name.lower()] = cls
-    return table
+def _register_keras_names() -> None:
+    """Each family's classes also under their lower-case names (``"adam"``); a Keras 2
+    config may name AdamW (the newer family's); both may name the torch wrapper."""
+    legacy._OBJECTS.register(AdamW)
+    for registry in (legacy._OBJECTS, experimental._OBJECTS):
+        for name, cls in list(registry.items()):
+            registry.register(cls, name.lower())
+        registry.register(TorchOptimizer, "TorchOptimizer", "TFOptimizer")
 
 
-_COMMON = ("SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax", "Nadam", "Ftrl")
-_LEGACY_OBJECTS = {**_name_table(legacy, _COMMON), **_name_table(experimental, ("AdamW",)),
-                   "TorchOptimizer": TorchOptimizer, "TFOptimizer": TorchOptimizer}
-_NEW_OBJECTS = {**_name_table(experimental, _COMMON + ("AdamW",)),
-                "TorchOptimizer": TorchOptimizer, "TFOptimizer": TorchOptimizer}
+_register_keras_names()
 
 
 def serialize(optimizer) -> Dict[str, Any]:
     """``{"module", "class_name", "config", "registered_name"}`` as tf-keras 2.x writes it."""
-    return serialize_keras_object(optimizer)
+    return legacy._OBJECTS.serialize(optimizer)
 
 
 def _is_new_family(config: Mapping[str, Any]) -> bool:
@@ -113,10 +111,8 @@ def deserialize(config: Mapping[str, Any], custom_objects: Optional[Mapping[str,
         use_legacy_optimizer = not is_new
     elif isinstance(config, Mapping) and use_legacy_optimizer == is_new:
         config = _convert_family(config, to_legacy=use_legacy_optimizer)
-    objects = _LEGACY_OBJECTS if use_legacy_optimizer else _NEW_OBJECTS
-    return deserialize_keras_object(config, module_objects=objects,
-                                    custom_objects=custom_objects,
-                                    printable_module_name="optimizer")
+    objects = legacy._OBJECTS if use_legacy_optimizer else experimental._OBJECTS
+    return objects.deserialize(config, custom_objects)
 
 
 def get(identifier):

@@ -18,15 +18,21 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
+from ..saving.object_registration import Registered, Registry
 from . import rules
 from .base import Optimizer as _BaseOptimizer
 from .base import Tensors, clip_in_order_, f32
-from .legacy import _check_ftrl_arguments
+from .legacy import AdagradRule, FtrlRule
 
 _LEGACY_ONLY_KWARGS = ("decay", "gradient_aggregator", "gradient_transformers")
 
 
-class Optimizer(_BaseOptimizer):
+_OBJECTS = Registry("optimizer")
+"""The optimizers a newer (``is_legacy_optimizer: False``) config names (the classes here
+add themselves; the lower-case names and TorchOptimizer are added by tkeras.optimizers)."""
+
+
+class Optimizer(_BaseOptimizer, Registered, registry=_OBJECTS):
     """Base class of the newer (tf-keras >= 2.11) optimizers.
 
     Args:
@@ -210,12 +216,8 @@ class SGD(Optimizer):
     """
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
-                 jit_compile=True, name: str = "SGD", **kwargs):
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
+                 name: str = "SGD", **kwargs):
+        super().__init__(name, learning_rate, **kwargs)
         if isinstance(momentum, (int, float)) and not 0 <= momentum <= 1:
             raise ValueError("`momentum` must be between [0, 1].")
         self.momentum = momentum
@@ -249,13 +251,10 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-07, centered: bool = False, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
-                 ema_momentum=0.99, ema_overwrite_frequency=100, jit_compile=True,
+                 epsilon: float = 1e-07, centered: bool = False, ema_overwrite_frequency=100,
                  name: str = "RMSprop", **kwargs):
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
+        super().__init__(name, learning_rate, ema_overwrite_frequency=ema_overwrite_frequency,
+                         **kwargs)
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon
@@ -282,7 +281,7 @@ class RMSprop(Optimizer):
         return config
 
 
-class Adagrad(Optimizer):
+class Adagrad(AdagradRule, Optimizer):
     """Adagrad: ``acc += g^2``; ``w -= lr*g / sqrt(acc + eps)``.
 
     Args:
@@ -293,30 +292,12 @@ class Adagrad(Optimizer):
         ema_overwrite_frequency, jit_compile, name, **kwargs: see ``Optimizer``.
     """
 
+    _eps_inside_sqrt = True
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-07, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, jit_compile=True, name: str = "Adagrad",
-                 **kwargs):
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
-        self._slot_initial_values = {"accumulator": initial_accumulator_value}
-
-    def _slot_groups(self):
-        return [("accumulator",)]
-
-    def _update(self, params, grads, slots, lr):
-        rules.adagrad_(params, grads, lr, slots["accumulator"], self.epsilon,
-                       eps_inside_sqrt=True)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(initial_accumulator_value=self.initial_accumulator_value,
-                      epsilon=self.epsilon)
-        return config
+                 epsilon: float = 1e-07, name: str = "Adagrad", **kwargs):
+        super().__init__(name, learning_rate, **kwargs)
+        self._set_adagrad_arguments(initial_accumulator_value, epsilon)
 
 
 class Adadelta(Optimizer):
@@ -332,12 +313,8 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, rho: float = 0.95, epsilon: float = 1e-07,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
-                 jit_compile=True, name: str = "Adadelta", **kwargs):
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
+                 name: str = "Adadelta", **kwargs):
+        super().__init__(name, learning_rate, **kwargs)
         self.rho = rho
         self.epsilon = epsilon
 
@@ -355,7 +332,23 @@ class Adadelta(Optimizer):
         return config
 
 
-class Adam(Optimizer):
+class _Moments(Optimizer):
+    """What Adam, Adamax and Nadam share: the decays of their two moments and epsilon."""
+
+    def __init__(self, name: str, learning_rate, beta_1: float, beta_2: float, epsilon: float,
+                 **kwargs):
+        super().__init__(name, learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return config
+
+
+class Adam(_Moments):
     """Adam: ``m += (g - m)*(1-b1)``; ``v += (g^2 - v)*(1-b2)``; ``w -= lr*sqrt(1-b2^t)/
     (1-b1^t) * m/(sqrt(v) + eps)`` (amsgrad: ``vhat = max(vhat, v)`` in place of v).
 
@@ -370,16 +363,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-07, amsgrad: bool = False, weight_decay=None,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
-                 ema_momentum=0.99, ema_overwrite_frequency=None, jit_compile=True,
-                 name: str = "Adam", **kwargs):
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+                 epsilon: float = 1e-07, amsgrad: bool = False, name: str = "Adam", **kwargs):
+        super().__init__(name, learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = bool(amsgrad)
 
     def _slot_groups(self):
@@ -394,8 +379,7 @@ class Adam(Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
-                      amsgrad=self.amsgrad)
+        config.update(amsgrad=self.amsgrad)
         return config
 
 
@@ -412,18 +396,15 @@ class AdamW(Adam):
 
     def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-07, amsgrad: bool = False,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
-                 ema_momentum=0.99, ema_overwrite_frequency=None, jit_compile=True,
                  name: str = "AdamW", **kwargs):
         if weight_decay is None:
             raise ValueError("Missing value of `weight_decay` which is required and must be "
                              "a float value.")
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
-                         clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
-                         ema_overwrite_frequency, jit_compile, name, **kwargs)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, name,
+                         weight_decay=weight_decay, **kwargs)
 
 
-class Adamax(Optimizer):
+class Adamax(_Moments):
     """Adamax: ``m += (g - m)*(1-b1)``; ``u = max(b2*u, |g|)``; ``w -= lr*m /
     ((1-b1^t)*(u + eps))``.
 
@@ -437,16 +418,8 @@ class Adamax(Optimizer):
     """
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-07, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, jit_compile=True, name: str = "Adamax",
-                 **kwargs):
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+                 epsilon: float = 1e-07, name: str = "Adamax", **kwargs):
+        super().__init__(name, learning_rate, beta_1, beta_2, epsilon, **kwargs)
 
     def _slot_groups(self):
         return [("m", "u")]
@@ -456,13 +429,8 @@ class Adamax(Optimizer):
         rules.adamax_(params, grads, lr, correction, slots["m"], slots["u"],
                       1.0 - self.beta_1, float(self.beta_2), self.epsilon, legacy=False)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return config
 
-
-class Nadam(Optimizer):
+class Nadam(_Moments):
     """Nadam with the momentum schedule ``u_t = b1*(1 - 0.5*0.96^t)``; ``P_t`` is the
     product ``u_1 ... u_t``; ``m_hat = u_{t+1}*m/(1 - P_{t+1}) + (1-u_t)*g/(1 - P_t)``;
     ``w -= lr*m_hat / (sqrt(v/(1-b2^t)) + eps)``.
@@ -471,25 +439,14 @@ class Nadam(Optimizer):
     recomputed from ``iterations`` by ``set_weights``.
 
     Args:
-        learning_rate: the rate. Defaults to 0.001.
-        beta_1: decay of the first moment.
-        beta_2: decay of the second moment.
-        epsilon: fuzz factor.
+        learning_rate (default 0.001), beta_1, beta_2, epsilon: as ``Adam``.
         weight_decay, clipnorm, clipvalue, global_clipnorm, use_ema, ema_momentum,
         ema_overwrite_frequency, jit_compile, name, **kwargs: see ``Optimizer``.
     """
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-07, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
-                 ema_overwrite_frequency=None, jit_compile=True, name: str = "Nadam",
-                 **kwargs):
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+                 epsilon: float = 1e-07, name: str = "Nadam", **kwargs):
+        super().__init__(name, learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self._u_product = torch.ones((), dtype=torch.float32)
 
     def _device_scalars(self):
@@ -524,13 +481,8 @@ class Nadam(Optimizer):
             product = np.float32(product * value)
         self._u_product.fill_(float(product))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return config
 
-
-class Ftrl(Optimizer):
+class Ftrl(FtrlRule, Optimizer):
     """FTRL-proximal: ``n' = n + g^2``; ``z += g_s - (n'^-p - n^-p)/lr*w``; ``w =
     (clip(z, -l1, l1) - z) / (n'^-p/lr + 2*(l2 + beta/(2*lr)))``; ``n = n'``.
 
@@ -546,47 +498,17 @@ class Ftrl(Optimizer):
         ema_overwrite_frequency, jit_compile, name, **kwargs: see ``Optimizer``.
     """
 
+    _number = staticmethod(float)
+
     def __init__(self, learning_rate=0.001, learning_rate_power: float = -0.5,
                  initial_accumulator_value: float = 0.1,
                  l1_regularization_strength: float = 0.0,
                  l2_regularization_strength: float = 0.0,
                  l2_shrinkage_regularization_strength: float = 0.0, beta: float = 0.0,
-                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 use_ema=False, ema_momentum=0.99, ema_overwrite_frequency=None,
-                 jit_compile=True, name: str = "Ftrl", **kwargs):
-        _check_ftrl_arguments(learning_rate_power, initial_accumulator_value,
-                              l1_regularization_strength, l2_regularization_strength,
-                              l2_shrinkage_regularization_strength)
-        super().__init__(name, learning_rate, weight_decay, clipnorm, clipvalue,
-                         global_clipnorm, use_ema, ema_momentum, ema_overwrite_frequency,
-                         jit_compile, **kwargs)
-        self.learning_rate_power = learning_rate_power
-        self.initial_accumulator_value = initial_accumulator_value
-        self.l1_regularization_strength = l1_regularization_strength
-        self.l2_regularization_strength = l2_regularization_strength
-        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
-        self.beta = beta
-        self._slot_initial_values = {"accumulator": initial_accumulator_value}
-
-    def _slot_groups(self):
-        return [("accumulator", "linear")]
-
-    def _update(self, params, grads, slots, lr):
-        rules.ftrl_(params, grads, lr, slots["accumulator"], slots["linear"],
-                    float(self.learning_rate_power), float(self.l1_regularization_strength),
-                    float(self.l2_regularization_strength),
-                    float(self.l2_shrinkage_regularization_strength), float(self.beta))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            learning_rate_power=self.learning_rate_power,
-            initial_accumulator_value=self.initial_accumulator_value,
-            l1_regularization_strength=self.l1_regularization_strength,
-            l2_regularization_strength=self.l2_regularization_strength,
-            l2_shrinkage_regularization_strength=self.l2_shrinkage_regularization_strength,
-            beta=self.beta)
-        return config
+                 name: str = "Ftrl", **kwargs):
+        super().__init__(name, learning_rate, learning_rate_power, initial_accumulator_value,
+                         l1_regularization_strength, l2_regularization_strength,
+                         l2_shrinkage_regularization_strength, beta, **kwargs)
 
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Adamax",

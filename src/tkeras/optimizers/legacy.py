@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..backend import config as backend_config
+from ..saving.object_registration import Registered, Registry
 from . import rules
 from .base import Optimizer as _BaseOptimizer
 from .base import Tensors, _assign_scalar_, clip_in_order_, f32
@@ -41,7 +42,12 @@ def _one_minus(value: float) -> float:
     return float(np.float32(1.0) - np.float32(value))
 
 
-class Optimizer(_BaseOptimizer):
+_OBJECTS = Registry("optimizer")
+"""The optimizers a Keras 2 config names (the classes here add themselves; the lower-case
+names, AdamW and TorchOptimizer are added by tkeras.optimizers)."""
+
+
+class Optimizer(_BaseOptimizer, Registered, registry=_OBJECTS):
     """Base class of the Keras 2 (OptimizerV2) optimizers.
 
     Args:
@@ -216,7 +222,34 @@ class RMSprop(Optimizer):
         return config
 
 
-class Adagrad(Optimizer):
+class AdagradRule:
+    """Adagrad's arguments, accumulator slot, update and config, shared by both optimizer
+    families' ``Adagrad`` (placed before the family's ``Optimizer`` base).
+    ``_eps_inside_sqrt`` is where a family adds epsilon: Keras 2's ``sqrt(acc) + eps``, or
+    the newer family's ``sqrt(acc + eps)``."""
+
+    _eps_inside_sqrt = False
+
+    def _set_adagrad_arguments(self, initial_accumulator_value: float, epsilon: float) -> None:
+        self.initial_accumulator_value = initial_accumulator_value
+        self.epsilon = epsilon
+        self._slot_initial_values = {"accumulator": initial_accumulator_value}
+
+    def _slot_groups(self):
+        return [("accumulator",)]
+
+    def _update(self, params, grads, slots, lr):
+        rules.adagrad_(params, grads, lr, slots["accumulator"], self.epsilon,
+                       eps_inside_sqrt=self._eps_inside_sqrt)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(initial_accumulator_value=self.initial_accumulator_value,
+                      epsilon=self.epsilon)
+        return config
+
+
+class Adagrad(AdagradRule, Optimizer):
     """Adagrad: per-coordinate rates from the sum of squared gradients.
 
     ``acc += g^2``; ``w -= lr * g / (sqrt(acc) + eps)``; ``acc`` starts at
@@ -236,22 +269,7 @@ class Adagrad(Optimizer):
             raise ValueError("initial_accumulator_value must be non-negative: "
                              f"{initial_accumulator_value}")
         super().__init__(name, learning_rate, **kwargs)
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = _epsilon_or_default(epsilon)
-        self._slot_initial_values = {"accumulator": initial_accumulator_value}
-
-    def _slot_groups(self):
-        return [("accumulator",)]
-
-    def _update(self, params, grads, slots, lr):
-        rules.adagrad_(params, grads, lr, slots["accumulator"], self.epsilon,
-                       eps_inside_sqrt=False)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(initial_accumulator_value=self.initial_accumulator_value,
-                      epsilon=self.epsilon)
-        return config
+        self._set_adagrad_arguments(initial_accumulator_value, _epsilon_or_default(epsilon))
 
 
 class Adadelta(Optimizer):
@@ -453,7 +471,54 @@ class Nadam(Optimizer):
         return config
 
 
-class Ftrl(Optimizer):
+class FtrlRule:
+    """Ftrl's arguments, slots, update and config, shared by both optimizer families'
+    ``Ftrl`` (placed before the family's ``Optimizer`` base). ``_number`` converts the float
+    hyper-parameters that a family rounds (the Keras 2 family: to float32, as TF does)."""
+
+    _number: Any = staticmethod(f32)
+
+    def __init__(self, name: str, learning_rate, learning_rate_power: float,
+                 initial_accumulator_value: float, l1_regularization_strength: float,
+                 l2_regularization_strength: float, l2_shrinkage_regularization_strength: float,
+                 beta: float, **kwargs):
+        _check_ftrl_arguments(learning_rate_power, initial_accumulator_value,
+                              l1_regularization_strength, l2_regularization_strength,
+                              l2_shrinkage_regularization_strength)
+        # the family's Optimizer, next in the MRO (mypy sees only object above a mixin)
+        super().__init__(name, learning_rate, **kwargs)  # type: ignore[call-arg]
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+        self._slot_initial_values = {"accumulator": initial_accumulator_value}
+
+    def _slot_groups(self):
+        return [("accumulator", "linear")]
+
+    def _update(self, params, grads, slots, lr):
+        number = self._number
+        rules.ftrl_(params, grads, lr, slots["accumulator"], slots["linear"],
+                    number(self.learning_rate_power), number(self.l1_regularization_strength),
+                    number(self.l2_regularization_strength),
+                    float(self.l2_shrinkage_regularization_strength), number(self.beta))
+
+    def get_config(self):
+        config = super().get_config()
+        number = self._number
+        config.update(
+            initial_accumulator_value=self.initial_accumulator_value,
+            learning_rate_power=number(self.learning_rate_power),
+            l1_regularization_strength=number(self.l1_regularization_strength),
+            l2_regularization_strength=number(self.l2_regularization_strength),
+            beta=number(self.beta),
+            l2_shrinkage_regularization_strength=self.l2_shrinkage_regularization_strength)
+        return config
+
+
+class Ftrl(FtrlRule, Optimizer):
     """FTRL-proximal (TF's ApplyFtrl / ApplyFtrlV2 kernels).
 
     Args:
@@ -474,37 +539,9 @@ class Ftrl(Optimizer):
                  l2_regularization_strength: float = 0.0, name: str = "Ftrl",
                  l2_shrinkage_regularization_strength: float = 0.0, beta: float = 0.0,
                  **kwargs):
-        _check_ftrl_arguments(learning_rate_power, initial_accumulator_value,
-                              l1_regularization_strength, l2_regularization_strength,
-                              l2_shrinkage_regularization_strength)
-        super().__init__(name, learning_rate, **kwargs)
-        self.learning_rate_power = learning_rate_power
-        self.initial_accumulator_value = initial_accumulator_value
-        self.l1_regularization_strength = l1_regularization_strength
-        self.l2_regularization_strength = l2_regularization_strength
-        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
-        self.beta = beta
-        self._slot_initial_values = {"accumulator": initial_accumulator_value}
-
-    def _slot_groups(self):
-        return [("accumulator", "linear")]
-
-    def _update(self, params, grads, slots, lr):
-        rules.ftrl_(params, grads, lr, slots["accumulator"], slots["linear"],
-                    f32(self.learning_rate_power), f32(self.l1_regularization_strength),
-                    f32(self.l2_regularization_strength),
-                    float(self.l2_shrinkage_regularization_strength), f32(self.beta))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            initial_accumulator_value=self.initial_accumulator_value,
-            learning_rate_power=f32(self.learning_rate_power),
-            l1_regularization_strength=f32(self.l1_regularization_strength),
-            l2_regularization_strength=f32(self.l2_regularization_strength),
-            beta=f32(self.beta),
-            l2_shrinkage_regularization_strength=self.l2_shrinkage_regularization_strength)
-        return config
+        super().__init__(name, learning_rate, learning_rate_power, initial_accumulator_value,
+                         l1_regularization_strength, l2_regularization_strength,
+                         l2_shrinkage_regularization_strength, beta, **kwargs)
 
 
 def _check_ftrl_arguments(lr_power, initial_accumulator, l1, l2, l2_shrinkage) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 
 import torch
 
-from ..saving.object_registration import deserialize_keras_object, serialize_keras_object
+from ..saving.object_registration import Registered, Registry
 
 _MODULE = "keras.optimizers.schedules"
 
@@ -27,7 +27,11 @@ def _as_float_step(step) -> torch.Tensor:
     return step.to(torch.float32)
 
 
-class LearningRateSchedule:
+_SCHEDULES = Registry("learning rate schedule")
+"""Every schedule class by its name, added as defined."""
+
+
+class LearningRateSchedule(Registered, registry=_SCHEDULES):
     """Base class of learning-rate schedules.
 
     Subclasses implement ``__call__(step)`` (``step`` is the optimizer's int64 iteration
@@ -305,22 +309,15 @@ def _check_positive(cls_name: str, arg: str, value) -> None:
         raise ValueError(f"{cls_name}: `{arg}` must be positive. Received: {arg}={value}")
 
 
-_SCHEDULES = {cls.__name__: cls for cls in (
-    ExponentialDecay, InverseTimeDecay, PolynomialDecay, PiecewiseConstantDecay, CosineDecay,
-    CosineDecayRestarts)}
-
-
 def serialize(schedule: LearningRateSchedule) -> Dict[str, Any]:
     """``{"module": "keras.optimizers.schedules", "class_name", "config", "registered_name"}``."""
-    return serialize_keras_object(schedule)
+    return _SCHEDULES.serialize(schedule)
 
 
 def deserialize(config: Mapping[str, Any], custom_objects: Optional[Mapping[str, Any]] = None
                 ) -> LearningRateSchedule:
     """Rebuilds a schedule from ``serialize``'s output (or the older class_name/config form)."""
-    return deserialize_keras_object(config, module_objects=_SCHEDULES,
-                                    custom_objects=custom_objects,
-                                    printable_module_name="learning rate schedule")
+    return _SCHEDULES.deserialize(config, custom_objects)
 
 
 __all__ = ["LearningRateSchedule", "serialize", "deserialize", *_SCHEDULES]

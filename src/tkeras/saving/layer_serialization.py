@@ -4,11 +4,22 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ..engine.base_layer import LAYER_REGISTRY, Layer
-from .object_registration import deserialize_keras_object, serialize_keras_object
 
 
-def serialize_layer(layer: Layer) -> Dict[str, Any]:
-    return serialize_keras_object(layer)
+def serialize_layer(layer: Layer, build_config: bool = False) -> Dict[str, Any]:
+    """The layer's ``{"module", "class_name", "config", "registered_name"}``
+    (``tkeras.layers.serialize``).
+
+    Args:
+        layer: the layer.
+        build_config: also store ``layer.get_build_config()`` (the input shape it was built
+            for), as a model's config does for each of its layers.
+    """
+    config = LAYER_REGISTRY.serialize(layer)
+    build = layer.get_build_config() if build_config else None
+    if build is not None:
+        config["build_config"] = build
+    return config
 
 
 def deserialize_layer(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None,
@@ -21,6 +32,4 @@ def deserialize_layer(config: Dict[str, Any], custom_objects: Optional[Dict[str,
         safe_mode: False allows code stored in the config (Lambda bytecode); None (default)
             keeps the enclosing ``SafeModeScope``'s setting (True by default).
     """
-    return deserialize_keras_object(config, module_objects=LAYER_REGISTRY,
-                                    custom_objects=custom_objects, printable_module_name="layer",
-                                    safe_mode=safe_mode)
+    return LAYER_REGISTRY.deserialize(config, custom_objects, safe_mode)

@@ -20,7 +20,7 @@ import contextlib
 import inspect
 import sys
 import threading
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Type
 
 _GLOBAL_CUSTOM_OBJECTS: Dict[str, Any] = {}
 _GLOBAL_CUSTOM_NAMES: Dict[Any, str] = {}
@@ -322,13 +322,99 @@ def _deserialize(identifier, module_objects, custom_objects, printable_module_na
     raise ValueError(f"Could not interpret {printable_module_name} identifier: {identifier!r}")
 
 
-def get_callable(identifier: Any, module_objects: Mapping[str, Any], kind: str) -> Optional[Callable]:
-    """The shared ``get`` of activations, initializers, ...: None, names, dicts or callables."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, Mapping)):
-        return deserialize_keras_object(identifier, module_objects=module_objects,
-                                        printable_module_name=kind)
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
+REGISTRIES: Dict[str, "Registry"] = {}
+"""Each kind's registry by its kind (``"layer"``, ``"initializer"``, ...), for the guard tests:
+the first one made of a kind (the newer optimizer family's registry, also of kind
+``"optimizer"``, is ``tkeras.optimizers.experimental._OBJECTS``)."""
+
+
+class Registry(Dict[str, Any]):
+    """tkeras's own objects of one serializable kind, by the names a config may use: the
+    ``public_objects`` table that ``resolve_object`` searches after the user's objects.
+
+    Classes fill it themselves: the kind's base class derives from ``Registered`` and names
+    this registry, and every public class defined in tkeras below it is added under its class
+    name as its module is imported. Keras's other names (``"glorot_uniform"``, ``"mse"``,
+    ``"acc"``) are added explicitly with ``register``. ``serialize``, ``deserialize`` and
+    ``get_object`` are the one implementation of the public modules' ``serialize`` /
+    ``deserialize`` / ``get``.
+
+    Args:
+        kind: what the objects are, for errors (``"initializer"``, ``"loss function"``).
+        instantiate_classes: whether ``get_object`` turns a class into an instance (as the
+            ``get`` of initializers, regularizers, constraints and activations does), or
+            passes it through as any callable (losses, metrics).
+        error: the exception ``get_object`` raises for an identifier of another kind.
+        identifier_name: what that error calls the identifier (default: ``kind``).
+    """
+
+    def __init__(self, kind: str, *, instantiate_classes: bool = True,
+                 error: Type[Exception] = ValueError, identifier_name: Optional[str] = None):
+        super().__init__()
+        self.kind = kind
+        self.instantiate_classes = instantiate_classes
+        self.error = error
+        self.identifier_name = identifier_name or kind
+        REGISTRIES.setdefault(kind, self)
+
+    def register(self, obj: Any, *names: str) -> Any:
+        """Adds ``obj`` under ``names`` (its ``__name__`` when none are given); returns it."""
+        for name in names or (obj.__name__,):
+            self[name] = obj
+        return obj
+
+    def add_class(self, cls: type) -> None:
+        """Adds a class under its name if it is one of tkeras's public classes (a subclass a
+        user defines is reachable only through ``custom_objects`` or registration). The first
+        class of a name keeps it, so an alias registered earlier is never overwritten."""
+        if cls.__module__.startswith("tkeras.") and not cls.__name__.startswith("_"):
+            self.setdefault(cls.__name__, cls)
+
+    def serialize(self, obj: Any) -> Any:
+        """The public ``serialize``: ``serialize_keras_object``."""
+        return serialize_keras_object(obj)
+
+    def deserialize(self, identifier: Any, custom_objects: Optional[Mapping[str, Any]] = None,
+                    safe_mode: Optional[bool] = None) -> Any:
+        """The public ``deserialize``: a name or config dict resolved through
+        ``resolve_object`` with this registry as tkeras's own objects."""
+        return deserialize_keras_object(identifier, module_objects=self,
+                                        custom_objects=custom_objects,
+                                        printable_module_name=self.kind, safe_mode=safe_mode)
+
+    def get_object(self, identifier: Any,
+                   deserialize: Optional[Callable[[Any], Any]] = None) -> Any:
+        """The public ``get``: None stays None; a name or config dict goes through
+        ``deserialize`` (the module's, where it adds a Keras quirk; else this registry's);
+        a class is instantiated when ``instantiate_classes``; any other callable is returned
+        as is.
+
+        Raises:
+            ``self.error``: ``Could not interpret <identifier_name> identifier: ...`` for
+            anything else.
+        """
+        if identifier is None:
+            return None
+        if isinstance(identifier, (str, Mapping)):
+            return (deserialize or self.deserialize)(identifier)
+        if inspect.isclass(identifier) and self.instantiate_classes:
+            return identifier()
+        if callable(identifier):
+            return identifier
+        raise self.error(f"Could not interpret {self.identifier_name} identifier: {identifier!r}")
+
+
+class Registered:
+    """Base of a serializable kind's classes: each public subclass tkeras defines adds
+    itself to the kind's ``Registry``. The kind's base class names the registry,
+    ``class Initializer(Registered, registry=_OBJECTS)``; it is not added itself (add it with
+    ``register`` where Keras's names include it)."""
+
+    _registry: Registry
+
+    def __init_subclass__(cls, registry: Optional[Registry] = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if registry is not None:
+            cls._registry = registry
+        else:
+            cls._registry.add_class(cls)

@@ -9,6 +9,7 @@ utilities) are left out, so a file can never make loading call them.
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable, Dict
 
 # pure helpers of backend.variables (the rest of that module reads or writes state)
@@ -39,7 +40,8 @@ def _table() -> Dict[str, Callable]:
         if getattr(public, "__wrapped__", None) is fn:
             table[name] = public
     for name, fn in activations._ACTIVATIONS.items():
-        table.setdefault(name, fn)  # K.relu / K.softmax keep K's signature
+        if not inspect.isclass(fn):  # not the activation layers
+            table.setdefault(name, fn)  # K.relu / K.softmax keep K's signature
     return table
 
 
