@@ -110,3 +110,34 @@ def test_compiled_step_reads_nothing_back_from_the_device(monkeypatch):
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     assert len(calls) == 8
     assert model._step_runner.whole_step_compiled
+
+
+def _fit_two_outputs(jit):
+    """Two outputs with loss weights, per-output metrics and sample weights: the per-output
+    loss means the compiled step returns are the eager step's."""
+    rng = np.random.RandomState(5)
+    x = rng.rand(60, 6).astype("float32")
+    y1, y2 = rng.rand(60, 1).astype("float32"), np.eye(3, dtype="float32")[rng.randint(0, 3, 60)]
+    sw = rng.rand(60).astype("float32")
+    tkeras.utils.set_random_seed(0)
+    inputs = tkeras.Input((6,))
+    hidden = layers.Dense(16, activation="tanh")(inputs)
+    out1 = layers.Dense(1, name="reg")(hidden)
+    out2 = layers.Dense(3, activation="softmax", name="cls")(hidden)
+    model = tkeras.Model(inputs, [out1, out2])
+    model.compile(optimizer="rmsprop", loss=["mse", "categorical_crossentropy"],
+                  loss_weights=[0.5, 2.0], metrics={"cls": ["acc"]}, jit_compile=jit)
+    history = model.fit(x, [y1, y2], sample_weight=sw, batch_size=16, epochs=2, shuffle=False,
+                        verbose=0)
+    return history.history, model.get_weights(), model
+
+
+def test_whole_step_compiled_with_several_outputs_and_sample_weights():
+    eager_h, eager_w, _ = _fit_two_outputs(None)
+    jit_h, jit_w, model = _fit_two_outputs(True)
+    assert model._step_runner.whole_step_compiled
+    assert set(jit_h) == set(eager_h) == {"loss", "reg_loss", "cls_loss", "cls_acc"}
+    for key in eager_h:
+        np.testing.assert_allclose(jit_h[key], eager_h[key], rtol=1e-5, atol=1e-7)
+    for a, b in zip(jit_w, eager_w):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
