@@ -23,8 +23,10 @@ tkeras variants, side by side in one process (each its own model and optimizer):
   ``tkeras``           the defaults
   ``--fused-opt``      also ``optimizer.fused = True`` (the compiled optimizer update,
                        ``tkeras.optimizers.fused``; its warm-up epoch includes compiling)
-  ``--jit``            also ``compile(jit_compile=True)`` (compiled forward + loss + backward,
-                       and the fused optimizer update; warm-up includes compiling)
+  ``--jit``            also ``compile(jit_compile=True)`` (the whole step compiled: forward,
+                       loss, backward, optimizer update; warm-up includes compiling; the row
+                       says "whole step" or "partly compiled" where the model is not one graph)
+The warm-up epoch's seconds are printed per variant (the compile cost a short fit pays).
 
 The GEMM kernel (``tkeras._gemm``) is chosen once per process, before torch loads, so it
 cannot vary inside one run:
@@ -59,6 +61,9 @@ def _choose_gemm_before_torch_loads() -> None:
     known, _ = pre.parse_known_args()
     if known.gemm == "default":
         os.environ["TKERAS_GEMM"] = "default"
+    # tkeras chooses the GEMM kernel at import, which only works before torch loads: as a
+    # user's `import tkeras` first (the imports below would load torch first)
+    import tkeras  # noqa: F401
 
 
 if __name__ == "__main__":
@@ -75,7 +80,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-import tkeras  # noqa: E402  (before torch: tkeras's GEMM choice needs torch not yet loaded)
+import tkeras  # noqa: E402
 from tkeras import layers  # noqa: E402
 
 
@@ -226,7 +231,9 @@ def keras_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str,
 
     def run(epochs: int) -> None:
         model.fit(x, y, batch_size=work.batch, epochs=epochs, verbose=0, shuffle=True)
-    return _timing(run, device)
+    timed = _timing(run, device)
+    timed.model = model  # type: ignore[attr-defined]  (the report reads how it compiled)
+    return timed
 
 
 def torch_runner(work: Workload, x: np.ndarray, y: np.ndarray, device: str,
@@ -333,8 +340,7 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
         else:
             runners[name] = torch_runner(work, x, y, device, fused=fused)
     try:
-        for run in runners.values():
-            run(1)  # warm-up epochs (compilation for the compiled variants)
+        warmup = {name: run(1) for name, run in runners.items()}  # (compiled variants compile)
         times: Dict[str, List[float]] = {name: [] for name in runners}
         names = list(runners)
         for i in range(rounds):
@@ -358,8 +364,15 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
             result["ratios"][f"{name} / {base}"] = (ratio, low, high)
             parts.append(f"ratio to {base} {ratio:5.2f}x ({low:.2f}-{high:.2f})")
         print(f"  {name:<18} {m:8.4f} s/epoch ({m / batches * 1e3:7.3f} ms/step)   "
-              + "   ".join(parts))
+              + "   ".join(parts) + f"   warm-up {warmup[name]:.1f} s{_how_compiled(runners[name])}")
     return result
+
+
+def _how_compiled(run: Runner) -> str:
+    runner = getattr(getattr(run, "model", None), "_step_runner", None)
+    if runner is None or not runner.jit:
+        return ""
+    return " (whole step)" if runner.whole_step_compiled else " (partly compiled)"
 
 
 def profile_w4(device: str, batch_scale: float) -> None:

@@ -1,5 +1,6 @@
 """The speed mechanisms (issue 16) give the results of the plain paths, within float32 rounding:
-the GEMM kernel choice made at import, the compiled (fused) optimizer update."""
+the GEMM kernel choice made at import, the compiled (fused) optimizer update (the compiled
+training step: tests/training/test_compiled_step.py)."""
 import json
 import os
 import subprocess
@@ -9,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import forbid_host_reads_in_train_step
 from tkeras import _gemm
 
 # ------------------------------------------------------------------ GEMM: MKL_ENABLE_INSTRUCTIONS
@@ -160,50 +160,3 @@ def test_fused_default_switch_and_silent_eager_fallback(monkeypatch):
     assert optimizer._compiled_update.failed and not optimizer._compiled_update.active
     for a, b in zip(fallback_w + fallback_slots, eager_w + eager_slots):
         np.testing.assert_array_equal(a, b)  # the eager update, applied once
-
-
-# ------------------------------------------------------------------ compile(jit_compile=True)
-
-import tkeras  # noqa: E402
-from tkeras import layers  # noqa: E402
-
-
-def _fit_small(jit, optimizer_fused=None, epochs=3):
-    """W4's model shape (20-64-64-1, mse, Adam) on seeded data."""
-    rng = np.random.RandomState(3)
-    x, y = rng.rand(96, 20).astype("float32"), rng.rand(96, 1).astype("float32")
-    tkeras.utils.set_random_seed(0)
-    model = tkeras.Sequential([layers.Dense(64, activation="relu", input_shape=(20,)),
-                               layers.Dense(64, activation="relu"), layers.Dense(1)])
-    optimizer = tkeras.optimizers.Adam(lr=1e-3, clipnorm=1.0)
-    optimizer.fused = optimizer_fused
-    model.compile(optimizer=optimizer, loss="mse", metrics=["mae"], jit_compile=jit)
-    history = model.fit(x, y, batch_size=32, epochs=epochs, shuffle=False, verbose=0)
-    return history.history, model.get_weights(), optimizer
-
-
-def test_jit_compile_compiles_the_optimizer_update_too_with_the_eager_results():
-    eager_h, eager_w, eager_opt = _fit_small(None)
-    jit_h, jit_w, jit_opt = _fit_small(True)
-    assert eager_opt._compiled_update is None  # the eager step stays eager
-    assert jit_opt._compiled_update.active
-    for key in ("loss", "mae"):
-        np.testing.assert_allclose(jit_h[key], eager_h[key], rtol=1e-5)
-    for a, b in zip(jit_w, eager_w):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    _, opt_out_w, opt_out = _fit_small(True, optimizer_fused=False, epochs=1)
-    assert opt_out._compiled_update is None  # the optimizer's own `fused = False` wins
-
-
-def test_jit_step_reads_nothing_back_from_the_device(monkeypatch):
-    """The compiled step (graphs built by a first fit) makes no host reads per step."""
-    rng = np.random.RandomState(0)
-    x, y = rng.rand(32, 20).astype("float32"), rng.rand(32, 1).astype("float32")
-    model = tkeras.Sequential([layers.Dense(8, activation="relu", input_shape=(20,)),
-                               layers.Dense(1)])
-    model.compile(optimizer="adam", loss="mse", metrics=["mae"], jit_compile=True)
-    model.fit(x, y, batch_size=8, verbose=0)  # compiles
-    calls = forbid_host_reads_in_train_step(monkeypatch)
-    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
-    assert len(calls) == 8
-    assert model.optimizer._compiled_update.active

@@ -647,7 +647,7 @@ def test_torch_optimizer_in_compile_and_a_rate_schedule():
 
 
 def test_jit_compile_trains_like_the_eager_step():
-    """compile(jit_compile=True) runs forward and loss through torch.compile: same history
+    """compile(jit_compile=True) runs the whole step through torch.compile: same history
     and weights as the eager step (within float32 tolerance)."""
     rng = _rng(3)
     x = rng.rand(64, 5).astype("float32")
@@ -662,8 +662,8 @@ def test_jit_compile_trains_like_the_eager_step():
         history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
         results.append((history.history, model.get_weights(), model._step_runner))
     (eager_h, eager_w, eager_runner), (jit_h, jit_w, jit_runner) = results
-    assert jit_runner._training_loss_fn is not jit_runner._training_loss  # compiled
-    assert eager_runner._training_loss_fn == eager_runner._training_loss
+    assert jit_runner.whole_step_compiled and jit_runner._step.active
+    assert eager_runner._step == eager_runner._step_body
     np.testing.assert_allclose(jit_h["loss"], eager_h["loss"], rtol=1e-5)
     assert jit_h["acc"] == eager_h["acc"]
     for a, b in zip(jit_w, eager_w):
@@ -682,6 +682,6 @@ def test_run_eagerly_reports_and_switches_off_the_compiled_step():
     assert model.run_eagerly is True
     model.fit(x, y, verbose=0)
     runner = model._step_runner
-    assert runner._training_loss_fn == runner._training_loss
+    assert runner._step == runner._step_body and not runner.whole_step_compiled
     with pytest.raises(ValueError, match="cannot set `run_eagerly=True` and `jit_compile=True`"):
         model.compile("sgd", "mse", run_eagerly=True, jit_compile=True)

@@ -549,9 +549,11 @@ class Layer(LayerNodesMixin, nn.Module):
             self._maybe_build(shape_structure(inputs))
         spec = d["input_spec"]
         if spec is not None:
+            # (a compiled step checks at trace time and leaves the shape cache alone: its
+            # graph would guard on the cache, which eager calls with other shapes rewrite)
             checked = d["_spec_checked"]
-            if checked is None or checked[0] is not spec or type(inputs) is not torch.Tensor \
-                    or inputs.shape != checked[1]:
+            if torch.compiler.is_compiling() or checked is None or checked[0] is not spec \
+                    or type(inputs) is not torch.Tensor or inputs.shape != checked[1]:
                 self._check_input_spec(spec, inputs)
         ctx = _CTX
         if ctx.depth and not kwargs and not rest and type(inputs) is torch.Tensor \
@@ -628,7 +630,8 @@ class Layer(LayerNodesMixin, nn.Module):
                     (spec.max_ndim is None or ndim <= spec.max_ndim):
                 shape = inputs.shape
                 if all(v is None or (-ndim <= a < ndim and shape[a] == v) for a, v in spec.axes.items()):
-                    d["_spec_checked"] = (spec, shape)  # the next call like this skips the check
+                    if not torch.compiler.is_compiling():
+                        d["_spec_checked"] = (spec, shape)  # the next call like this skips it
                     return
         assert_input_compatibility(spec, spec_shapes(shape_structure(inputs)), d["_name"])
 

@@ -423,6 +423,19 @@ class CompiledLoss:
             required: no loss at all is an error (training); else the total is 0, as
                 tf-keras's container returns (evaluation, custom steps).
         """
+        total, tracked, batch_size = self.total_and_tracked(y_true, y_pred, sample_weight,
+                                                            regularization, required)
+        if track:
+            self.means.update(tracked, batch_size)
+        return total
+
+    def total_and_tracked(self, y_true: Sequence[Optional[torch.Tensor]], y_pred: Tensors,
+                          sample_weight: Sequence[Optional[torch.Tensor]],
+                          regularization: Optional[torch.Tensor] = None,
+                          required: bool = True) -> Tuple[torch.Tensor, Tensors, int]:
+        """``total``'s loss without touching the running means: ``(total, values,
+        batch_size)``, where ``means.update(values, batch_size)`` records the batch (the
+        compiled step returns them, so the host-side count stays out of its graph)."""
         total = None
         logged = []
         batch_size = 0
@@ -448,11 +461,9 @@ class CompiledLoss:
             raise ValueError("The model cannot be trained: no loss to optimize. Pass a `loss` "
                              "argument to `compile()` (one per output) or add losses to the "
                              "model with `add_loss()`.")
-        if track:
-            if not batch_size:
-                batch_size = _batch_size(y_pred)
-            self.means.update([total] + logged if self._per_output else [total], batch_size)
-        return total
+        if not batch_size:
+            batch_size = _batch_size(y_pred)
+        return total, [total] + logged if self._per_output else [total], batch_size
 
 
 def default_output_names(n: int) -> List[str]:

@@ -9,13 +9,13 @@ metric values (one transfer) when the progress bar, a callback or the epoch end 
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
 from ..backend.variables import to_numpy
-from ..optimizers.fused import with_own_code
+from ..optimizers.fused import CompiledUpdate, with_own_code
 from . import data_adapter as da
 from .base_layer import call_context
 from .compile_utils import check_targets_against_outputs, default_output_names
@@ -40,13 +40,21 @@ class StepRunner:
         self.compiled_metrics = model.compiled_metrics
         self.n_outputs = 0  # known after the first step
         self._output_shapes: Optional[List[Tuple]] = None  # known after the first step
-        # compile(jit_compile=True): forward and loss (and through AOTAutograd their backward)
-        # run as one torch.compile'd graph, the optimizer update as another (the optimizer's
-        # fused update, unless it says `fused = False`); metrics stay eager.
+        # compile(jit_compile=True): the whole step after the first (forward, loss,
+        # torch.autograd.grad, the optimizer update, constraints, metric updates) is one
+        # torch.compile'd graph per input signature. A model that cannot be one graph (or
+        # whose optimizer says `fused = False`) gets, silently, the partly compiled step:
+        # forward and loss compiled (graph breaks allowed; AOTAutograd makes their
+        # backward), the optimizer's fused update (unless `fused = False`), metrics eager.
         self.jit = (model.__dict__.get("_compile_config") or {}).get("jit_compile") is True
+        self._training_loss_fn = self._training_loss
+        self._step: Callable = self._step_body
+        if self.jit and getattr(model.optimizer, "fused", None) is not False:
+            self._step = CompiledUpdate(self._step_body, fallback=self._partly_compiled_step,
+                                        traces_autograd=True)
+        elif self.jit:
+            self._step = self._partly_compiled_step
         self.refresh()
-        self._training_loss_fn = torch.compile(with_own_code(self._training_loss)) \
-            if self.jit else self._training_loss
 
     # ------------------------------------------------------------ set-up
 
@@ -56,17 +64,25 @@ class StepRunner:
         if model._is_compiled:
             self.optimizer = model.optimizer
             if hasattr(self.optimizer, "_fused_by_compile"):  # tkeras optimizers
-                self.optimizer._fused_by_compile = self.jit
+                self.optimizer._fused_by_compile = self.jit and not self.whole_step_compiled
         # a LossScaleOptimizer scales the loss before the gradients are taken (float16)
         self.loss_scaler = self.optimizer if hasattr(getattr(self, "optimizer", None),
                                                      "get_scaled_loss") else None
-        self.params = [w for w in model.trainable_weights if w.requires_grad]
+        params = [w for w in model.trainable_weights if w.requires_grad]
+        if not _same_tensors(params, getattr(self, "params", None)):
+            self.params = params  # (the same list otherwise: a compiled step guards on it)
         self.regularizers = model.weight_regularization_pairs()
         self.constraints = model.constraint_pairs()
         self.callable_losses = [fn for layer in model._flatten_layers()
                                 for fn in layer._callable_losses]
         self.device = self._model_device()
         self.graph_metrics = graph_metrics(model)  # add_metric's, logged after the compiled ones
+
+    @property
+    def whole_step_compiled(self) -> bool:
+        """Whether ``jit_compile`` runs the whole step as one graph (until it fails to)."""
+        step = self._step
+        return isinstance(step, CompiledUpdate) and not step.failed
 
     def _model_device(self) -> torch.device:
         first = next(iter(self.model.parameters()), None)
@@ -140,21 +156,45 @@ class StepRunner:
                              "target array(s). Pass one target per output.")
         return ys, sws
 
-    def _training_loss(self, inputs, ys, sws) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-        """The total training loss (the loss means updated) and the outputs."""
+    def _training_loss(self, inputs, ys, sws):
+        """``(total, tracked, batch_size)`` (``CompiledLoss.total_and_tracked``) and the
+        outputs."""
         outputs, regularization = self._forward(inputs, True)
-        return self.compiled_loss.total(ys, outputs, sws, regularization), outputs
+        return self.compiled_loss.total_and_tracked(ys, outputs, sws, regularization), outputs
 
     def train_step(self, batch: da.Batch) -> None:
         """One optimization step on ``batch`` (no host reads)."""
         if self.n_outputs:
             ys, sws = self._targets(batch, self.n_outputs)
-            total, outputs = self._training_loss_fn(batch.model_input(), ys, sws)
+            tracked, batch_size = self._step(batch.model_input(), ys, sws)
         else:  # the first step: the outputs build the metrics before the loss is taken
             outputs, regularization = self._forward(batch.model_input(), True)
             ys, sws = self._targets(batch, len(outputs))
             self._build(outputs, ys)
-            total = self.compiled_loss.total(ys, outputs, sws, regularization)
+            total, tracked, batch_size = self.compiled_loss.total_and_tracked(
+                ys, outputs, sws, regularization)
+            self._update_weights(total)
+            self.compiled_metrics.update(ys, outputs, sws)
+        self.compiled_loss.means.update(tracked, batch_size)
+
+    def _step_body(self, inputs, ys, sws) -> Tuple[List[torch.Tensor], int]:
+        """Forward, loss, gradients, update, metrics; returns what the loss means record
+        (their count is a host number, kept out of a compiled step)."""
+        (total, tracked, batch_size), outputs = self._training_loss_fn(inputs, ys, sws)
+        self._update_weights(total)
+        self.compiled_metrics.update(ys, outputs, sws)
+        return [t.detach() for t in tracked], batch_size
+
+    def _partly_compiled_step(self, inputs, ys, sws) -> Tuple[List[torch.Tensor], int]:
+        """``jit_compile``'s step for a model whose whole step is not one graph."""
+        if self._training_loss_fn == self._training_loss:
+            self._training_loss_fn = torch.compile(with_own_code(self._training_loss))
+            if hasattr(self.optimizer, "_fused_by_compile"):
+                self.optimizer._fused_by_compile = True
+        return self._step_body(inputs, ys, sws)
+
+    def _update_weights(self, total: torch.Tensor) -> None:
+        """Gradients of ``total``, the optimizer's update and the weight constraints."""
         params = self.params
         if params:
             scaler = self.loss_scaler
@@ -166,7 +206,6 @@ class StepRunner:
             self.optimizer.apply(params, grads)
             if self.constraints:
                 self._apply_constraints()
-        self.compiled_metrics.update(ys, outputs, sws)
 
     def _apply_constraints(self) -> None:
         with torch.no_grad():
@@ -217,6 +256,10 @@ class StepRunner:
             logs[m.name] = float(chunk[0]) if size == 1 else chunk.copy()
             offset += size
         return logs
+
+
+def _same_tensors(a: List[torch.Tensor], b: Optional[List[torch.Tensor]]) -> bool:
+    return b is not None and len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def _flat_outputs(y_pred) -> List[torch.Tensor]:

@@ -127,10 +127,12 @@ class Trainer:
             run_eagerly: ``True`` runs the step as plain Python even with ``jit_compile``
                 set later (the default runs eagerly anyway; see ``jit_compile``).
             steps_per_execution: accepted and ignored.
-            jit_compile: ``True`` runs the training step's forward pass and loss (and
-                their backward) as one ``torch.compile``'d graph; the first steps then
-                take the compile time. None, False or ``'auto'``: eager, the default,
-                since bench/ measures eager faster on CPU (see ``bench/bench_fit.py --jit``).
+            jit_compile: ``True`` runs the whole training step (forward, loss, gradients,
+                optimizer update, metric updates) as one ``torch.compile``'d graph per
+                input shape (the partly compiled step where a model cannot be one graph);
+                each new batch shape then takes the compile time (seconds), which only a
+                long fit wins back. None, False or ``'auto'``: eager, the default (see
+                ``bench/bench_fit.py --jit``).
             target_tensors: not supported (Keras 2 graph-mode feature).
 
         Example:

@@ -380,7 +380,9 @@ class Optimizer:
 
     def _run_step(self, params: Tensors, grads: Tensors, slots: Dict[str, Tensors]) -> None:
         lr = self._step_lr()  # eager: schedules are arbitrary Python
-        if self._uses_fused_update() and params:
+        # inside a compiled training step (compile(jit_compile=True)) the eager body is
+        # traced into the step's own graph
+        if self._uses_fused_update() and params and not torch.compiler.is_compiling():
             if self._compiled_update is None:
                 self._compiled_update = fused_update.CompiledUpdate(self._update_body)
             self._compiled_update(params, grads, slots, lr)

@@ -8,8 +8,9 @@ float32 rounding (the compiler may contract ``a*b + c`` or reorder a reduction).
 
 Off by default. Switch it on for one optimizer with ``optimizer.fused = True``, for all
 optimizers without their own setting with ``set_default(True)`` or the environment variable
-``TKERAS_FUSED_OPTIMIZER=1``; ``compile(jit_compile=True)`` switches it on for the
-model's optimizer unless that optimizer says ``fused = False``.
+``TKERAS_FUSED_OPTIMIZER=1``. ``compile(jit_compile=True)`` traces the update into the
+model's compiled training step instead (``engine.step_runner``), and switches this one on
+only for a model whose step cannot be one graph, unless the optimizer says ``fused = False``.
 
 Each optimizer compiles once per parameter-list signature (shapes, dtypes, device), the
 first time it steps. The whole step is one graph (``fullgraph=True``), traced before
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import os
 import types
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -59,33 +60,57 @@ def with_own_code(method: Callable) -> Callable:
 
 
 class CompiledUpdate:
-    """``body`` (an optimizer's bound update method) compiled on first call; the eager
-    ``body`` from the first failure on.
+    """``body`` (an optimizer's bound update method) compiled on first call; ``fallback``
+    (default: the eager ``body``) from the first failure on.
 
     Args:
-        body: a bound method ``(params, grads, slots, lr) -> None`` that updates in place.
+        body: a bound method ``(params, grads, slots, lr) -> None`` that updates in place
+            (or any bound method: ``compile(jit_compile=True)`` compiles its whole training
+            step with this class).
+        fallback: what runs once compiling failed (default ``body``).
+        traces_autograd: ``body`` calls ``torch.autograd.grad``: dynamo traces it into the
+            graph only with its ``trace_autograd_ops`` switch on, which is set while a call
+            traces (a first call, or a new input signature) and not on the steady path.
     """
 
-    __slots__ = ("body", "compiled", "failed")
+    __slots__ = ("body", "compiled", "failed", "fallback", "traces_autograd")
 
-    def __init__(self, body: Callable):
+    def __init__(self, body: Callable, fallback: Optional[Callable] = None,
+                 traces_autograd: bool = False):
         self.body = body
         self.compiled: Optional[Callable] = None
         self.failed = False
+        self.fallback = body if fallback is None else fallback
+        self.traces_autograd = traces_autograd
 
     @property
     def active(self) -> bool:
         """Whether the last call ran compiled (False before the first call)."""
         return self.compiled is not None and not self.failed
 
-    def __call__(self, *args) -> None:
+    def __call__(self, *args) -> Any:
         if not self.failed:
             try:
-                if self.compiled is None:
-                    self.compiled = torch.compile(with_own_code(self.body), fullgraph=True,
-                                                  dynamic=False)
-                self.compiled(*args)
-                return
+                return self._compiled_call(args)
             except Exception:  # noqa: BLE001 - tracing / compiling failed before any write
                 self.failed = True
-        self.body(*args)
+        return self.fallback(*args)
+
+    def _compiled_call(self, args: tuple) -> Any:
+        if self.compiled is None:
+            self.compiled = torch.compile(with_own_code(self.body), fullgraph=True,
+                                          dynamic=False)
+            if self.traces_autograd:
+                return self._traced_call(args)
+        if not self.traces_autograd:
+            return self.compiled(*args)
+        try:  # a signature compiled before: no tracing, no switch needed
+            return self.compiled(*args)
+        except Exception:  # noqa: BLE001 - a new signature traced without the switch
+            return self._traced_call(args)
+
+    def _traced_call(self, args: tuple) -> Any:
+        compiled = self.compiled
+        assert compiled is not None  # set by _compiled_call
+        with torch._dynamo.config.patch(trace_autograd_ops=True):
+            return compiled(*args)
