@@ -1,6 +1,7 @@
 """Every layer class tkeras.layers exports goes through the shared layer test
 (``layer_test_utils.check_layer``): found in the case lists of the family test modules,
-directly or as a sublayer (cells inside RNN, layers inside wrappers)."""
+directly or as a sublayer (cells inside RNN, layers inside wrappers); and every case there
+states what Keras gives (``layer_test_utils.expect``: output shape, weight and loss counts)."""
 import importlib
 
 import tkeras
@@ -19,10 +20,14 @@ NOT_CONTRACT_CASES = {"Layer", "Wrapper", "AbstractRNNCell", "ConvRNN2D", "Input
                       "Recurrent", "ConvRecurrent2D", "MaxoutDense", "Highway"}
 
 
-def _layers_in_case_lists(module):
-    found = set()
-    for value in vars(module).values():
-        if not isinstance(value, list):
+# The lists the family modules hand to check_layer (other lists hold numeric references).
+CONTRACT_LISTS = ("CASES", "BN_CASES", "MERGE", "PREPROCESSING_CASES")
+
+
+def _layer_cases(module, list_names=None):
+    """(case, layer) for each case of the module's lists that holds a layer factory."""
+    for list_name, value in vars(module).items():
+        if not isinstance(value, list) or (list_names and list_name not in list_names):
             continue
         for case in value:
             for item in case if isinstance(case, (tuple, list)) else (case,):
@@ -33,8 +38,11 @@ def _layers_in_case_lists(module):
                 except TypeError:  # not a zero-argument factory
                     continue
                 if isinstance(obj, Layer):
-                    found.update(type(layer) for layer in obj._flatten_layers())
-    return found
+                    yield case, obj
+
+
+def _layers_in_case_lists(module):
+    return {type(layer) for _, obj in _layer_cases(module) for layer in obj._flatten_layers()}
 
 
 def test_every_exported_layer_class_is_in_a_shared_test_case():
@@ -47,3 +55,17 @@ def test_every_exported_layer_class_is_in_a_shared_test_case():
     missing = sorted(c.__name__ for c in exported - covered
                      if c.__name__ not in NOT_CONTRACT_CASES)
     assert not missing, f"layer classes without a shared-test case: {missing}"
+
+
+def test_every_shared_case_states_keras_expectations():
+    """A layer whose output shape or weights are consistently wrong passes every round trip;
+    only the values Keras gives catch it, so each case states them."""
+    without = []
+    for name in FAMILY_MODULES:
+        for case, _ in _layer_cases(importlib.import_module(name), CONTRACT_LISTS):
+            expected = [item for item in case if isinstance(item, dict)]
+            keys = ("expected_output_shape", "expected_num_trainable_weights",
+                    "expected_num_non_trainable_weights", "expected_num_losses")
+            if not expected or any(expected[0].get(k) is None for k in keys):
+                without.append(f"{name}:{case[0]}")
+    assert not without, f"shared layer cases without Keras expectations: {without}"
