@@ -8,11 +8,11 @@ It checks what Keras's own ``layer_test`` / ``run_layer_test`` check, against th
 the caller expects (from Keras's documented shapes and weight definitions, never computed
 by tkeras): the output shape, dtype (and values, when given), the numbers of trainable and
 non-trainable weights and of losses after a call, ``supports_masking``. Then: config round
-trip (get_config -> from_config -> same config), get_weights / set_weights round trip (same
-outputs), symbolic output shape equals the real output shape, a training step runs and
-changes every trainable weight, the layer works inside a Sequential and a functional model
-with the same outputs, and model.save -> load_model (Keras 2 HDF5 and the .keras zip) gives
-the same weights and predictions.
+trip (get_config -> from_config -> same config), get_weights / set_weights round trip and the
+``weights`` constructor argument (same outputs), symbolic output shape equals the real output
+shape, a training step runs and changes every trainable weight, the layer works inside a
+Sequential and a functional model with the same outputs, and model.save -> load_model (Keras 2
+HDF5 and the .keras zip) gives the same weights and predictions.
 """
 from __future__ import annotations
 
@@ -171,6 +171,10 @@ def check_layer(factory, input_shape, input_dtype: str = "float32", input_range=
     clone.set_weights(layer.get_weights())
     _assert_close(_np(clone(call_data)), out_np, tol)
     assert [w.shape for w in clone.get_weights()] == [w.shape for w in layer.get_weights()]
+    if layer.weights:  # Keras's layer_test: instantiation with the `weights` argument
+        with SafeModeScope(False):
+            given = type(layer).from_config({**config, "weights": layer.get_weights()})
+        _assert_close(_np(given(call_data)), out_np, tol)
 
     # symbolic output shape equals the real one
     sym_inputs = [Input(shape=s[1:], dtype=input_dtype) for s in shapes]
