@@ -18,8 +18,7 @@ CASES = [
         2, 2, strides=2, data_format="channels_first", activation="tanh"), (2, 3, 7),
      expect((2, 2, 3), weights=(2, 0))),
     ("lc1d_impl2_same", lambda: layers.LocallyConnected1D(2, 4, padding="same", implementation=2),
-     (2, 5, 3),
-     expect((2, 5, 2), weights=(2, 0))),
+     (2, 5, 3), expect((2, 5, 2), weights=(2, 0))),
     ("lc1d_impl3_strided_same", lambda: layers.LocallyConnected1D(
         2, 3, strides=2, padding="same", implementation=3), (2, 7, 2),
      expect((2, 4, 2), weights=(2, 0))),
@@ -29,8 +28,7 @@ CASES = [
         3, 2, strides=(1, 2), implementation=2, data_format="channels_first"), (2, 2, 4, 5),
      expect((2, 3, 3, 2), weights=(2, 0))),
     ("lc2d_impl3_same", lambda: layers.LocallyConnected2D(2, 3, padding="same", implementation=3),
-     (2, 4, 5, 3),
-     expect((2, 4, 5, 2), weights=(2, 0))),
+     (2, 4, 5, 3), expect((2, 4, 5, 2), weights=(2, 0))),
     ("lc2d_no_bias", lambda: layers.LocallyConnected2D(2, 2, use_bias=False), (2, 3, 3, 2),
      expect((2, 2, 2, 2), weights=(1, 0))),
 ]

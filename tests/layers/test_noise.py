@@ -20,8 +20,7 @@ CASES = [
     ("alpha_dropout", lambda: AlphaDropout(0.2), (4, 5),
      expect((4, 5), masking=True, expected_output=lambda x: x)),
     ("alpha_dropout_noise_shape", lambda: AlphaDropout(0.2, noise_shape=(None, 1, 4), seed=1),
-     (2, 3, 4),
-     expect((2, 3, 4), masking=True, expected_output=lambda x: x)),
+     (2, 3, 4), expect((2, 3, 4), masking=True, expected_output=lambda x: x)),
 ]
 
 

@@ -132,8 +132,7 @@ CASES = [
         2, 3, padding="same", data_format="channels_first", return_state=True), (2, 3, 2, 4, 4),
      expect([(2, 2, 4, 4)] * 3, weights=(3, 0))),
     ("conv_lstm2d_dropout", lambda: layers.ConvLSTM2D(2, 2, dropout=0.2, recurrent_dropout=0.2),
-     (2, 3, 4, 4, 2),
-     expect((2, 3, 3, 2), weights=(3, 0))),
+     (2, 3, 4, 4, 2), expect((2, 3, 3, 2), weights=(3, 0))),
 ]
 
 
