@@ -79,7 +79,7 @@ def test_dense_results_with_and_without_the_fast_gemm_agree_to_float32_rounding(
 
 # ------------------------------------------------------------------ the fused optimizer update
 
-from test_optimizers import reference_optimizer, run_reference  # noqa: E402
+from optimizer_test_utils import reference_optimizer, run_reference  # noqa: E402
 from tkeras.optimizers import experimental, fused, legacy  # noqa: E402
 
 

@@ -1,13 +1,18 @@
 """The shared layer test: one call checks the Layer contract for any layer class.
 
-    from layer_test_utils import check_layer
-    check_layer(lambda: Conv2D(4, 3), input_shape=(2, 8, 8, 3))
+    from layer_test_utils import check_layer, expect
+    check_layer(lambda: Conv2D(4, 3), input_shape=(2, 8, 8, 3),
+                **expect((2, 6, 6, 4), weights=(2, 0)))
 
-It checks: config round trip (get_config -> from_config -> same config), get_weights /
-set_weights round trip (same outputs), symbolic output shape equals the real output shape,
-a training step runs and changes every trainable weight, the layer works inside a Sequential
-and a functional model with the same outputs, and model.save -> load_model (Keras 2 HDF5 and
-the .keras zip) gives the same weights and predictions.
+It checks what Keras's own ``layer_test`` / ``run_layer_test`` check, against the values
+the caller expects (from Keras's documented shapes and weight definitions, never computed
+by tkeras): the output shape, dtype (and values, when given), the numbers of trainable and
+non-trainable weights and of losses after a call, ``supports_masking``. Then: config round
+trip (get_config -> from_config -> same config), get_weights / set_weights round trip and the
+``weights`` constructor argument (same outputs), symbolic output shape equals the real output
+shape, a training step runs and changes every trainable weight, the layer works inside a
+Sequential and a functional model with the same outputs, and model.save -> load_model (Keras 2
+HDF5 and the .keras zip) gives the same weights and predictions.
 """
 from __future__ import annotations
 
@@ -58,9 +63,66 @@ def _shape_matches(symbolic_shape, real_shape) -> bool:
         s is None or s == r for s, r in zip(symbolic_shape, real_shape))
 
 
+def expect(output_shape, weights=(0, 0), losses: int = 0, masking=None,
+           **more) -> dict:
+    """One case's Keras expectations as ``check_layer`` keyword arguments.
+
+    Args:
+        output_shape: the full output shape (batch first), or a list of them (several outputs).
+        weights: (trainable, non-trainable) weight counts of the built layer.
+        losses: the number of ``layer.losses`` after one call (regularizers).
+        masking: the expected ``supports_masking`` (None: not checked).
+        **more: other ``check_layer`` arguments (``expected_output``, ``input_data``, ...).
+    """
+    return dict(expected_output_shape=output_shape, expected_num_trainable_weights=weights[0],
+                expected_num_non_trainable_weights=weights[1], expected_num_losses=losses,
+                supports_masking=masking, **more)
+
+
+def _check_expectations(layer, out, call_data, input_dtype, tol, expected_output_shape,
+                        expected_output_dtype, expected_output, expected_num_trainable_weights,
+                        expected_num_non_trainable_weights, expected_num_losses,
+                        supports_masking) -> None:
+    """The checks of Keras's layer_test / run_layer_test, on the layer's first eager call."""
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    if expected_output_shape is not None:
+        shapes = expected_output_shape if isinstance(expected_output_shape, list) \
+            else [expected_output_shape]
+        assert [tuple(o.shape) for o in outs] == [tuple(s) for s in shapes], \
+            f"output shapes {[tuple(o.shape) for o in outs]}, Keras gives {shapes}"
+    if expected_output_dtype is None and not input_dtype.startswith("int"):
+        expected_output_dtype = input_dtype  # Keras's default: the input's dtype
+    if expected_output_dtype is not None:
+        dtypes = [str(o.dtype).replace("torch.", "") for o in outs]
+        assert dtypes == [expected_output_dtype] * len(outs), \
+            f"output dtypes {dtypes}, expected {expected_output_dtype}"
+    if callable(expected_output):  # Keras's formula applied to the inputs with numpy
+        expected_output = expected_output(call_data)
+    if expected_output is not None:
+        _assert_close(_np(out), _np_expected(expected_output), tol)
+    counts = {"trainable weights": (len(layer.trainable_weights), expected_num_trainable_weights),
+              "non-trainable weights": (len(layer.non_trainable_weights),
+                                        expected_num_non_trainable_weights),
+              "losses": (len(layer.losses), expected_num_losses)}
+    for what, (actual, expected) in counts.items():
+        assert expected is None or actual == expected, f"{actual} {what}, Keras has {expected}"
+    if supports_masking is not None:
+        assert layer.supports_masking == supports_masking, \
+            f"supports_masking is {layer.supports_masking}, Keras's is {supports_masking}"
+
+
+def _np_expected(value):
+    if isinstance(value, (list, tuple)):
+        return [np.asarray(v) for v in value]
+    return np.asarray(value)
+
+
 def check_layer(factory, input_shape, input_dtype: str = "float32", input_range=(0, 10),
                 trains: bool = True, tol: float = 1e-5, check_training_step: bool = True,
-                extra_inputs=None) -> None:
+                *, input_data=None, expected_output_shape=None, expected_output_dtype=None,
+                expected_output=None, expected_num_trainable_weights=None,
+                expected_num_non_trainable_weights=None, expected_num_losses=None,
+                supports_masking=None) -> None:
     """Runs the shared contract checks on ``factory()`` with inputs of ``input_shape``.
 
     Args:
@@ -71,14 +133,31 @@ def check_layer(factory, input_shape, input_dtype: str = "float32", input_range=
         trains: whether the layer has trainable weights the step must change.
         tol: tolerance for output comparisons.
         check_training_step: run one optimisation step (off for layers without gradients).
+        input_data: the input array(s) to use instead of seeded random data.
+        expected_output_shape: the full output shape (or a list, one per output) Keras gives.
+        expected_output_dtype: the output dtype (default: the input's, for float inputs).
+        expected_output: the output values Keras gives for the inputs, or a function of the
+            input array(s) that computes them with numpy from Keras's formula.
+        expected_num_trainable_weights, expected_num_non_trainable_weights: weight counts
+            of the built layer, as Keras defines them.
+        expected_num_losses: ``len(layer.losses)`` after one call.
+        supports_masking: the expected ``layer.supports_masking``.
     """
     shapes = input_shape if isinstance(input_shape, list) else [input_shape]
-    data = [_sample(s, input_dtype, *input_range, seed=i) for i, s in enumerate(shapes)]
+    if input_data is None:
+        data = [_sample(s, input_dtype, *input_range, seed=i) for i, s in enumerate(shapes)]
+    else:
+        data = list(input_data) if isinstance(input_shape, list) else [input_data]
+        assert [tuple(np.shape(d)) for d in data] == [tuple(s) for s in shapes]
     call_data = data if isinstance(input_shape, list) else data[0]
 
     layer = factory()
     out = layer(call_data)
     out_np = _np(out)
+    _check_expectations(layer, out, call_data, input_dtype, tol, expected_output_shape,
+                        expected_output_dtype, expected_output, expected_num_trainable_weights,
+                        expected_num_non_trainable_weights, expected_num_losses,
+                        supports_masking)
 
     # config round trip
     config = layer.get_config()
@@ -92,6 +171,10 @@ def check_layer(factory, input_shape, input_dtype: str = "float32", input_range=
     clone.set_weights(layer.get_weights())
     _assert_close(_np(clone(call_data)), out_np, tol)
     assert [w.shape for w in clone.get_weights()] == [w.shape for w in layer.get_weights()]
+    if layer.weights:  # Keras's layer_test: instantiation with the `weights` argument
+        with SafeModeScope(False):
+            given = type(layer).from_config({**config, "weights": layer.get_weights()})
+        _assert_close(_np(given(call_data)), out_np, tol)
 
     # symbolic output shape equals the real one
     sym_inputs = [Input(shape=s[1:], dtype=input_dtype) for s in shapes]

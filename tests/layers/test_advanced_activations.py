@@ -2,31 +2,51 @@
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 from tkeras.layers.advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 CASES = [
-    ("softmax", lambda: layers.Softmax(), (4, 3, 5), False),
-    ("softmax_axis1", lambda: layers.Softmax(axis=1), (4, 3, 5), False),
-    ("softmax_two_axes", lambda: layers.Softmax(axis=[1, 2]), (4, 3, 5), False),
-    ("relu", lambda: layers.ReLU(), (4, 6), False),
+    ("softmax", lambda: layers.Softmax(), (4, 3, 5), False,
+     expect((4, 3, 5), masking=True, expected_output=lambda x: _softmax(x, -1))),
+    ("softmax_axis1", lambda: layers.Softmax(axis=1), (4, 3, 5), False,
+     expect((4, 3, 5), masking=True, expected_output=lambda x: _softmax(x, 1))),
+    ("softmax_two_axes", lambda: layers.Softmax(axis=[1, 2]), (4, 3, 5), False,
+     expect((4, 3, 5), masking=True,
+            expected_output=lambda x: _softmax(x, (1, 2)))),
+    ("relu", lambda: layers.ReLU(), (4, 6), False,
+     expect((4, 6), masking=True, expected_output=lambda x: np.maximum(x, 0))),
     ("relu_all_args", lambda: layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.2),
-     (4, 6), False),
-    ("leaky_relu", lambda: layers.LeakyReLU(), (4, 6), False),
-    ("prelu", lambda: layers.PReLU(alpha_initializer="ones"), (4, 6), True),
+     (4, 6), False,
+     expect((4, 6), masking=True, expected_output=lambda x: np.where(
+         x > 0.2, np.minimum(x, 1.5), 0.1 * (x - 0.2)))),
+    ("leaky_relu", lambda: layers.LeakyReLU(), (4, 6), False,
+     expect((4, 6), masking=True, expected_output=lambda x: np.where(x > 0, x, 0.3 * x))),
+    ("prelu", lambda: layers.PReLU(alpha_initializer="ones"), (4, 6), True,
+     expect((4, 6), weights=(1, 0), masking=True)),
     ("prelu_shared_axes", lambda: layers.PReLU(alpha_initializer="ones", shared_axes=[1, 2]),
-     (2, 3, 4, 5), True),
-    ("prelu_3d", lambda: layers.PReLU(alpha_initializer="ones", shared_axes=1), (2, 3, 4), True),
-    ("elu", lambda: layers.ELU(alpha=0.5), (4, 6), False),
-    ("thresholded_relu", lambda: layers.ThresholdedReLU(theta=0.5), (4, 6), False),
+     (2, 3, 4, 5), True,
+     expect((2, 3, 4, 5), weights=(1, 0), masking=True)),
+    ("prelu_3d", lambda: layers.PReLU(alpha_initializer="ones", shared_axes=1), (2, 3, 4), True,
+     expect((2, 3, 4), weights=(1, 0), masking=True)),
+    ("elu", lambda: layers.ELU(alpha=0.5), (4, 6), False,
+     expect((4, 6), masking=True,
+            expected_output=lambda x: np.where(x > 0, x, 0.5 * (np.exp(x) - 1)))),
+    ("thresholded_relu", lambda: layers.ThresholdedReLU(theta=0.5), (4, 6), False,
+     expect((4, 6), masking=True, expected_output=lambda x: x * (x > 0.5))),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape,trains", CASES, ids=[c[0] for c in CASES])
-def test_advanced_activation_contract(name, factory, shape, trains):
-    check_layer(factory, shape, trains=trains)
+@pytest.mark.parametrize("name,factory,shape,trains,expected", CASES, ids=[c[0] for c in CASES])
+def test_advanced_activation_contract(name, factory, shape, trains, expected):
+    check_layer(factory, shape, trains=trains, **expected)
 
 
 X = np.array([[-3.0, -1.0, -0.2, 0.0, 0.2, 0.5, 1.0, 1.5, 2.0, 7.0]], dtype="float32")

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 import tkeras
 from tkeras import layers
@@ -21,74 +21,119 @@ RNG = np.random.RandomState(7)
 # ---------------------------------------------------------------- the contract on every class
 
 CASES = [
-    ("conv1d", lambda: layers.Conv1D(3, 3), (2, 9, 4), True),
-    ("conv1d_same_strided", lambda: layers.Conv1D(3, 4, strides=2, padding="same"), (2, 9, 2), True),
+    ("conv1d", lambda: layers.Conv1D(3, 3), (2, 9, 4), True,
+     expect((2, 7, 3), weights=(2, 0), masking=False)),
+    ("conv1d_same_strided", lambda: layers.Conv1D(3, 4, strides=2, padding="same"), (2, 9, 2), True,
+     expect((2, 5, 3), weights=(2, 0), masking=False)),
     ("conv1d_causal_dilated", lambda: layers.Conv1D(2, 3, padding="causal", dilation_rate=2),
-     (2, 9, 3), True),
+     (2, 9, 3), True,
+     expect((2, 9, 2), weights=(2, 0), masking=False)),
     ("conv1d_channels_first", lambda: layers.Conv1D(3, 2, data_format="channels_first"),
-     (2, 4, 7), True),
-    ("conv1d_groups", lambda: layers.Conv1D(4, 3, groups=2, activation="relu"), (2, 8, 6), True),
-    ("conv2d", lambda: layers.Conv2D(4, (3, 3), activation="relu"), (2, 7, 8, 3), True),
-    ("conv2d_same_even_kernel", lambda: layers.Conv2D(3, (4, 2), padding="same"), (2, 7, 6, 2), True),
+     (2, 4, 7), True,
+     expect((2, 3, 6), weights=(2, 0), masking=False)),
+    ("conv1d_groups", lambda: layers.Conv1D(4, 3, groups=2, activation="relu"), (2, 8, 6), True,
+     expect((2, 6, 4), weights=(2, 0), masking=False)),
+    ("conv2d", lambda: layers.Conv2D(4, (3, 3), activation="relu"), (2, 7, 8, 3), True,
+     expect((2, 5, 6, 4), weights=(2, 0), masking=False)),
+    ("conv2d_same_even_kernel", lambda: layers.Conv2D(3, (4, 2), padding="same"), (2, 7, 6, 2), True,
+     expect((2, 7, 6, 3), weights=(2, 0), masking=False)),
     ("conv2d_strided_same", lambda: layers.Conv2D(3, 3, strides=(2, 3), padding="same"),
-     (2, 9, 8, 2), True),
+     (2, 9, 8, 2), True,
+     expect((2, 5, 3, 3), weights=(2, 0), masking=False)),
     ("conv2d_dilated", lambda: layers.Conv2D(3, 3, dilation_rate=(2, 1), padding="same"),
-     (2, 9, 8, 2), True),
-    ("conv2d_groups", lambda: layers.Conv2D(6, 3, groups=3), (2, 6, 5, 6), True),
+     (2, 9, 8, 2), True,
+     expect((2, 9, 8, 3), weights=(2, 0), masking=False)),
+    ("conv2d_groups", lambda: layers.Conv2D(6, 3, groups=3), (2, 6, 5, 6), True,
+     expect((2, 4, 3, 6), weights=(2, 0), masking=False)),
     ("conv2d_channels_first", lambda: layers.Conv2D(4, 3, strides=2, padding="same",
-                                                   data_format="channels_first"), (2, 3, 7, 8), True),
-    ("conv2d_no_bias", lambda: layers.Conv2D(2, 1, use_bias=False), (2, 4, 4, 3), True),
-    ("conv3d", lambda: layers.Conv3D(3, 2), (2, 4, 5, 4, 2), True),
+                                                   data_format="channels_first"), (2, 3, 7, 8), True,
+     expect((2, 4, 4, 4), weights=(2, 0), masking=False)),
+    ("conv2d_no_bias", lambda: layers.Conv2D(2, 1, use_bias=False), (2, 4, 4, 3), True,
+     expect((2, 4, 4, 2), weights=(1, 0), masking=False)),
+    ("conv3d", lambda: layers.Conv3D(3, 2), (2, 4, 5, 4, 2), True,
+     expect((2, 3, 4, 3, 3), weights=(2, 0), masking=False)),
     ("conv3d_same_channels_first", lambda: layers.Conv3D(2, 3, strides=2, padding="same",
                                                         data_format="channels_first"),
-     (2, 2, 5, 4, 5), True),
+     (2, 2, 5, 4, 5), True,
+     expect((2, 2, 3, 2, 3), weights=(2, 0), masking=False)),
     ("conv1d_transpose", lambda: layers.Conv1DTranspose(3, 3, strides=2, padding="same"),
-     (2, 5, 2), True),
-    ("conv1d_transpose_dilated", lambda: layers.Conv1DTranspose(2, 3, dilation_rate=2), (2, 5, 3), True),
-    ("conv2d_transpose", lambda: layers.Conv2DTranspose(3, 3), (2, 4, 5, 2), True),
+     (2, 5, 2), True,
+     expect((2, 10, 3), weights=(2, 0), masking=False)),
+    ("conv1d_transpose_dilated", lambda: layers.Conv1DTranspose(2, 3, dilation_rate=2), (2, 5, 3), True,
+     expect((2, 9, 2), weights=(2, 0), masking=False)),
+    ("conv2d_transpose", lambda: layers.Conv2DTranspose(3, 3), (2, 4, 5, 2), True,
+     expect((2, 6, 7, 3), weights=(2, 0), masking=False)),
     ("conv2d_transpose_same_strided", lambda: layers.Conv2DTranspose(2, (3, 4), strides=2,
-                                                                    padding="same"), (2, 3, 4, 3), True),
+                                                                    padding="same"), (2, 3, 4, 3), True,
+     expect((2, 6, 8, 2), weights=(2, 0), masking=False)),
     ("conv2d_transpose_output_padding", lambda: layers.Conv2DTranspose(
-        2, 3, strides=(3, 2), padding="valid", output_padding=(2, 1)), (2, 3, 4, 2), True),
+        2, 3, strides=(3, 2), padding="valid", output_padding=(2, 1)), (2, 3, 4, 2), True,
+     expect((2, 11, 10, 2), weights=(2, 0), masking=False)),
     ("conv2d_transpose_channels_first", lambda: layers.Conv2DTranspose(
-        2, 2, strides=2, data_format="channels_first"), (2, 3, 3, 4), True),
+        2, 2, strides=2, data_format="channels_first"), (2, 3, 3, 4), True,
+     expect((2, 2, 6, 8), weights=(2, 0), masking=False)),
     ("conv3d_transpose", lambda: layers.Conv3DTranspose(2, 2, strides=(1, 2, 1), padding="same"),
-     (2, 3, 3, 2, 2), True),
+     (2, 3, 3, 2, 2), True,
+     expect((2, 3, 6, 2, 2), weights=(2, 0), masking=False)),
     ("separable_conv1d_causal", lambda: layers.SeparableConv1D(4, 3, padding="causal",
-                                                              depth_multiplier=2), (2, 8, 3), True),
+                                                              depth_multiplier=2), (2, 8, 3), True,
+     expect((2, 8, 4), weights=(3, 0), masking=False)),
     ("separable_conv2d", lambda: layers.SeparableConv2D(4, 3, padding="same", strides=2),
-     (2, 7, 6, 3), True),
+     (2, 7, 6, 3), True,
+     expect((2, 4, 3, 4), weights=(3, 0), masking=False)),
     ("separable_conv2d_channels_first", lambda: layers.SeparableConv2D(
-        3, (2, 3), depth_multiplier=2, data_format="channels_first"), (2, 2, 6, 6), True),
-    ("depthwise_conv1d", lambda: layers.DepthwiseConv1D(3, depth_multiplier=2), (2, 7, 3), True),
+        3, (2, 3), depth_multiplier=2, data_format="channels_first"), (2, 2, 6, 6), True,
+     expect((2, 3, 5, 4), weights=(3, 0), masking=False)),
+    ("depthwise_conv1d", lambda: layers.DepthwiseConv1D(3, depth_multiplier=2), (2, 7, 3), True,
+     expect((2, 5, 6), weights=(2, 0), masking=False)),
     ("depthwise_conv2d", lambda: layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same"),
-     (2, 6, 5, 3), True),
+     (2, 6, 5, 3), True,
+     expect((2, 6, 5, 6), weights=(2, 0), masking=False)),
     ("depthwise_conv2d_strided_channels_first", lambda: layers.DepthwiseConv2D(
-        2, strides=2, data_format="channels_first"), (2, 3, 6, 5), True),
-    ("cropping1d", lambda: layers.Cropping1D((1, 2)), (2, 7, 3), False),
-    ("cropping2d", lambda: layers.Cropping2D(((1, 0), (2, 1))), (2, 6, 7, 2), False),
+        2, strides=2, data_format="channels_first"), (2, 3, 6, 5), True,
+     expect((2, 3, 3, 2), weights=(2, 0), masking=False)),
+    ("cropping1d", lambda: layers.Cropping1D((1, 2)), (2, 7, 3), False,
+     expect((2, 4, 3), masking=False, expected_output=lambda x: x[:, 1:-2])),
+    ("cropping2d", lambda: layers.Cropping2D(((1, 0), (2, 1))), (2, 6, 7, 2), False,
+     expect((2, 5, 4, 2), masking=False, expected_output=lambda x: x[:, 1:, 2:-1])),
     ("cropping2d_int_channels_first", lambda: layers.Cropping2D(1, data_format="channels_first"),
-     (2, 2, 5, 6), False),
-    ("cropping3d", lambda: layers.Cropping3D((1, (0, 1), 2)), (2, 4, 4, 5, 2), False),
-    ("upsampling1d", lambda: layers.UpSampling1D(3), (2, 4, 3), False),
-    ("upsampling2d", lambda: layers.UpSampling2D((2, 3)), (2, 3, 2, 2), False),
+     (2, 2, 5, 6), False,
+     expect((2, 2, 3, 4), masking=False,
+            expected_output=lambda x: x[:, :, 1:-1, 1:-1])),
+    ("cropping3d", lambda: layers.Cropping3D((1, (0, 1), 2)), (2, 4, 4, 5, 2), False,
+     expect((2, 2, 3, 1, 2), masking=False,
+            expected_output=lambda x: x[:, 1:-1, :-1, 2:-2])),
+    ("upsampling1d", lambda: layers.UpSampling1D(3), (2, 4, 3), False,
+     expect((2, 12, 3), masking=False, expected_output=lambda x: np.repeat(x, 3, 1))),
+    ("upsampling2d", lambda: layers.UpSampling2D((2, 3)), (2, 3, 2, 2), False,
+     expect((2, 6, 6, 2), masking=False,
+            expected_output=lambda x: np.repeat(np.repeat(x, 2, 1), 3, 2))),
     ("upsampling2d_bilinear_channels_first", lambda: layers.UpSampling2D(
-        (3, 2), data_format="channels_first", interpolation="bilinear"), (2, 2, 3, 4), False),
-    ("upsampling3d", lambda: layers.UpSampling3D((1, 2, 3)), (2, 2, 3, 2, 2), False),
-    ("zeropadding1d", lambda: layers.ZeroPadding1D((1, 3)), (2, 4, 3), False),
-    ("zeropadding2d", lambda: layers.ZeroPadding2D(((1, 2), (0, 1))), (2, 3, 4, 2), False),
+        (3, 2), data_format="channels_first", interpolation="bilinear"), (2, 2, 3, 4), False,
+     expect((2, 2, 9, 8), masking=False)),
+    ("upsampling3d", lambda: layers.UpSampling3D((1, 2, 3)), (2, 2, 3, 2, 2), False,
+     expect((2, 2, 6, 6, 2), masking=False,
+            expected_output=lambda x: np.repeat(np.repeat(x, 2, 2), 3, 3))),
+    ("zeropadding1d", lambda: layers.ZeroPadding1D((1, 3)), (2, 4, 3), False,
+     expect((2, 8, 3), masking=False,
+            expected_output=lambda x: np.pad(x, ((0, 0), (1, 3), (0, 0))))),
+    ("zeropadding2d", lambda: layers.ZeroPadding2D(((1, 2), (0, 1))), (2, 3, 4, 2), False,
+     expect((2, 6, 5, 2), masking=False,
+            expected_output=lambda x: np.pad(x, ((0, 0), (1, 2), (0, 1), (0, 0))))),
     ("zeropadding3d_channels_first", lambda: layers.ZeroPadding3D(
-        (1, 0, 2), data_format="channels_first"), (2, 2, 2, 3, 2), False),
+        (1, 0, 2), data_format="channels_first"), (2, 2, 2, 3, 2), False,
+     expect((2, 2, 4, 3, 6), masking=False,
+            expected_output=lambda x: np.pad(x, ((0, 0), (0, 0), (1, 1), (0, 0), (2, 2))))),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape,trains", CASES, ids=[c[0] for c in CASES])
-def test_layer_contract(name, factory, shape, trains):
-    check_layer(factory, shape, trains=trains, check_training_step=trains)
+@pytest.mark.parametrize("name,factory,shape,trains,expected", CASES, ids=[c[0] for c in CASES])
+def test_layer_contract(name, factory, shape, trains, expected):
+    check_layer(factory, shape, trains=trains, check_training_step=trains, **expected)
 
 
 def test_every_class_is_covered():
-    tested = {type(factory()).__name__ for _, factory, _, _ in CASES}
+    tested = {type(factory()).__name__ for _, factory, _, _, _ in CASES}
     exported = {name for name in conv_module.__all__
                 if getattr(conv_module, name).__name__ == name}
     assert exported <= tested, sorted(exported - tested)

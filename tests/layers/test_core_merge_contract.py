@@ -1,48 +1,74 @@
 """The shared layer test on every core and merge layer."""
 import numpy as np
 import pytest
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 
+# supports_masking: Keras 2 sets it on Dense, Activation, Dropout (and the spatial dropouts),
+# ActivityRegularization, Masking and the merge layers; not on Flatten, Reshape, Permute,
+# RepeatVector.
 CASES = [
-    ("dense", lambda: layers.Dense(3, activation="relu"), (4, 5), True),
-    ("dense_3d", lambda: layers.Dense(3), (4, 2, 5), True),
-    ("activation", lambda: layers.Activation("tanh"), (4, 5), False),
-    ("dropout", lambda: layers.Dropout(0.5), (4, 5), False),
-    ("flatten", lambda: layers.Flatten(), (4, 2, 3), False),
-    ("reshape", lambda: layers.Reshape((3, -1)), (4, 6), False),
-    ("permute", lambda: layers.Permute((2, 1)), (4, 2, 3), False),
-    ("repeat_vector", lambda: layers.RepeatVector(3), (4, 5), False),
-    ("lambda", lambda: layers.Lambda(lambda x: x * 2.0), (4, 5), False),
-    ("activity_regularization", lambda: layers.ActivityRegularization(l1=0.1), (4, 5), False),
-    ("masking", lambda: layers.Masking(0.0), (4, 3, 2), False),
-    ("spatial_dropout1d", lambda: layers.SpatialDropout1D(0.5), (4, 3, 2), False),
-    ("spatial_dropout2d", lambda: layers.SpatialDropout2D(0.5), (4, 3, 3, 2), False),
-    ("spatial_dropout3d", lambda: layers.SpatialDropout3D(0.5), (2, 3, 3, 3, 2), False),
+    ("dense", lambda: layers.Dense(3, activation="relu"), (4, 5), True,
+     expect((4, 3), weights=(2, 0), masking=True)),
+    ("dense_3d", lambda: layers.Dense(3), (4, 2, 5), True,
+     expect((4, 2, 3), weights=(2, 0), masking=True)),
+    ("activation", lambda: layers.Activation("tanh"), (4, 5), False,
+     expect((4, 5), masking=True, expected_output=np.tanh)),
+    ("dropout", lambda: layers.Dropout(0.5), (4, 5), False,
+     expect((4, 5), masking=True, expected_output=lambda x: x)),
+    ("flatten", lambda: layers.Flatten(), (4, 2, 3), False,
+     expect((4, 6), masking=False, expected_output=lambda x: x.reshape(4, 6))),
+    ("reshape", lambda: layers.Reshape((3, -1)), (4, 6), False,
+     expect((4, 3, 2), masking=False, expected_output=lambda x: x.reshape(4, 3, 2))),
+    ("permute", lambda: layers.Permute((2, 1)), (4, 2, 3), False,
+     expect((4, 3, 2), masking=False, expected_output=lambda x: x.transpose(0, 2, 1))),
+    ("repeat_vector", lambda: layers.RepeatVector(3), (4, 5), False,
+     expect((4, 3, 5), masking=False,
+            expected_output=lambda x: np.repeat(x[:, None], 3, axis=1))),
+    ("lambda", lambda: layers.Lambda(lambda x: x * 2.0), (4, 5), False,
+     expect((4, 5), expected_output=lambda x: 2 * x)),
+    ("activity_regularization", lambda: layers.ActivityRegularization(l1=0.1), (4, 5), False,
+     expect((4, 5), losses=1, masking=True, expected_output=lambda x: x)),
+    ("masking", lambda: layers.Masking(0.0), (4, 3, 2), False,
+     expect((4, 3, 2), masking=True)),
+    ("spatial_dropout1d", lambda: layers.SpatialDropout1D(0.5), (4, 3, 2), False,
+     expect((4, 3, 2), masking=True, expected_output=lambda x: x)),
+    ("spatial_dropout2d", lambda: layers.SpatialDropout2D(0.5), (4, 3, 3, 2), False,
+     expect((4, 3, 3, 2), masking=True, expected_output=lambda x: x)),
+    ("spatial_dropout3d", lambda: layers.SpatialDropout3D(0.5), (2, 3, 3, 3, 2), False,
+     expect((2, 3, 3, 3, 2), masking=True, expected_output=lambda x: x)),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape,trains", CASES, ids=[c[0] for c in CASES])
-def test_core_layer_contract(name, factory, shape, trains):
-    check_layer(factory, shape, trains=trains)
+@pytest.mark.parametrize("name,factory,shape,trains,expected", CASES, ids=[c[0] for c in CASES])
+def test_core_layer_contract(name, factory, shape, trains, expected):
+    check_layer(factory, shape, trains=trains, **expected)
 
 
 MERGE = [
-    ("add", lambda: layers.Add(), [(4, 3), (4, 3)]),
-    ("subtract", lambda: layers.Subtract(), [(4, 3), (4, 3)]),
-    ("multiply", lambda: layers.Multiply(), [(4, 3), (4, 3), (4, 3)]),
-    ("average", lambda: layers.Average(), [(4, 3), (4, 3)]),
-    ("maximum", lambda: layers.Maximum(), [(4, 3), (4, 3)]),
-    ("minimum", lambda: layers.Minimum(), [(4, 3), (4, 3)]),
-    ("concatenate", lambda: layers.Concatenate(axis=1), [(4, 3), (4, 2)]),
-    ("dot", lambda: layers.Dot(axes=(2, 2)), [(4, 3, 5), (4, 2, 5)]),
+    ("add", lambda: layers.Add(), [(4, 3), (4, 3)],
+     expect((4, 3), masking=True, expected_output=lambda xs: xs[0] + xs[1])),
+    ("subtract", lambda: layers.Subtract(), [(4, 3), (4, 3)],
+     expect((4, 3), masking=True, expected_output=lambda xs: xs[0] - xs[1])),
+    ("multiply", lambda: layers.Multiply(), [(4, 3), (4, 3), (4, 3)],
+     expect((4, 3), masking=True, expected_output=lambda xs: xs[0] * xs[1] * xs[2])),
+    ("average", lambda: layers.Average(), [(4, 3), (4, 3)],
+     expect((4, 3), masking=True, expected_output=lambda xs: (xs[0] + xs[1]) / 2)),
+    ("maximum", lambda: layers.Maximum(), [(4, 3), (4, 3)],
+     expect((4, 3), masking=True, expected_output=lambda xs: np.maximum(*xs))),
+    ("minimum", lambda: layers.Minimum(), [(4, 3), (4, 3)],
+     expect((4, 3), masking=True, expected_output=lambda xs: np.minimum(*xs))),
+    ("concatenate", lambda: layers.Concatenate(axis=1), [(4, 3), (4, 2)],
+     expect((4, 5), masking=True, expected_output=lambda xs: np.concatenate(xs, 1))),
+    ("dot", lambda: layers.Dot(axes=(2, 2)), [(4, 3, 5), (4, 2, 5)],
+     expect((4, 3, 2), masking=True)),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shapes", MERGE, ids=[c[0] for c in MERGE])
-def test_merge_layer_contract(name, factory, shapes):
-    check_layer(factory, shapes, trains=False)
+@pytest.mark.parametrize("name,factory,shapes,expected", MERGE, ids=[c[0] for c in MERGE])
+def test_merge_layer_contract(name, factory, shapes, expected):
+    check_layer(factory, shapes, trains=False, **expected)
 
 
 def test_merge_errors():

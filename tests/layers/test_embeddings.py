@@ -3,24 +3,29 @@ seed 001 example."""
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers, regularizers
 from tkeras.layers.embeddings import Embedding
 from tkeras.models import Sequential
 
 CASES = [
-    ("default", lambda: Embedding(10, 4), (3, 5)),
-    ("mask_zero", lambda: Embedding(10, 4, mask_zero=True), (3, 5)),
-    ("input_length", lambda: Embedding(10, 4, input_length=5), (3, 5)),
-    ("rank3_input", lambda: Embedding(10, 2, input_length=(2, 5)), (3, 2, 5)),
-    ("regularized", lambda: Embedding(10, 4, embeddings_regularizer="l2"), (3, 5)),
+    ("default", lambda: Embedding(10, 4), (3, 5),
+     expect((3, 5, 4), weights=(1, 0), masking=False, expected_output_dtype="float32")),
+    ("mask_zero", lambda: Embedding(10, 4, mask_zero=True), (3, 5),
+     expect((3, 5, 4), weights=(1, 0), masking=True, expected_output_dtype="float32")),
+    ("input_length", lambda: Embedding(10, 4, input_length=5), (3, 5),
+     expect((3, 5, 4), weights=(1, 0), expected_output_dtype="float32")),
+    ("rank3_input", lambda: Embedding(10, 2, input_length=(2, 5)), (3, 2, 5),
+     expect((3, 2, 5, 2), weights=(1, 0), expected_output_dtype="float32")),
+    ("regularized", lambda: Embedding(10, 4, embeddings_regularizer="l2"), (3, 5),
+     expect((3, 5, 4), weights=(1, 0), losses=1, expected_output_dtype="float32")),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape", CASES, ids=[c[0] for c in CASES])
-def test_embedding_contract(name, factory, shape):
-    check_layer(factory, shape, input_dtype="int32", input_range=(0, 10))
+@pytest.mark.parametrize("name,factory,shape,expected", CASES, ids=[c[0] for c in CASES])
+def test_embedding_contract(name, factory, shape, expected):
+    check_layer(factory, shape, input_dtype="int32", input_range=(0, 10), **expected)
 
 
 def _layer_with_known_weights(mask_zero=False):

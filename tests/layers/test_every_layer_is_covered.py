@@ -1,7 +1,8 @@
 """Every layer class tkeras.layers exports, or its modules register, is exported and goes
 through the shared layer test (``layer_test_utils.check_layer``): found in the case lists of
 the family test modules, directly or as a sublayer (cells inside RNN, layers inside
-wrappers)."""
+wrappers); and every case there states what Keras gives (``layer_test_utils.expect``: output
+shape, weight and loss counts)."""
 import importlib
 
 import tkeras
@@ -20,10 +21,14 @@ NOT_CONTRACT_CASES = {"Layer", "Wrapper", "AbstractRNNCell", "ConvRNN2D", "Input
                       "Recurrent", "ConvRecurrent2D", "MaxoutDense", "Highway"}
 
 
-def _layers_in_case_lists(module):
-    found = set()
-    for value in vars(module).values():
-        if not isinstance(value, list):
+# The lists the family modules hand to check_layer (other lists hold numeric references).
+CONTRACT_LISTS = ("CASES", "BN_CASES", "MERGE", "PREPROCESSING_CASES")
+
+
+def _layer_cases(module, list_names=None):
+    """(case, layer) for each case of the module's lists that holds a layer factory."""
+    for list_name, value in vars(module).items():
+        if not isinstance(value, list) or (list_names and list_name not in list_names):
             continue
         for case in value:
             for item in case if isinstance(case, (tuple, list)) else (case,):
@@ -34,8 +39,11 @@ def _layers_in_case_lists(module):
                 except TypeError:  # not a zero-argument factory
                     continue
                 if isinstance(obj, Layer):
-                    found.update(type(layer) for layer in obj._flatten_layers())
-    return found
+                    yield case, obj
+
+
+def _layers_in_case_lists(module):
+    return {type(layer) for _, obj in _layer_cases(module) for layer in obj._flatten_layers()}
 
 
 def _registered_layer_family_classes():
@@ -62,3 +70,17 @@ def test_every_exported_layer_class_is_in_a_shared_test_case():
     missing = sorted(c.__name__ for c in (exported | _registered_layer_family_classes()) - covered
                      if c.__name__ not in NOT_CONTRACT_CASES)
     assert not missing, f"layer classes without a shared-test case: {missing}"
+
+
+def test_every_shared_case_states_keras_expectations():
+    """A layer whose output shape or weights are consistently wrong passes every round trip;
+    only the values Keras gives catch it, so each case states them."""
+    without = []
+    for name in FAMILY_MODULES:
+        for case, _ in _layer_cases(importlib.import_module(name), CONTRACT_LISTS):
+            expected = [item for item in case if isinstance(item, dict)]
+            keys = ("expected_output_shape", "expected_num_trainable_weights",
+                    "expected_num_non_trainable_weights", "expected_num_losses")
+            if not expected or any(expected[0].get(k) is None for k in keys):
+                without.append(f"{name}:{case[0]}")
+    assert not without, f"shared layer cases without Keras expectations: {without}"

@@ -5,32 +5,38 @@ giving the same outputs on weights converted between their layouts, and errors."
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 
 RNG = np.random.RandomState(11)
 
 CASES = [
-    ("lc1d", lambda: layers.LocallyConnected1D(3, 3), (2, 7, 2)),
+    ("lc1d", lambda: layers.LocallyConnected1D(3, 3), (2, 7, 2),
+     expect((2, 5, 3), weights=(2, 0), masking=False)),
     ("lc1d_strided_channels_first", lambda: layers.LocallyConnected1D(
-        2, 2, strides=2, data_format="channels_first", activation="tanh"), (2, 3, 7)),
+        2, 2, strides=2, data_format="channels_first", activation="tanh"), (2, 3, 7),
+     expect((2, 2, 3), weights=(2, 0))),
     ("lc1d_impl2_same", lambda: layers.LocallyConnected1D(2, 4, padding="same", implementation=2),
-     (2, 5, 3)),
+     (2, 5, 3), expect((2, 5, 2), weights=(2, 0))),
     ("lc1d_impl3_strided_same", lambda: layers.LocallyConnected1D(
-        2, 3, strides=2, padding="same", implementation=3), (2, 7, 2)),
-    ("lc2d", lambda: layers.LocallyConnected2D(2, (2, 3)), (2, 5, 6, 2)),
+        2, 3, strides=2, padding="same", implementation=3), (2, 7, 2),
+     expect((2, 4, 2), weights=(2, 0))),
+    ("lc2d", lambda: layers.LocallyConnected2D(2, (2, 3)), (2, 5, 6, 2),
+     expect((2, 4, 4, 2), weights=(2, 0), masking=False)),
     ("lc2d_impl2_channels_first", lambda: layers.LocallyConnected2D(
-        3, 2, strides=(1, 2), implementation=2, data_format="channels_first"), (2, 2, 4, 5)),
+        3, 2, strides=(1, 2), implementation=2, data_format="channels_first"), (2, 2, 4, 5),
+     expect((2, 3, 3, 2), weights=(2, 0))),
     ("lc2d_impl3_same", lambda: layers.LocallyConnected2D(2, 3, padding="same", implementation=3),
-     (2, 4, 5, 3)),
-    ("lc2d_no_bias", lambda: layers.LocallyConnected2D(2, 2, use_bias=False), (2, 3, 3, 2)),
+     (2, 4, 5, 3), expect((2, 4, 5, 2), weights=(2, 0))),
+    ("lc2d_no_bias", lambda: layers.LocallyConnected2D(2, 2, use_bias=False), (2, 3, 3, 2),
+     expect((2, 2, 2, 2), weights=(1, 0))),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape", CASES, ids=[c[0] for c in CASES])
-def test_locally_connected_contract(name, factory, shape):
-    check_layer(factory, shape)
+@pytest.mark.parametrize("name,factory,shape,expected", CASES, ids=[c[0] for c in CASES])
+def test_locally_connected_contract(name, factory, shape, expected):
+    check_layer(factory, shape, **expected)
 
 
 # ---------------------------------------------------------------- Keras's definitions in numpy

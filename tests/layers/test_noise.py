@@ -5,24 +5,28 @@ import math
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 from tkeras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise
 
 CASES = [
-    ("gaussian_noise", lambda: GaussianNoise(0.5), (4, 5)),
-    ("gaussian_noise_seeded", lambda: GaussianNoise(0.1, seed=3), (2, 3, 4)),
-    ("gaussian_dropout", lambda: GaussianDropout(0.3), (4, 5)),
-    ("alpha_dropout", lambda: AlphaDropout(0.2), (4, 5)),
+    ("gaussian_noise", lambda: GaussianNoise(0.5), (4, 5),
+     expect((4, 5), masking=True, expected_output=lambda x: x)),
+    ("gaussian_noise_seeded", lambda: GaussianNoise(0.1, seed=3), (2, 3, 4),
+     expect((2, 3, 4), masking=True, expected_output=lambda x: x)),
+    ("gaussian_dropout", lambda: GaussianDropout(0.3), (4, 5),
+     expect((4, 5), masking=True, expected_output=lambda x: x)),
+    ("alpha_dropout", lambda: AlphaDropout(0.2), (4, 5),
+     expect((4, 5), masking=True, expected_output=lambda x: x)),
     ("alpha_dropout_noise_shape", lambda: AlphaDropout(0.2, noise_shape=(None, 1, 4), seed=1),
-     (2, 3, 4)),
+     (2, 3, 4), expect((2, 3, 4), masking=True, expected_output=lambda x: x)),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape", CASES, ids=[c[0] for c in CASES])
-def test_noise_layer_contract(name, factory, shape):
-    check_layer(factory, shape, trains=False)
+@pytest.mark.parametrize("name,factory,shape,expected", CASES, ids=[c[0] for c in CASES])
+def test_noise_layer_contract(name, factory, shape, expected):
+    check_layer(factory, shape, trains=False, **expected)
 
 
 ALPHA_P = -1.6732632423543772 * 1.0507009873554805

@@ -3,7 +3,7 @@ statistics and moving averages computed by hand with numpy, inference formulas, 
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 from tkeras.layers.normalization import BatchNormalization, LayerNormalization
@@ -11,31 +11,46 @@ from tkeras.layers.normalization import BatchNormalization, LayerNormalization
 # beta starts at one: with beta = 0 a batch-normalised output has zero mean over the batch,
 # so the contract's training step would leave beta unchanged.
 BN_CASES = [
-    ("bn_2d", lambda: BatchNormalization(beta_initializer="ones"), (6, 4), True),
-    ("bn_3d", lambda: BatchNormalization(beta_initializer="ones"), (3, 5, 4), True),
+    ("bn_2d", lambda: BatchNormalization(beta_initializer="ones"), (6, 4), True,
+     expect((6, 4), weights=(2, 2), masking=True)),
+    ("bn_3d", lambda: BatchNormalization(beta_initializer="ones"), (3, 5, 4), True,
+     expect((3, 5, 4), weights=(2, 2), masking=True)),
     ("bn_4d_channels_last", lambda: BatchNormalization(beta_initializer="ones"), (2, 3, 4, 3),
-     True),
+     True,
+     expect((2, 3, 4, 3), weights=(2, 2), masking=True)),
     ("bn_4d_axis1_channels_first", lambda: BatchNormalization(axis=1, beta_initializer="ones"),
-     (2, 3, 4, 2), True),
-    ("bn_5d", lambda: BatchNormalization(beta_initializer="ones"), (2, 2, 3, 2, 3), True),
-    ("bn_no_center", lambda: BatchNormalization(center=False), (6, 4), True),
-    ("bn_no_scale", lambda: BatchNormalization(scale=False, beta_initializer="ones"), (6, 4), True),
-    ("bn_no_center_no_scale", lambda: BatchNormalization(center=False, scale=False), (6, 4), False),
+     (2, 3, 4, 2), True,
+     expect((2, 3, 4, 2), weights=(2, 2), masking=True)),
+    ("bn_5d", lambda: BatchNormalization(beta_initializer="ones"), (2, 2, 3, 2, 3), True,
+     expect((2, 2, 3, 2, 3), weights=(2, 2), masking=True)),
+    ("bn_no_center", lambda: BatchNormalization(center=False), (6, 4), True,
+     expect((6, 4), weights=(1, 2))),
+    ("bn_no_scale", lambda: BatchNormalization(scale=False, beta_initializer="ones"), (6, 4), True,
+     expect((6, 4), weights=(1, 2))),
+    ("bn_no_center_no_scale", lambda: BatchNormalization(center=False, scale=False), (6, 4), False,
+     expect((6, 4), weights=(0, 2))),
     ("bn_two_axes", lambda: BatchNormalization(axis=[1, 2], beta_initializer="ones"), (3, 4, 5),
-     True),
+     True,
+     expect((3, 4, 5), weights=(2, 2))),
     ("bn_regularized", lambda: BatchNormalization(gamma_regularizer="l2", beta_regularizer="l1",
-                                                  beta_initializer="ones"), (6, 4), True),
-    ("ln", lambda: LayerNormalization(), (4, 6), True),
-    ("ln_two_axes", lambda: LayerNormalization(axis=[1, 2]), (2, 3, 4), True),
-    ("ln_inner_axis", lambda: LayerNormalization(axis=1), (2, 3, 4), True),
-    ("ln_no_center", lambda: LayerNormalization(center=False), (2, 3, 5), True),
-    ("ln_no_center_no_scale", lambda: LayerNormalization(center=False, scale=False), (4, 6), False),
+                                                  beta_initializer="ones"), (6, 4), True,
+     expect((6, 4), weights=(2, 2), losses=2)),
+    ("ln", lambda: LayerNormalization(), (4, 6), True,
+     expect((4, 6), weights=(2, 0), masking=True)),
+    ("ln_two_axes", lambda: LayerNormalization(axis=[1, 2]), (2, 3, 4), True,
+     expect((2, 3, 4), weights=(2, 0))),
+    ("ln_inner_axis", lambda: LayerNormalization(axis=1), (2, 3, 4), True,
+     expect((2, 3, 4), weights=(2, 0))),
+    ("ln_no_center", lambda: LayerNormalization(center=False), (2, 3, 5), True,
+     expect((2, 3, 5), weights=(1, 0))),
+    ("ln_no_center_no_scale", lambda: LayerNormalization(center=False, scale=False), (4, 6), False,
+     expect((4, 6), weights=(0, 0))),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape,trains", BN_CASES, ids=[c[0] for c in BN_CASES])
-def test_normalization_contract(name, factory, shape, trains):
-    check_layer(factory, shape, trains=trains, tol=1e-5)
+@pytest.mark.parametrize("name,factory,shape,trains,expected", BN_CASES, ids=[c[0] for c in BN_CASES])
+def test_normalization_contract(name, factory, shape, trains, expected):
+    check_layer(factory, shape, trains=trains, tol=1e-5, **expected)
 
 
 # ------------------------------------------------------------------ BatchNormalization

@@ -5,7 +5,7 @@ errors."""
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 from tkeras.layers import pooling as pooling_module
@@ -13,35 +13,48 @@ from tkeras.layers import pooling as pooling_module
 RNG = np.random.RandomState(3)
 
 CASES = [
-    ("max_pooling1d", lambda: layers.MaxPooling1D(3, strides=2, padding="same"), (2, 8, 3)),
-    ("max_pooling2d", lambda: layers.MaxPooling2D(), (2, 7, 8, 3)),
+    ("max_pooling1d", lambda: layers.MaxPooling1D(3, strides=2, padding="same"), (2, 8, 3),
+     expect((2, 4, 3), masking=False)),
+    ("max_pooling2d", lambda: layers.MaxPooling2D(), (2, 7, 8, 3),
+     expect((2, 3, 4, 3), masking=False)),
     ("max_pooling2d_same_channels_first", lambda: layers.MaxPooling2D(
-        (3, 2), strides=2, padding="same", data_format="channels_first"), (2, 3, 7, 5)),
-    ("max_pooling3d", lambda: layers.MaxPooling3D(2, padding="same"), (2, 5, 3, 4, 2)),
-    ("average_pooling1d", lambda: layers.AveragePooling1D(2), (2, 9, 3)),
+        (3, 2), strides=2, padding="same", data_format="channels_first"), (2, 3, 7, 5),
+     expect((2, 3, 4, 3))),
+    ("max_pooling3d", lambda: layers.MaxPooling3D(2, padding="same"), (2, 5, 3, 4, 2),
+     expect((2, 3, 2, 2, 2))),
+    ("average_pooling1d", lambda: layers.AveragePooling1D(2), (2, 9, 3),
+     expect((2, 4, 3), masking=False,
+            expected_output=lambda x: x[:, :8].reshape(2, 4, 2, 3).mean(2))),
     ("average_pooling2d_same", lambda: layers.AveragePooling2D(3, strides=2, padding="same"),
-     (2, 7, 8, 2)),
+     (2, 7, 8, 2), expect((2, 4, 4, 2))),
     ("average_pooling3d_channels_first", lambda: layers.AveragePooling3D(
-        2, strides=(1, 2, 2), data_format="channels_first"), (2, 2, 4, 5, 4)),
-    ("global_max_pooling1d", lambda: layers.GlobalMaxPooling1D(), (2, 6, 3)),
+        2, strides=(1, 2, 2), data_format="channels_first"), (2, 2, 4, 5, 4),
+     expect((2, 2, 3, 2, 2))),
+    ("global_max_pooling1d", lambda: layers.GlobalMaxPooling1D(), (2, 6, 3),
+     expect((2, 3), masking=False, expected_output=lambda x: x.max(1))),
     ("global_average_pooling1d_keepdims", lambda: layers.GlobalAveragePooling1D(keepdims=True),
-     (2, 5, 4)),
+     (2, 5, 4), expect((2, 1, 4), masking=True,
+            expected_output=lambda x: x.mean(1, keepdims=True))),
     ("global_max_pooling2d_channels_first", lambda: layers.GlobalMaxPooling2D(
-        data_format="channels_first"), (2, 3, 4, 5)),
-    ("global_average_pooling2d", lambda: layers.GlobalAveragePooling2D(), (2, 5, 3, 2)),
+        data_format="channels_first"), (2, 3, 4, 5),
+     expect((2, 3), expected_output=lambda x: x.max((2, 3)))),
+    ("global_average_pooling2d", lambda: layers.GlobalAveragePooling2D(), (2, 5, 3, 2),
+     expect((2, 2), expected_output=lambda x: x.mean((1, 2)))),
     ("global_max_pooling3d_keepdims", lambda: layers.GlobalMaxPooling3D(keepdims=True),
-     (2, 3, 4, 2, 2)),
-    ("global_average_pooling3d", lambda: layers.GlobalAveragePooling3D(), (2, 3, 2, 4, 3)),
+     (2, 3, 4, 2, 2), expect((2, 1, 1, 1, 2),
+            expected_output=lambda x: x.max((1, 2, 3), keepdims=True))),
+    ("global_average_pooling3d", lambda: layers.GlobalAveragePooling3D(), (2, 3, 2, 4, 3),
+     expect((2, 3), expected_output=lambda x: x.mean((1, 2, 3)))),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape", CASES, ids=[c[0] for c in CASES])
-def test_pooling_contract(name, factory, shape):
-    check_layer(factory, shape, trains=False, check_training_step=False)
+@pytest.mark.parametrize("name,factory,shape,expected", CASES, ids=[c[0] for c in CASES])
+def test_pooling_contract(name, factory, shape, expected):
+    check_layer(factory, shape, trains=False, check_training_step=False, **expected)
 
 
 def test_every_class_is_covered():
-    tested = {type(factory()).__name__ for _, factory, _ in CASES}
+    tested = {type(factory()).__name__ for _, factory, _, _ in CASES}
     exported = {name for name in pooling_module.__all__
                 if getattr(pooling_module, name).__name__ == name}
     assert exported <= tested, sorted(exported - tested)

@@ -2,25 +2,30 @@
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 import tkeras
 from tkeras import layers
 
 PREPROCESSING_CASES = [
-    ("rescaling", lambda: layers.Rescaling(1.0 / 127.5, offset=-1.0), (2, 4, 4, 3), False),
-    ("rescaling_per_channel", lambda: layers.Rescaling([0.5, 2.0, 1.0]), (2, 3, 3), False),
+    ("rescaling", lambda: layers.Rescaling(1.0 / 127.5, offset=-1.0), (2, 4, 4, 3), False,
+     expect((2, 4, 4, 3), expected_output=lambda x: x / 127.5 - 1.0)),
+    ("rescaling_per_channel", lambda: layers.Rescaling([0.5, 2.0, 1.0]), (2, 3, 3), False,
+     expect((2, 3, 3), expected_output=lambda x: x * [0.5, 2.0, 1.0])),
     ("normalization_fixed", lambda: layers.Normalization(mean=[1.0, 2.0, 3.0],
                                                           variance=[4.0, 1.0, 0.25]),
-     (2, 5, 3), False),
-    ("normalization_adaptable", lambda: layers.Normalization(axis=-1), (2, 4, 4, 3), False),
+     (2, 5, 3), False,
+     expect((2, 5, 3), expected_output=lambda x: (x - [1.0, 2.0, 3.0])
+            / np.sqrt([4.0, 1.0, 0.25]))),
+    ("normalization_adaptable", lambda: layers.Normalization(axis=-1), (2, 4, 4, 3), False,
+     expect((2, 4, 4, 3), weights=(0, 3))),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape,trains", PREPROCESSING_CASES,
+@pytest.mark.parametrize("name,factory,shape,trains,expected", PREPROCESSING_CASES,
                          ids=[c[0] for c in PREPROCESSING_CASES])
-def test_preprocessing_layer_contract(name, factory, shape, trains):
-    check_layer(factory, shape, trains=trains, check_training_step=False)
+def test_preprocessing_layer_contract(name, factory, shape, trains, expected):
+    check_layer(factory, shape, trains=trains, check_training_step=False, **expected)
 
 
 def test_rescaling_values_and_integer_inputs():

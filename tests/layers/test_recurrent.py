@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 from tkeras.layers import Input
@@ -71,47 +71,74 @@ class ConstantCell(layers.Layer):
 # ------------------------------------------------------------------ the shared contract
 
 CASES = [
-    ("simple_rnn", lambda: layers.SimpleRNN(4), (3, 5, 2)),
+    ("simple_rnn", lambda: layers.SimpleRNN(4), (3, 5, 2),
+     expect((3, 4), weights=(3, 0), masking=True)),
     ("simple_rnn_seq_relu_back", lambda: layers.SimpleRNN(4, activation="relu", return_sequences=True,
-                                                          go_backwards=True), (3, 5, 2)),
-    ("simple_rnn_dropout", lambda: layers.SimpleRNN(4, dropout=0.3, recurrent_dropout=0.3), (3, 5, 2)),
-    ("simple_rnn_state", lambda: layers.SimpleRNN(3, return_state=True), (2, 4, 3)),
-    ("gru", lambda: layers.GRU(4), (3, 5, 2)),
-    ("gru_reset_before_seq", lambda: layers.GRU(3, reset_after=False, return_sequences=True), (3, 5, 2)),
-    ("gru_state_back", lambda: layers.GRU(3, return_state=True, go_backwards=True), (2, 4, 3)),
+                                                          go_backwards=True), (3, 5, 2),
+     expect((3, 5, 4), weights=(3, 0))),
+    ("simple_rnn_dropout", lambda: layers.SimpleRNN(4, dropout=0.3, recurrent_dropout=0.3), (3, 5, 2),
+     expect((3, 4), weights=(3, 0))),
+    ("simple_rnn_state", lambda: layers.SimpleRNN(3, return_state=True), (2, 4, 3),
+     expect([(2, 3), (2, 3)], weights=(3, 0))),
+    ("gru", lambda: layers.GRU(4), (3, 5, 2),
+     expect((3, 4), weights=(3, 0), masking=True)),
+    ("gru_reset_before_seq", lambda: layers.GRU(3, reset_after=False, return_sequences=True), (3, 5, 2),
+     expect((3, 5, 3), weights=(3, 0))),
+    ("gru_state_back", lambda: layers.GRU(3, return_state=True, go_backwards=True), (2, 4, 3),
+     expect([(2, 3), (2, 3)], weights=(3, 0))),
     ("gru_impl1_dropout", lambda: layers.GRU(3, implementation=1, dropout=0.2,
-                                             recurrent_dropout=0.2), (2, 4, 3)),
-    ("lstm", lambda: layers.LSTM(4), (3, 5, 2)),
-    ("lstm_seq", lambda: layers.LSTM(3, return_sequences=True), (3, 5, 2)),
-    ("lstm_state", lambda: layers.LSTM(3, return_state=True), (2, 4, 3)),
-    ("lstm_back_seq", lambda: layers.LSTM(3, go_backwards=True, return_sequences=True), (2, 4, 3)),
-    ("lstm_hard_sigmoid", lambda: layers.LSTM(3, recurrent_activation="hard_sigmoid"), (2, 4, 3)),
-    ("lstm_no_bias", lambda: layers.LSTM(3, use_bias=False), (2, 4, 3)),
+                                             recurrent_dropout=0.2), (2, 4, 3),
+     expect((2, 3), weights=(3, 0))),
+    ("lstm", lambda: layers.LSTM(4), (3, 5, 2),
+     expect((3, 4), weights=(3, 0), masking=True)),
+    ("lstm_seq", lambda: layers.LSTM(3, return_sequences=True), (3, 5, 2),
+     expect((3, 5, 3), weights=(3, 0))),
+    ("lstm_state", lambda: layers.LSTM(3, return_state=True), (2, 4, 3),
+     expect([(2, 3), (2, 3), (2, 3)], weights=(3, 0))),
+    ("lstm_back_seq", lambda: layers.LSTM(3, go_backwards=True, return_sequences=True), (2, 4, 3),
+     expect((2, 4, 3), weights=(3, 0))),
+    ("lstm_hard_sigmoid", lambda: layers.LSTM(3, recurrent_activation="hard_sigmoid"), (2, 4, 3),
+     expect((2, 3), weights=(3, 0))),
+    ("lstm_no_bias", lambda: layers.LSTM(3, use_bias=False), (2, 4, 3),
+     expect((2, 3), weights=(2, 0))),
     ("lstm_impl1_dropout", lambda: layers.LSTM(3, implementation=1, dropout=0.2,
-                                               recurrent_dropout=0.2), (2, 4, 3)),
-    ("lstm_time_major", lambda: layers.LSTM(3, time_major=True, return_sequences=True), (4, 2, 3)),
-    ("lstm_unroll", lambda: layers.LSTM(3, unroll=True), (2, 4, 3)),
-    ("rnn_lstm_cell", lambda: layers.RNN(layers.LSTMCell(3), return_sequences=True), (2, 4, 3)),
-    ("rnn_stacked", lambda: layers.RNN([layers.GRUCell(3), layers.SimpleRNNCell(2)]), (2, 4, 3)),
+                                               recurrent_dropout=0.2), (2, 4, 3),
+     expect((2, 3), weights=(3, 0))),
+    ("lstm_time_major", lambda: layers.LSTM(3, time_major=True, return_sequences=True), (4, 2, 3),
+     expect((4, 2, 3), weights=(3, 0))),
+    ("lstm_unroll", lambda: layers.LSTM(3, unroll=True), (2, 4, 3),
+     expect((2, 3), weights=(3, 0))),
+    ("rnn_lstm_cell", lambda: layers.RNN(layers.LSTMCell(3), return_sequences=True), (2, 4, 3),
+     expect((2, 4, 3), weights=(3, 0), masking=True)),
+    ("rnn_stacked", lambda: layers.RNN([layers.GRUCell(3), layers.SimpleRNNCell(2)]), (2, 4, 3),
+     expect((2, 2), weights=(6, 0))),
     ("rnn_stacked_state", lambda: layers.RNN(layers.StackedRNNCells(
-        [layers.LSTMCell(3), layers.LSTMCell(2)]), return_state=True), (2, 4, 3)),
-    ("rnn_custom_cell", lambda: layers.RNN(MinimalRNNCell(3), return_sequences=True), (2, 4, 3)),
-    ("cudnn_lstm", lambda: layers.CuDNNLSTM(4, return_sequences=True), (3, 5, 2)),
-    ("cudnn_lstm_state", lambda: layers.CuDNNLSTM(3, return_state=True, go_backwards=True), (2, 4, 3)),
-    ("cudnn_gru", lambda: layers.CuDNNGRU(4), (3, 5, 2)),
-    ("conv_lstm2d_same", lambda: layers.ConvLSTM2D(2, 3, padding="same"), (2, 3, 5, 5, 2)),
+        [layers.LSTMCell(3), layers.LSTMCell(2)]), return_state=True), (2, 4, 3),
+     expect([(2, 2), (2, 3), (2, 3), (2, 2), (2, 2)], weights=(6, 0))),
+    ("rnn_custom_cell", lambda: layers.RNN(MinimalRNNCell(3), return_sequences=True), (2, 4, 3),
+     expect((2, 4, 3), weights=(2, 0))),
+    ("cudnn_lstm", lambda: layers.CuDNNLSTM(4, return_sequences=True), (3, 5, 2),
+     expect((3, 5, 4), weights=(3, 0))),
+    ("cudnn_lstm_state", lambda: layers.CuDNNLSTM(3, return_state=True, go_backwards=True), (2, 4, 3),
+     expect([(2, 3), (2, 3), (2, 3)], weights=(3, 0))),
+    ("cudnn_gru", lambda: layers.CuDNNGRU(4), (3, 5, 2),
+     expect((3, 4), weights=(3, 0))),
+    ("conv_lstm2d_same", lambda: layers.ConvLSTM2D(2, 3, padding="same"), (2, 3, 5, 5, 2),
+     expect((2, 5, 5, 2), weights=(3, 0))),
     ("conv_lstm2d_valid_seq", lambda: layers.ConvLSTM2D(2, (2, 3), strides=(2, 1),
-                                                        return_sequences=True), (2, 3, 6, 5, 2)),
+                                                        return_sequences=True), (2, 3, 6, 5, 2),
+     expect((2, 3, 3, 3, 2), weights=(3, 0))),
     ("conv_lstm2d_channels_first", lambda: layers.ConvLSTM2D(
-        2, 3, padding="same", data_format="channels_first", return_state=True), (2, 3, 2, 4, 4)),
+        2, 3, padding="same", data_format="channels_first", return_state=True), (2, 3, 2, 4, 4),
+     expect([(2, 2, 4, 4)] * 3, weights=(3, 0))),
     ("conv_lstm2d_dropout", lambda: layers.ConvLSTM2D(2, 2, dropout=0.2, recurrent_dropout=0.2),
-     (2, 3, 4, 4, 2)),
+     (2, 3, 4, 4, 2), expect((2, 3, 3, 2), weights=(3, 0))),
 ]
 
 
-@pytest.mark.parametrize("name,factory,shape", CASES, ids=[c[0] for c in CASES])
-def test_recurrent_layer_contract(name, factory, shape):
-    check_layer(factory, shape, tol=1e-5)
+@pytest.mark.parametrize("name,factory,shape,expected", CASES, ids=[c[0] for c in CASES])
+def test_recurrent_layer_contract(name, factory, shape, expected):
+    check_layer(factory, shape, tol=1e-5, **expected)
 
 
 # ------------------------------------------------------------------ numpy references

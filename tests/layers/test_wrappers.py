@@ -3,7 +3,7 @@ layers run by hand, masks, states, names, configs and the seed examples."""
 import numpy as np
 import pytest
 import torch
-from layer_test_utils import check_layer
+from layer_test_utils import check_layer, expect
 
 from tkeras import layers
 from tkeras.layers import Input
@@ -12,33 +12,45 @@ from tkeras.models import Model, Sequential, model_from_json
 HAS_CONV2D = hasattr(layers, "Conv2D")  # written concurrently by another engineer
 
 CASES = [
-    ("td_dense", lambda: layers.TimeDistributed(layers.Dense(3)), (2, 4, 5)),
-    ("td_dense_4d", lambda: layers.TimeDistributed(layers.Dense(3, activation="relu")), (2, 4, 2, 5)),
-    ("td_lstm", lambda: layers.TimeDistributed(layers.LSTM(3)), (2, 4, 3, 5)),
-    ("bidi_lstm_concat", lambda: layers.Bidirectional(layers.LSTM(3)), (2, 4, 5)),
+    ("td_dense", lambda: layers.TimeDistributed(layers.Dense(3)), (2, 4, 5),
+     expect((2, 4, 3), weights=(2, 0), masking=True)),
+    ("td_dense_4d", lambda: layers.TimeDistributed(layers.Dense(3, activation="relu")), (2, 4, 2, 5),
+     expect((2, 4, 2, 3), weights=(2, 0))),
+    ("td_lstm", lambda: layers.TimeDistributed(layers.LSTM(3)), (2, 4, 3, 5),
+     expect((2, 4, 3), weights=(3, 0))),
+    ("bidi_lstm_concat", lambda: layers.Bidirectional(layers.LSTM(3)), (2, 4, 5),
+     expect((2, 6), weights=(6, 0), masking=True)),
     ("bidi_lstm_seq_sum", lambda: layers.Bidirectional(layers.LSTM(3, return_sequences=True),
-                                                       merge_mode="sum"), (2, 4, 5)),
+                                                       merge_mode="sum"), (2, 4, 5),
+     expect((2, 4, 3), weights=(6, 0))),
     ("bidi_gru_mul", lambda: layers.Bidirectional(layers.GRU(3, return_sequences=True),
-                                                  merge_mode="mul"), (2, 4, 5)),
-    ("bidi_rnn_ave", lambda: layers.Bidirectional(layers.SimpleRNN(3), merge_mode="ave"), (2, 4, 5)),
+                                                  merge_mode="mul"), (2, 4, 5),
+     expect((2, 4, 3), weights=(6, 0))),
+    ("bidi_rnn_ave", lambda: layers.Bidirectional(layers.SimpleRNN(3), merge_mode="ave"), (2, 4, 5),
+     expect((2, 3), weights=(6, 0))),
     ("bidi_none", lambda: layers.Bidirectional(layers.SimpleRNN(3, return_sequences=True),
-                                               merge_mode=None), (2, 4, 5)),
-    ("bidi_state", lambda: layers.Bidirectional(layers.LSTM(3, return_state=True)), (2, 4, 5)),
+                                               merge_mode=None), (2, 4, 5),
+     expect([(2, 4, 3), (2, 4, 3)], weights=(6, 0))),
+    ("bidi_state", lambda: layers.Bidirectional(layers.LSTM(3, return_state=True)), (2, 4, 5),
+     expect([(2, 6), (2, 3), (2, 3), (2, 3), (2, 3)], weights=(6, 0))),
     ("bidi_state_none", lambda: layers.Bidirectional(layers.GRU(3, return_state=True),
-                                                     merge_mode=None), (2, 4, 5)),
+                                                     merge_mode=None), (2, 4, 5),
+     expect([(2, 3)] * 4, weights=(6, 0))),
     ("bidi_backward_layer", lambda: layers.Bidirectional(
         layers.LSTM(3, return_sequences=True),
-        backward_layer=layers.GRU(3, return_sequences=True, go_backwards=True)), (2, 4, 5)),
+        backward_layer=layers.GRU(3, return_sequences=True, go_backwards=True)), (2, 4, 5),
+     expect((2, 4, 6), weights=(6, 0))),
     ("bidi_conv_lstm", lambda: layers.Bidirectional(layers.ConvLSTM2D(2, 3, padding="same")),
-     (2, 3, 4, 4, 2)),
+     (2, 3, 4, 4, 2), expect((2, 4, 4, 4), weights=(6, 0))),
 ]
 if HAS_CONV2D:
-    CASES.append(("td_conv2d", lambda: layers.TimeDistributed(layers.Conv2D(2, 2)), (2, 3, 4, 5, 2)))
+    CASES.append(("td_conv2d", lambda: layers.TimeDistributed(layers.Conv2D(2, 2)), (2, 3, 4, 5, 2),
+     expect((2, 3, 3, 4, 2), weights=(2, 0))))
 
 
-@pytest.mark.parametrize("name,factory,shape", CASES, ids=[c[0] for c in CASES])
-def test_wrapper_contract(name, factory, shape):
-    check_layer(factory, shape, tol=1e-5)
+@pytest.mark.parametrize("name,factory,shape,expected", CASES, ids=[c[0] for c in CASES])
+def test_wrapper_contract(name, factory, shape, expected):
+    check_layer(factory, shape, tol=1e-5, **expected)
 
 
 X = np.random.RandomState(0).standard_normal((3, 5, 4)).astype("float32")

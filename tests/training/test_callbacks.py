@@ -9,26 +9,15 @@ import urllib.parse
 
 import numpy as np
 import pytest
+from callback_test_utils import KERAS_HOOK_ORDER, check_callback
+from callback_test_utils import small_data as _data
+from callback_test_utils import small_model as _model
 
 from tkeras import backend as K
 from tkeras import callbacks as cbks
 from tkeras._warn import TkerasDeprecationWarning, TkerasWarning
 from tkeras.layers import Activation, Dense
 from tkeras.models import Sequential
-from tkeras.optimizers import SGD
-
-
-def _data(n=32, d=4, seed=0):
-    rng = np.random.RandomState(seed)
-    x = rng.rand(n, d).astype("float32")
-    return x, x.sum(axis=1, keepdims=True)
-
-
-def _model(lr=0.01, d=4):
-    model = Sequential([Dense(3, activation="relu", input_shape=(d,)), Dense(1)])
-    model.compile(optimizer=SGD(lr=lr), loss="mse", metrics=["mae"])
-    return model
-
 
 _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on_batch_begin",
           "on_batch_end", "on_test_begin", "on_test_end", "on_test_batch_begin",
@@ -56,25 +45,82 @@ for _name in _HOOKS:
 
 
 def test_hooks_are_called_in_keras_order():
+    """... under Keras 2's names: Callback's on_train_batch_begin / _end call on_batch_begin /
+    on_batch_end."""
     model = _model()
     x, y = _data(8)
     rec = Recorder()
     model.fit(x, y, batch_size=4, epochs=2, validation_data=(x[:4], y[:4]), callbacks=[rec],
               verbose=0)
-    epoch = lambda e: [("on_epoch_begin", e),  # noqa: E731
-                       ("on_batch_begin", 0), ("on_batch_end", 0),
-                       ("on_batch_begin", 1), ("on_batch_end", 1),
-                       ("on_test_begin",), ("on_test_batch_begin", 0), ("on_test_batch_end", 0),
-                       ("on_test_end",), ("on_epoch_end", e)]
-    assert rec.calls == [("on_train_begin",)] + epoch(0) + epoch(1) + [("on_train_end",)]
-    rec.calls = []
     model.evaluate(x, y, batch_size=8, callbacks=[rec], verbose=0)
-    assert rec.calls == [("on_test_begin",), ("on_test_batch_begin", 0),
-                         ("on_test_batch_end", 0), ("on_test_end",)]
-    rec.calls = []
     model.predict(x, batch_size=8, callbacks=[rec])
-    assert rec.calls == [("on_predict_begin",), ("on_predict_batch_begin", 0),
-                         ("on_predict_batch_end", 0), ("on_predict_end",)]
+    assert rec.calls == [(call[0].replace("on_train_batch", "on_batch"),) + call[1:]
+                         for call in KERAS_HOOK_ORDER]
+
+
+# ------------------------------------------------------------------ the shared callback test
+
+def _schedule(epoch):
+    return 0.02  # a module-level function: the scheduler pickles, as in Keras
+
+
+# (id, factory(tmp_path, server root), batch hooks Keras calls, picklable, then(callback,
+# tmp_path) or None). Keras's loops call a callback's batch hooks in the modes it implements
+# them: BaseLogger and TerminateOnNaN train batches, ProgbarLogger all; ModelCheckpoint,
+# TensorBoard and BackupAndRestore only with a batch frequency (not the default 'epoch').
+# Keras's ReduceLROnPlateau keeps a lambda as its monitor_op: it does not pickle either.
+ALL = ("train", "test", "predict")
+CALLBACK_CASES = [
+    ("base_logger", lambda tmp, root: cbks.BaseLogger(), ("train",), True, None),
+    ("history", lambda tmp, root: cbks.History(), (), True,
+     lambda cb, tmp: len(cb.history["loss"]) == 2 == len(cb.history["val_loss"])),
+    ("progbar_logger", lambda tmp, root: cbks.ProgbarLogger(), ALL, True, None),
+    ("terminate_on_nan", lambda tmp, root: cbks.TerminateOnNaN(), ("train",), True,
+     lambda cb, tmp: not cb.model.stop_training),
+    ("early_stopping", lambda tmp, root: cbks.EarlyStopping(patience=5), (), True,
+     lambda cb, tmp: cb.stopped_epoch == 0),
+    ("reduce_lr_on_plateau", lambda tmp, root: cbks.ReduceLROnPlateau(), (), False, None),
+    ("lambda_callback", lambda tmp, root: cbks.LambdaCallback(), (), True, None),
+    ("learning_rate_scheduler", lambda tmp, root: cbks.LearningRateScheduler(_schedule), (), True,
+     lambda cb, tmp: float(cb.model.optimizer.lr) == pytest.approx(0.02)),
+    ("csv_logger", lambda tmp, root: cbks.CSVLogger(str(tmp / "log.csv")), (), True,
+     lambda cb, tmp: len((tmp / "log.csv").read_text().splitlines()) == 3),
+    ("model_checkpoint", lambda tmp, root: cbks.ModelCheckpoint(str(tmp / "m.h5")), (), True,
+     lambda cb, tmp: (tmp / "m.h5").is_file()),
+    ("tensorboard", lambda tmp, root: cbks.TensorBoard(str(tmp / "logs")), (), True,
+     lambda cb, tmp: any((tmp / "logs").rglob("events.out.tfevents.*"))),
+    ("remote_monitor", lambda tmp, root: cbks.RemoteMonitor(root=root), (), True, None),
+    # the backup is deleted when training ends
+    ("backup_and_restore", lambda tmp, root: cbks.BackupAndRestore(str(tmp / "backup")), (),
+     True, lambda cb, tmp: not any(p.is_file() for p in (tmp / "backup").rglob("*"))),
+]
+
+
+@pytest.mark.parametrize("name,factory,batch_hooks,picklable,then", CALLBACK_CASES,
+                         ids=[c[0] for c in CALLBACK_CASES])
+def test_shared_callback_test(name, factory, batch_hooks, picklable, then, tmp_path,
+                              http_server):
+    root, received = http_server
+
+    def check_then(callback):
+        assert then is None or then(callback, tmp_path)
+    check_callback(lambda: factory(tmp_path, root), batch_hooks=batch_hooks,
+                   picklable=picklable, then=check_then)
+    if name == "remote_monitor":
+        assert len(received) == 2  # one post per epoch
+
+
+# Exported callback classes the shared test does not run: the abstract base.
+NOT_HARNESS_CASES = {"Callback"}
+
+
+def test_every_exported_callback_class_goes_through_the_shared_test(tmp_path):
+    covered = {type(case[1](tmp_path, "http://127.0.0.1:1")).__name__ for case in CALLBACK_CASES}
+    exported = {name for name in getattr(cbks, "__all__", dir(cbks))
+                if not name.startswith("_") and isinstance(getattr(cbks, name), type)
+                and issubclass(getattr(cbks, name), cbks.Callback)}
+    missing = exported - covered - NOT_HARNESS_CASES
+    assert not missing, f"exported classes without a shared-test case: {sorted(missing)}"
 
 
 def test_callback_params_model_and_logs():
