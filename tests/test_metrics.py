@@ -158,9 +158,6 @@ def test_shared_metric_test_by_hand(name, factory, batches, expected, weights, e
     check_metric(factory, batches, expected, weights=weights, expected_weighted=expected_weighted)
 
 
-@pytest.mark.xfail(strict=True, reason="the bucketed counts of evenly spaced thresholds without "
-                   "epsilon (thresholds=[0, .5, 1], the sensitivity / specificity metrics) drop "
-                   "predictions equal to 0.0 from the negatives; tf-keras counts them")
 def test_a_prediction_of_zero_is_below_every_threshold_with_evenly_spaced_thresholds():
     # y_pred > threshold is positive: 0.0 is a (true or false) negative at every threshold
     for thresholds in ([0.0, 0.5, 0.9], [0.0, 0.5, 1.0]):  # the second is evenly spaced

@@ -97,14 +97,18 @@ def _bucketed_counts(wanted: Sequence[str], preds: torch.Tensor, labels: torch.T
     if with_epsilon:
         bucket = torch.relu(bucket)
     bucket = bucket.long()
-    valid = (bucket >= 0).to(preds.dtype)
-    w = valid if weights is None else valid * weights
+    # A prediction in bucket -1 (exactly 0.0 without the epsilon) is above no threshold: it
+    # stays out of the bucket sums but counts in the totals, as tf's unsorted_segment_sum
+    # drops negative segment ids.
+    in_a_bucket = (bucket >= 0).to(preds.dtype)
     positives = labels.to(preds.dtype)
+    w = torch.ones_like(preds) if weights is None else weights * torch.ones_like(preds)
     true_w, false_w = positives * w, (1.0 - positives) * w
     index = (bucket.clamp(min=0) * num_labels
              + torch.arange(num_labels, device=preds.device)).reshape(-1)
 
     def above_threshold(data: torch.Tensor) -> torch.Tensor:
+        data = data * in_a_bucket
         per_bucket = torch.zeros(num_thresholds * num_labels, dtype=preds.dtype,
                                  device=preds.device).index_add_(0, index, data.reshape(-1))
         per_bucket = per_bucket.reshape(num_thresholds, num_labels)
