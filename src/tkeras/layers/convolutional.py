@@ -41,6 +41,7 @@ from ..utils.conv_utils import (
     tf_same_padding,
     to_torch_layout,
     torch_kernel,
+    use_torch_layout_,
 )
 
 __all__ = [
@@ -182,6 +183,7 @@ class _Conv(Layer):
             "kernel", shape=self.kernel_size + (in_channels // self.groups, self.filters),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
+        use_torch_layout_(self.kernel, self._rank, self._channels_last)
         self._build_bias(self.filters)
 
     def _build_bias(self, size: int) -> None:
@@ -394,6 +396,7 @@ class _ConvTranspose(_Conv):
             "kernel", shape=self.kernel_size + (self.filters, in_channels),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
+        use_torch_layout_(self.kernel, self._rank, self._channels_last)
         self._build_bias(self.filters)
 
     def _output_length(self, length: Optional[int], axis: int) -> Optional[int]:
@@ -543,6 +546,8 @@ class _DepthwiseConv(_Conv):
             "depthwise_kernel", shape=self.kernel_size + (in_channels, self.depth_multiplier),
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint)
+        use_torch_layout_(self.depthwise_kernel, self._rank, self._channels_last,
+                          depthwise=True)
         self._build_bias(in_channels * self.depth_multiplier)
 
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -660,11 +665,14 @@ class _SeparableConv(_Conv):
             "depthwise_kernel", shape=self.kernel_size + (in_channels, self.depth_multiplier),
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint)
+        use_torch_layout_(self.depthwise_kernel, self._rank, self._channels_last,
+                          depthwise=True)
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel",
             shape=(1,) * self._rank + (in_channels * self.depth_multiplier, self.filters),
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint)
+        use_torch_layout_(self.pointwise_kernel, self._rank, self._channels_last)
         self._build_bias(self.filters)
 
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
