@@ -1,10 +1,12 @@
 """Convolutional layers: Conv1D/2D/3D, their transposes, separable and depthwise
 convolutions, and the Cropping, UpSampling and ZeroPadding layers in 1D/2D/3D.
 
-Weights keep Keras's layouts (Conv kernel ``(*kernel_size, in_channels / groups, filters)``).
-Each call hands torch a permuted *view* of the kernel and of channels_last data (torch then
-runs its channels_last kernels), so no second copy of a weight is stored and constraints,
-regularizers, optimizers and ``set_weights`` always see Keras's layout.
+Weights keep Keras's shapes (Conv kernel ``(*kernel_size, in_channels / groups, filters)``),
+stored in the memory layout torch's convolutions take (``conv_utils.use_torch_layout_``:
+torch's channels_last weight for channels_last data). Each call hands torch a permuted
+*view* of the kernel and of channels_last data, which oneDNN runs as they are (no copy of
+the weight, no conversion of the activations), so no second copy of a weight is stored and
+constraints, regularizers, optimizers and ``set_weights`` always see Keras's shapes.
 
 Padding follows TensorFlow: ``"same"`` pads ``max((ceil(n/s) - 1)*s + (k-1)*d + 1 - n, 0)``
 in total, the odd pixel at the end; ``"causal"`` (Conv1D) pads ``(k-1)*d`` at the start.
