@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from .. import _warn, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
+from ..utils.conv_utils import from_torch_layout, to_torch_layout
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
@@ -292,11 +293,11 @@ class BatchNormalization(_Normalization):
         Inference computes ``x * inv + (beta - mean * inv)`` with
         ``inv = gamma / sqrt(var + epsilon)``, Keras's formula; training updates the moving
         statistics in place with the unbiased variance (the fused path)."""
-        last = self._channel_axis != 1
-        x = inputs.movedim(-1, 1) if last else inputs
+        last, spatial = self._channel_axis != 1, inputs.dim() - 2
+        x = to_torch_layout(inputs, spatial, last)
         out = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
                            training=training, momentum=1.0 - self.momentum, eps=self._epsilon)
-        return out.movedim(1, -1) if last else out
+        return from_torch_layout(out, spatial, last)
 
     def _update_moving_averages(self, mean: torch.Tensor, variance: torch.Tensor) -> None:
         """``moving -= (moving - batch_stat) * (1 - momentum)``, in place (no host sync)."""
