@@ -197,7 +197,7 @@ class BatchNormalization(_Normalization):
         self.synchronized = synchronized
         self.fused = fused
         self._fused = False
-        self._channel_axis: Optional[int] = None
+        self._batch_norm_axis: Optional[int] = None
 
     def _fused_applies(self, rank: int) -> bool:
         """Whether TensorFlow would run its fused kernel for this axis, rank and dtype."""
@@ -218,7 +218,7 @@ class BatchNormalization(_Normalization):
         # The axis F.batch_norm normalises along (channels: 1, or the last of a 2D, 4D or 5D
         # input, whose channels-first view torch's kernels take without a copy), or None.
         single = self.axis[0] if len(self.axis) == 1 else None
-        self._channel_axis = single if single == 1 or (
+        self._batch_norm_axis = single if single == 1 or (
             single == rank - 1 and rank in (2, 4, 5)) else None
         axis_to_dim = {a: input_shape[a] for a in self.axis}
         self.input_spec = InputSpec(ndim=rank, axes=axis_to_dim)
@@ -251,7 +251,7 @@ class BatchNormalization(_Normalization):
         if upcast is not inputs:
             return self.call(upcast, training=training, mask=mask).to(inputs.dtype)
         if not (training and self.trainable):
-            if self._channel_axis is not None:  # torch's kernel: the same two terms
+            if self._batch_norm_axis is not None:  # torch's kernel: the same two terms
                 return self._torch_batch_norm(inputs, training=False)
             return self._normalize(inputs, self._broadcast(self.moving_mean),
                                self._broadcast(self.moving_variance), self._epsilon)
@@ -293,7 +293,7 @@ class BatchNormalization(_Normalization):
         Inference computes ``x * inv + (beta - mean * inv)`` with
         ``inv = gamma / sqrt(var + epsilon)``, Keras's formula; training updates the moving
         statistics in place with the unbiased variance (the fused path)."""
-        last, spatial = self._channel_axis != 1, inputs.dim() - 2
+        last, spatial = self._batch_norm_axis != 1, inputs.dim() - 2
         x = to_torch_layout(inputs, spatial, last)
         out = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
                            training=training, momentum=1.0 - self.momentum, eps=self._epsilon)
