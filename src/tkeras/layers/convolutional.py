@@ -5,7 +5,7 @@ Weights keep Keras's shapes (Conv kernel ``(*kernel_size, in_channels / groups, 
 stored in the memory layout torch's convolutions take (``conv_utils.use_torch_layout_``:
 torch's channels_last weight for channels_last data). Each call hands torch a permuted
 *view* of the kernel and of channels_last data, which oneDNN runs as they are (no copy of
-the weight, no conversion of the activations), so no second copy of a weight is stored and
+the weight at each call), so no second copy of a weight is stored and
 constraints, regularizers, optimizers and ``set_weights`` always see Keras's shapes.
 
 Padding follows TensorFlow: ``"same"`` pads ``max((ceil(n/s) - 1)*s + (k-1)*d + 1 - n, 0)``
