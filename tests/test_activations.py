@@ -78,6 +78,22 @@ def test_relu_arguments_match_numpy():
         rtol=1e-6, atol=1e-7)
 
 
+def test_relu6_gradient_is_tensorflows():
+    # TensorFlow's Relu6Grad, which Keras's relu(max_value=6) and relu6 use: 1 strictly
+    # between 0 and 6, 0 at and beyond both ends; other caps clip relu's output, whose
+    # gradient at the cap is 1 (clip_by_value keeps the ends).
+    x = [-1.0, 0.0, 3.0, 6.0, 7.0]
+    for fn, cap, expected in ((activations.relu6, 6.0, [0, 0, 1, 0, 0]),
+                              (lambda t: activations.relu(t, max_value=6.0), 6.0, [0, 0, 1, 0, 0]),
+                              (lambda t: activations.relu(t, max_value=3.0), 3.0, [0, 0, 1, 0, 0]),
+                              (lambda t: activations.relu(t, max_value=6.5), 6.5, [0, 0, 1, 1, 0])):
+        t = torch.tensor(x, requires_grad=True)
+        out = fn(t)
+        out.sum().backward()
+        np.testing.assert_array_equal(as_np(out), np.clip(x, 0, cap))
+        np.testing.assert_array_equal(t.grad.numpy(), expected)
+
+
 def test_elu_alpha_and_selu_constants():
     x = np.linspace(-5, 3, 33).astype(np.float32)
     t = torch.from_numpy(x)

@@ -51,12 +51,13 @@ def relu(x: TensorLike, alpha: float = 0.0, max_value: Optional[float] = None,
 
 
 def relu6(x: TensorLike) -> torch.Tensor:
-    """ReLU capped at 6: ``min(max(x, 0), 6)``.
+    """ReLU capped at 6: ``min(max(x, 0), 6)`` (TensorFlow's relu6: gradient 1 strictly
+    between 0 and 6).
 
     Args:
         x: input tensor.
     """
-    return torch.clamp(_as_tensor(x), 0.0, 6.0)
+    return K.relu(x, max_value=6.0)
 
 
 def elu(x: TensorLike, alpha: float = 1.0) -> torch.Tensor:

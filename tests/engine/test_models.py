@@ -102,6 +102,34 @@ def test_seed001_residual_add():
                                rtol=1e-5, atol=1e-6)
 
 
+def test_functional_call_drops_each_activation_after_its_last_reader():
+    # As eager torch code does: a deep model's inference then holds a few activations at a
+    # time, not all of them until the end of the call.
+    import weakref
+    refs, seen = [], []
+
+    class Mark(layers.Layer):
+        def call(self, x):
+            y = x * 2.0
+            refs.append(weakref.ref(y))
+            return y
+
+    class Look(layers.Layer):
+        def call(self, x):
+            seen.append([r() is not None for r in refs])
+            return x + 1.0
+
+    inputs = Input((3,))
+    m1 = Mark()(inputs)
+    m3 = Mark()(Mark()(m1))
+    model = Model(inputs, [Look()(m3), m1])  # m1 is an output too: kept to the end
+    refs.clear()
+    out, first = model(np.ones((2, 3), "float32"))
+    assert seen[-1] == [True, False, True]  # m2 dropped once m3 was computed from it
+    np.testing.assert_array_equal(out.numpy(), np.full((2, 3), 9.0))
+    np.testing.assert_array_equal(first.numpy(), np.full((2, 3), 2.0))
+
+
 def test_seed001_simple_mlp_subclassed():
     class SimpleMLP(keras.Model):
         def __init__(self, use_bn=False, use_dp=False, num_classes=10):

@@ -115,17 +115,30 @@ def test_moving_statistics_after_several_training_steps(case, shape, kwargs, red
     np.testing.assert_allclose(layer(x).detach().numpy(), expected, rtol=1e-4, atol=1e-5)
 
 
-def test_inference_uses_moving_statistics_by_hand_channels_first():
+@pytest.mark.parametrize("shape, axis", [
+    ((2, 3, 4, 5), 1), ((2, 4, 5, 3), -1), ((2, 3, 4, 5), 3), ((6, 3), -1), ((2, 3, 5), 1),
+    ((2, 5, 3), -1), ((2, 3, 2, 2, 4), 1), ((2, 2, 2, 4, 3), -1), ((2, 3, 4, 5), 2)])
+def test_inference_uses_moving_statistics_by_hand(shape, axis):
+    # x * inv + (beta - mean * inv), inv = gamma / sqrt(var + eps), on every rank and axis
+    # (channels_last 4D input also as a permuted view, as a conv's output may be).
     rng = np.random.RandomState(0)
-    x = rng.standard_normal((2, 3, 4, 5)).astype("float32")
-    layer = BatchNormalization(axis=1, epsilon=0.01)
+    x = rng.standard_normal(shape).astype("float32")
+    layer = BatchNormalization(axis=axis, epsilon=0.01)
     layer.build(x.shape)
-    weights = [rng.uniform(0.5, 2, 3).astype("float32"), rng.standard_normal(3).astype("float32"),
-               rng.standard_normal(3).astype("float32"), rng.uniform(0.5, 2, 3).astype("float32")]
+    c = shape[axis]
+    weights = [rng.uniform(0.5, 2, c).astype("float32"), rng.standard_normal(c).astype("float32"),
+               rng.standard_normal(c).astype("float32"), rng.uniform(0.5, 2, c).astype("float32")]
     layer.set_weights(weights)
-    g, b, m, v = (w.reshape(1, 3, 1, 1) for w in weights)
-    np.testing.assert_allclose(layer(x, training=False).detach().numpy(),
-                               (x - m) / np.sqrt(v + 0.01) * g + b, rtol=1e-5, atol=1e-6)
+    where = [1] * len(shape)
+    where[axis] = c
+    g, b, m, v = (w.reshape(where) for w in weights)
+    expected = (x - m) / np.sqrt(v + 0.01) * g + b
+    np.testing.assert_allclose(layer(x, training=False).detach().numpy(), expected,
+                               rtol=1e-5, atol=1e-6)
+    if len(shape) == 4:
+        strided = torch.from_numpy(np.ascontiguousarray(np.moveaxis(x, 1, -1))).movedim(-1, 1)
+        np.testing.assert_allclose(layer(strided, training=False).detach().numpy(), expected,
+                                   rtol=1e-5, atol=1e-6)
 
 
 def test_fused_path_raises_epsilon_to_tensorflows_minimum():

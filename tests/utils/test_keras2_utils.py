@@ -111,6 +111,17 @@ def test_get_source_inputs_in_utils_and_engine():
     assert get_source_inputs("not a tensor") == "not a tensor"
 
 
+def test_get_source_inputs_walks_shared_subgraphs_once():
+    # 60 residual blocks: a walk that followed every path would visit 2**60 of them.
+    a, b = tkeras.Input((2,), name="a"), tkeras.Input((2,), name="b")
+    x = layers.add([a, layers.Dense(2)(b)])
+    for _ in range(60):
+        x = layers.add([x, layers.Dense(2)(x)])
+    assert [id(t) for t in get_source_inputs(x)] == [id(a), id(b)]
+    assert [id(t) for t in get_source_inputs(layers.add([layers.Dense(2)(b), x]))] \
+        == [id(b), id(a)]
+
+
 def test_print_summary_is_the_summary():
     model = tkeras.Sequential([layers.Dense(2, input_shape=(3,))])
     lines_a, lines_b = [], []

@@ -3,11 +3,12 @@ tensor, the classifier / pooling top, the model and its weights."""
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from typing import Optional
 
 from ..backend import config
 from ..engine.input_layer import Input
 from ..engine.keras_tensor import KerasTensor
+from ..utils.layer_utils import get_source_inputs
 from . import _weight_files, imagenet_utils
 
 
@@ -32,22 +33,6 @@ def image_input(input_tensor, input_shape) -> KerasTensor:
                          "`layers.Input()` or of a layer). "
                          f"Received: input_tensor={input_tensor!r} of type {type(input_tensor)}")
     return input_tensor
-
-
-def get_source_inputs(tensor) -> List[KerasTensor]:
-    """The Input tensors ``tensor`` is computed from (Keras's layer_utils.get_source_inputs)."""
-    history = getattr(tensor, "_keras_history", None)
-    if history is None:
-        return [tensor]
-    node = history.layer._inbound_nodes[history.node_index]
-    if node.is_input:
-        return list(node.output_tensors)
-    sources: List[KerasTensor] = []
-    for _, _, _, t in node.iterate_inbound():
-        for s in get_source_inputs(t):
-            if all(s is not seen for seen in sources):
-                sources.append(s)
-    return sources
 
 
 def channel_axis() -> int:

@@ -49,6 +49,8 @@ def relu(x: TensorLike, alpha: float = 0.0, max_value: Optional[float] = None,
         negative = F.relu(threshold - x) if threshold != 0 else F.relu(-x)
     if threshold != 0:
         out = x * (x > threshold).to(x.dtype)
+    elif max_value is not None and max_value == 6 and x.is_floating_point():
+        out, max_value = F.relu6(x), None  # TensorFlow's relu6 as Keras: one kernel
     else:
         out = F.relu(x)
     if max_value is not None:

@@ -135,7 +135,7 @@ def _fill(template, values):
 class _Step:
     """One layer call of the plan: where its inputs come from and where outputs go."""
 
-    __slots__ = ("layer", "in_slot", "args", "kwargs", "out_slots", "single_out")
+    __slots__ = ("layer", "in_slot", "args", "kwargs", "out_slots", "single_out", "frees")
 
     def __init__(self, node: Node, slot_of: Dict[int, int]):
         def templ(x):
@@ -150,6 +150,11 @@ class _Step:
         self.kwargs = map_structure(templ, dict(node.call_kwargs))
         self.out_slots = [slot_of[id(t)] for t in node.output_tensors]
         self.single_out = isinstance(node.outputs, KerasTensor)
+        self.frees: Tuple[int, ...] = ()  # slots no later step reads (set by the plan)
+
+    def in_slots(self) -> List[int]:
+        """The slots this step reads."""
+        return [t.index for t in flatten([self.args, self.kwargs]) if type(t) is _Slot]
 
 
 # ------------------------------------------------------------------ the model
@@ -296,6 +301,21 @@ class Functional(Model):
         self._output_slots = [slot_of[id(t)] for t in self.outputs]
         self._n_slots = len(slot_of)
         self._steps = steps
+        # Each intermediate value is dropped after the last step that reads it, as eager
+        # torch code drops it: holding every activation to the end of the call multiplied
+        # the memory of a deep model's inference and made every allocation a fresh one.
+        last_read: Dict[int, int] = {}
+        for i, step in enumerate(steps):
+            for s in step.out_slots:
+                last_read[s] = i  # an output nothing reads is dropped at once
+            for s in step.in_slots():
+                last_read[s] = i
+        frees: Dict[int, List[int]] = {}
+        for s, i in last_read.items():
+            if s not in self._output_slots:
+                frees.setdefault(i, []).append(s)
+        for i, step in enumerate(steps):
+            step.frees = tuple(frees.get(i, ()))
 
     # -------------------------------------------------------------- properties
 
@@ -400,6 +420,8 @@ class Functional(Model):
             else:
                 for s, o in zip(step.out_slots, flatten(out)):
                     values[s] = o
+            for s in step.frees:
+                values[s] = None
         outputs = [values[s] for s in self._output_slots]
         return self._pack_outputs(outputs)
 

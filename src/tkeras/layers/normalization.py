@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from .. import _warn, constraints, initializers, regularizers
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
+from ..utils.conv_utils import from_torch_layout, to_torch_layout
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
 
@@ -196,6 +197,7 @@ class BatchNormalization(_Normalization):
         self.synchronized = synchronized
         self.fused = fused
         self._fused = False
+        self._batch_norm_axis: Optional[int] = None
 
     def _fused_applies(self, rank: int) -> bool:
         """Whether TensorFlow would run its fused kernel for this axis, rank and dtype."""
@@ -213,6 +215,11 @@ class BatchNormalization(_Normalization):
         rank = len(input_shape)
         self.axis = _validate_axis(self, self.axis, input_shape)
         self._fused = self._fused_applies(rank)
+        # The axis F.batch_norm normalises along (channels: 1, or the last of a 2D, 4D or 5D
+        # input, whose channels-first view torch's kernels take without a copy), or None.
+        single = self.axis[0] if len(self.axis) == 1 else None
+        self._batch_norm_axis = single if single == 1 or (
+            single == rank - 1 and rank in (2, 4, 5)) else None
         axis_to_dim = {a: input_shape[a] for a in self.axis}
         self.input_spec = InputSpec(ndim=rank, axes=axis_to_dim)
         if len(self.axis) == 1:
@@ -244,6 +251,8 @@ class BatchNormalization(_Normalization):
         if upcast is not inputs:
             return self.call(upcast, training=training, mask=mask).to(inputs.dtype)
         if not (training and self.trainable):
+            if self._batch_norm_axis is not None:  # torch's kernel: the same two terms
+                return self._torch_batch_norm(inputs, training=False)
             return self._normalize(inputs, self._broadcast(self.moving_mean),
                                self._broadcast(self.moving_variance), self._epsilon)
         if self._fused:
@@ -273,13 +282,22 @@ class BatchNormalization(_Normalization):
     def _fused_training(self, inputs: torch.Tensor) -> torch.Tensor:
         """torch's fused batch norm on a channels-first view; it updates the moving
         statistics in place with the unbiased variance, as TensorFlow's fused kernel."""
-        channels_last = self.axis[0] != 1
         if inputs.numel() // max(inputs.shape[self.axis[0]], 1) <= 1:
             return self._training(inputs, None, unbiased_update=True)  # torch refuses n == 1
-        x = inputs.movedim(-1, 1) if channels_last else inputs
+        return self._torch_batch_norm(inputs, training=True)
+
+    def _torch_batch_norm(self, inputs: torch.Tensor, training: bool) -> torch.Tensor:
+        """``F.batch_norm`` on the channels-first view of the input (for channels_last
+        data a view in torch's channels_last memory format, which its kernels run as is).
+
+        Inference computes ``x * inv + (beta - mean * inv)`` with
+        ``inv = gamma / sqrt(var + epsilon)``, Keras's formula; training updates the moving
+        statistics in place with the unbiased variance (the fused path)."""
+        last, spatial = self._batch_norm_axis != 1, inputs.dim() - 2
+        x = to_torch_layout(inputs, spatial, last)
         out = F.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma, self.beta,
-                           training=True, momentum=1.0 - self.momentum, eps=self._epsilon)
-        return out.movedim(1, -1) if channels_last else out
+                           training=training, momentum=1.0 - self.momentum, eps=self._epsilon)
+        return from_torch_layout(out, spatial, last)
 
     def _update_moving_averages(self, mean: torch.Tensor, variance: torch.Tensor) -> None:
         """``moving -= (moving - batch_stat) * (1 - momentum)``, in place (no host sync)."""

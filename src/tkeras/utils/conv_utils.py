@@ -168,6 +168,40 @@ def depthwise_torch_kernel(kernel: torch.Tensor, rank: int) -> torch.Tensor:
     return k.reshape(in_ch * multiplier, 1, *kernel.shape[:rank])
 
 
+def use_torch_layout_(kernel: torch.Tensor, rank: int, channels_last: bool,
+                      depthwise: bool = False) -> None:
+    """Stores a Keras convolution kernel in the memory layout torch's convolutions want
+    their weight in, so that ``torch_kernel`` (``depthwise_torch_kernel``) is a view of it
+    that oneDNN takes as is: torch's channels_last (``channels_last_3d``) weight for
+    channels_last data in 2D / 3D, a contiguous one otherwise. Handed a weight in another
+    layout (the permuted view of a Keras-ordered kernel), torch copies it into one at every
+    call, forward and backward: a strided copy of every kernel (ResNet50 inference spent
+    about as long in those copies as in its BatchNormalizations).
+
+    The shape, ``get_weights`` / ``set_weights``, constraints and regularizers stay
+    Keras's; gradients and optimizer slots follow the layout (as Dense's kernel, stored in
+    torch.nn.Linear's layout).
+
+    Args:
+        kernel: the layer's kernel parameter (``(*k, a, b)``), rewritten in place.
+        rank: the number of spatial axes.
+        channels_last: the layer's data format.
+        depthwise: a depthwise kernel ``(*k, in, depth_multiplier)``.
+    """
+    spatial = tuple(range(2, rank + 2))
+    with torch.no_grad():
+        if depthwise:  # (in*dm, 1, *k) contiguous is (in, dm, *k) contiguous
+            weight = depthwise_torch_kernel(kernel.data, rank).contiguous()
+            kernel.data = weight.view(*kernel.shape[rank:], *kernel.shape[:rank]) \
+                .permute(*spatial, 0, 1)
+            return
+        memory_format = torch.contiguous_format
+        if channels_last and rank in (2, 3):
+            memory_format = torch.channels_last if rank == 2 else torch.channels_last_3d
+        weight = torch_kernel(kernel.data, rank).contiguous(memory_format=memory_format)
+        kernel.data = weight.permute(*spatial, 1, 0)
+
+
 def spatial_shape(shape: Sequence[Optional[int]], rank: int, channels_last: bool) -> tuple:
     """The spatial part of a (batch..., spatial..., channels) or (batch..., channels, spatial...)
     shape."""

@@ -176,7 +176,9 @@ def get_source_inputs(tensor, layer=None, node_index=None) -> list:
         node_index: ignored, likewise.
 
     Returns:
-        The list of source input tensors, each once, in the order they are reached.
+        The list of source input tensors, each once, in the order Keras's depth-first
+        walk over the inbound nodes reaches them (each tensor walked once: shared
+        subgraphs, as residual blocks make, cost no more than the graph's size).
 
     Example:
         >>> a, b = tkeras.Input((2,)), tkeras.Input((2,))
@@ -189,16 +191,17 @@ def get_source_inputs(tensor, layer=None, node_index=None) -> list:
     if history is None:
         return tensor
     sources: list = []
-    seen: set = set()
+    walked: set = set()
     stack = [tensor]
     while stack:
         t = stack.pop()
+        if id(t) in walked:  # its sources are listed already
+            continue
+        walked.add(id(t))
         node = t._keras_history.layer._inbound_nodes[t._keras_history.node_index]
         parents = [p for p in node.input_tensors if getattr(p, "_keras_history", None) is not None]
         if node.is_input or not parents:
-            if id(t) not in seen:
-                seen.add(id(t))
-                sources.append(t)
+            sources.append(t)
             continue
         stack.extend(reversed(parents))
     return sources

@@ -1,9 +1,11 @@
 """The convolutions: the ``_Conv`` base, Conv1D/2D/3D and their transposes.
 
-Weights keep Keras's layouts (Conv kernel ``(*kernel_size, in_channels / groups, filters)``).
-Each call hands torch a permuted *view* of the kernel and of channels_last data (torch then
-runs its channels_last kernels), so no second copy of a weight is stored and constraints,
-regularizers, optimizers and ``set_weights`` always see Keras's layout.
+Weights keep Keras's shapes (Conv kernel ``(*kernel_size, in_channels / groups, filters)``),
+stored in the memory layout torch's convolutions take (``conv_utils.use_torch_layout_``:
+torch's channels_last weight for channels_last data). Each call hands torch a permuted
+*view* of the kernel and of channels_last data, which oneDNN runs as they are (no copy of
+the weight at each call), so no second copy of a weight is stored and
+constraints, regularizers, optimizers and ``set_weights`` always see Keras's shapes.
 
 Padding follows TensorFlow: ``"same"`` pads ``max((ceil(n/s) - 1)*s + (k-1)*d + 1 - n, 0)``
 in total, the odd pixel at the end; ``"causal"`` (Conv1D) pads ``(k-1)*d`` at the start.
@@ -35,6 +37,7 @@ from ...utils.conv_utils import (
     tf_same_padding,
     to_torch_layout,
     torch_kernel,
+    use_torch_layout_,
     with_spatial,
 )
 
@@ -165,6 +168,7 @@ class _Conv(Layer):
             "kernel", shape=self.kernel_size + (in_channels // self.groups, self.filters),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
+        use_torch_layout_(self.kernel, self._rank, self._channels_last)
         self._build_bias(self.filters)
 
     def _build_bias(self, size: int) -> None:
@@ -377,6 +381,7 @@ class _ConvTranspose(_Conv):
             "kernel", shape=self.kernel_size + (self.filters, in_channels),
             initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint)
+        use_torch_layout_(self.kernel, self._rank, self._channels_last)
         self._build_bias(self.filters)
 
     def _output_length(self, length: Optional[int], axis: int) -> Optional[int]:

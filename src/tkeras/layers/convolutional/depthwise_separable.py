@@ -9,7 +9,13 @@ import torch
 
 from ... import constraints, initializers, regularizers
 from ...engine.base_layer import Layer
-from ...utils.conv_utils import depthwise_torch_kernel, from_torch_layout, to_torch_layout, torch_kernel
+from ...utils.conv_utils import (
+    depthwise_torch_kernel,
+    from_torch_layout,
+    to_torch_layout,
+    torch_kernel,
+    use_torch_layout_,
+)
 from .conv import _CONV, _Conv
 
 
@@ -41,6 +47,8 @@ class _DepthwiseConv(_Conv):
             "depthwise_kernel", shape=self.kernel_size + (in_channels, self.depth_multiplier),
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint)
+        use_torch_layout_(self.depthwise_kernel, self._rank, self._channels_last,
+                          depthwise=True)
         self._build_bias(in_channels * self.depth_multiplier)
 
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -158,11 +166,14 @@ class _SeparableConv(_Conv):
             "depthwise_kernel", shape=self.kernel_size + (in_channels, self.depth_multiplier),
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint)
+        use_torch_layout_(self.depthwise_kernel, self._rank, self._channels_last,
+                          depthwise=True)
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel",
             shape=(1,) * self._rank + (in_channels * self.depth_multiplier, self.filters),
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint)
+        use_torch_layout_(self.pointwise_kernel, self._rank, self._channels_last)
         self._build_bias(self.filters)
 
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
