@@ -29,7 +29,8 @@ import torch
 from .conversion import _as_tensor, _binary_operands, _is_symbolic
 
 __all__ = ["register_symbolic_recorder", "symbolic_dispatch", "has_symbolic", "lookup_function",
-           "function_name", "OPERATORS", "wrap_functions"]
+           "function_name", "OPERATORS", "wrap_functions", "encode_index", "decode_index",
+           "index"]
 
 _RECORDER: Optional[Callable[..., Any]] = None
 _TABLE: Dict[str, Callable] = {}
@@ -172,13 +173,28 @@ def _unary(op: Callable) -> Callable:
     return fn
 
 
+# A Python number with a tensor of these dtypes: torch computes ``op(x, number)`` exactly
+# as ``op(x, _as_tensor(number, like=x))`` (the same promotion, the number rounded to the
+# same dtype), without making a tensor per call. (Half types compute a number in float32.)
+_SCALARS = (int, float, bool)
+_EXACT_WITH_SCALARS = frozenset({torch.float32, torch.float64, torch.int64, torch.int32,
+                                 torch.int16, torch.int8, torch.uint8, torch.bool})
+
+
 def _binary(op: Callable) -> Callable:
     def fn(x, y):
+        if isinstance(x, torch.Tensor):
+            if isinstance(y, torch.Tensor) or \
+                    (type(y) in _SCALARS and x.dtype in _EXACT_WITH_SCALARS):
+                return op(x, y)
+        elif type(x) in _SCALARS and isinstance(y, torch.Tensor) and y.dtype in _EXACT_WITH_SCALARS:
+            return op(x, y)
         return op(*_binary_operands(x, y))
     return fn
 
 
-def _decode_index(key: Any) -> Any:
+def decode_index(key: Any) -> Any:
+    """An index in ``encode_index``'s form back as Python's (slices, ``...``, tuples)."""
     if isinstance(key, dict):
         kind = key.get("class_name")
         if kind == "__slice__":
@@ -187,10 +203,10 @@ def _decode_index(key: Any) -> Any:
         if kind == "__ellipsis__":
             return Ellipsis
         if kind == "__list__":
-            return [_decode_index(k) for k in key["config"]]
+            return [decode_index(k) for k in key["config"]]
         raise ValueError(f"Unknown index entry {key!r} in an op layer's config.")
     if isinstance(key, list):
-        return tuple(_decode_index(k) for k in key)
+        return tuple(decode_index(k) for k in key)
     return key
 
 
@@ -215,7 +231,12 @@ def getitem(x: Any, key: Any) -> torch.Tensor:
         x: a tensor.
         key: an index.
     """
-    return _as_tensor(x)[_decode_index(key)]
+    return index(x, decode_index(key))
+
+
+def index(x: Any, key: Any) -> torch.Tensor:
+    """``x[key]`` for a decoded ``key`` (``getitem`` of a planned graph, decoded once)."""
+    return _as_tensor(x)[key]
 
 
 OPERATORS: Dict[str, Callable] = {

@@ -84,6 +84,18 @@ class OpLayer(Layer):
             (inputs, *rest), kwargs = self._bind((inputs,) + tuple(rest), kwargs)
         return self.function(inputs, *rest, **kwargs)
 
+    def eager_function(self, args: tuple, kwargs: dict):
+        """``(function, args, kwargs)`` computing this node without the Layer call
+        machinery (an op layer has no weights, masks or training flag), the constant
+        arguments prepared once: callables put back, an index decoded. A planned graph
+        (``functional.run_steps``) calls it with the node's argument templates."""
+        if self.callables:
+            args, kwargs = self._bind(args, kwargs)
+        if self.symbol == "operator.getitem":  # recorded as (x,) {"key": ...}
+            key = args[1] if len(args) > 1 else kwargs["key"]
+            return _symbolic.index, (args[0], _symbolic.decode_index(key)), {}
+        return getattr(self.function, "__wrapped__", self.function), args, kwargs
+
     def compute_output_spec(self, *args, **kwargs):
         return _infer(self, args, kwargs)
 
