@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Mapping, Optional
 import torch
 import torch.nn.functional as F
 
+from .backend import dispatch as _symbolic
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
 from .saving.object_registration import deserialize_keras_object, get_callable, serialize_keras_object
@@ -206,6 +207,7 @@ _ACTIVATIONS: Dict[str, Callable] = {
 }
 _ACTIVATIONS["silu"] = swish
 _ACTIVATIONS["softmax_v2"] = softmax  # the name TF 2 wrote for tf.nn.softmax
+_FUNCTIONS = list(dict.fromkeys(_ACTIVATIONS.values()))
 
 
 def _module_objects() -> Dict[str, Any]:
@@ -282,6 +284,8 @@ def tensor_form(fn: Optional[Callable]) -> Optional[Callable]:
     (relu, tanh), ``fn`` otherwise. Saves the argument handling of the Keras functions."""
     if fn is None or fn is linear or getattr(fn, "__name__", None) == "linear":
         return None
+    if hasattr(fn, "_symbolic_name"):  # a built-in: its eager function, without the dispatch
+        fn = fn.__wrapped__
     return _TORCH_FORMS.get(fn, fn)
 
 
@@ -307,3 +311,8 @@ def get(identifier: Any) -> Callable:
             return identifier()
         return get_callable(identifier, _module_objects(), "activation function")
     raise TypeError(f"Could not interpret activation function identifier: {identifier!r}")
+
+
+# Called on symbolic tensors, these functions record one graph node (tkeras.backend.dispatch),
+# saved by name ("activations.relu") as the loss and metric functions are.
+_symbolic.wrap_functions(globals(), _FUNCTIONS, "activations", _ACTIVATIONS)

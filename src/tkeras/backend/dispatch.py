@@ -15,7 +15,7 @@ The engine records the node (``tkeras.engine.op_layer``) and registers itself he
 
 Names resolve back to functions ONLY through ``lookup_function``, a fixed table of
 ``tkeras.backend``'s public functions, the Python operators (``"operator.add"``, ...)
-and the public functions of ``tkeras.losses`` / ``tkeras.metrics``
+and the public functions of ``tkeras.losses`` / ``tkeras.metrics`` / ``tkeras.activations``
 (``"losses.mean_squared_error"``): a saved file never names a module to import from.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .conversion import _as_tensor, _binary_operands, _is_symbolic
 
 __all__ = ["register_symbolic_recorder", "symbolic_dispatch", "has_symbolic", "lookup_function",
            "function_name", "OPERATORS", "wrap_functions", "encode_index", "decode_index",
-           "index"]
+           "index", "shape_tensor"]
 
 _RECORDER: Optional[Callable[..., Any]] = None
 _TABLE: Dict[str, Callable] = {}
@@ -122,7 +122,7 @@ def wrap_functions(namespace: MutableMapping[str, Any], functions: Iterable[Call
         namespace: the module's ``globals()``; every name bound to one of the functions
             (aliases included) is rebound.
         functions: the functions to wrap.
-        prefix: ``"losses"`` or ``"metrics"``.
+        prefix: ``"losses"``, ``"metrics"`` or ``"activations"``.
         tables: dicts (such as a module's ``_OBJECTS``) whose values are rebound too.
     """
     wrapped = {id(fn): symbolic_dispatch(fn, f"{prefix}.{fn.__name__}") for fn in functions
@@ -151,7 +151,8 @@ def lookup_function(name: str) -> Callable:
     if fn is None:
         raise ValueError(f"Unknown backend function {name!r} in an op layer's config. Expected "
                          "the name of a public tkeras.backend function, a Python operator "
-                         "('operator.add', ...) or a tkeras.losses / tkeras.metrics function.")
+                         "('operator.add', ...) or a tkeras.losses / tkeras.metrics / "
+                         "tkeras.activations function.")
     return fn
 
 
@@ -161,8 +162,8 @@ _NOT_LOADABLE = {"update", "update_add", "update_sub", "moving_average_update", 
 
 
 def _ensure_table() -> None:
-    if "losses.mean_squared_error" not in _TABLE:
-        from .. import losses, metrics  # noqa: F401 - they register their functions on import
+    if "losses.mean_squared_error" not in _TABLE or "activations.relu" not in _TABLE:
+        from .. import activations, losses, metrics  # noqa: F401 - they register on import
 
 
 # ------------------------------------------------------------------ Python operators
@@ -234,6 +235,12 @@ def getitem(x: Any, key: Any) -> torch.Tensor:
     return index(x, decode_index(key))
 
 
+def shape_tensor(x: Any) -> torch.Tensor:
+    """``K.shape(x)`` as a graph node computes it: the sizes as an int32 tensor (Keras 2's
+    ``tf.shape``); ``K.shape`` of a tensor gives its ``torch.Size``."""
+    return torch.tensor(tuple(_as_tensor(x).shape), dtype=torch.int32)
+
+
 def index(x: Any, key: Any) -> torch.Tensor:
     """``x[key]`` for a decoded ``key`` (``getitem`` of a planned graph, decoded once)."""
     return _as_tensor(x)[key]
@@ -263,8 +270,9 @@ def wrap_backend(namespace: MutableMapping[str, Any], names: Iterable[str]) -> N
         namespace[name] = symbolic_dispatch(namespace[name], name, name in _CHECK_FIRST)
 
 
-# These return one of their arguments without failing on symbolic ones: they must record.
-_CHECK_FIRST = {"in_train_phase", "in_test_phase", "switch"}
+# These return one of their arguments (or its static shape) without failing on symbolic
+# ones: they must record.
+_CHECK_FIRST = {"in_train_phase", "in_test_phase", "switch", "shape"}
 
 
 def registered_names() -> Mapping[str, Callable]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 
 from .base_layer import Layer, convert_inputs, shape_structure
@@ -565,6 +566,17 @@ def _node_conversion_map(network) -> Dict[str, int]:
     return conversion
 
 
+def _constant(value: Any) -> Any:
+    """A constant argument of a node as its config holds it: a tensor or array as a (nested)
+    list of numbers, as tf-keras saves the constants of its op layers; it loads back as
+    that list, which the ops take as they take the tensor (floats read as ``floatx()``)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
 def _serialize_node(node: Node, conversion: Dict[str, int]):
     def ref(t: KerasTensor):
         h = _history(t)
@@ -576,13 +588,13 @@ def _serialize_node(node: Node, conversion: Dict[str, int]):
     names = _call_signature(type(node.layer).call)[3]
     for name, value in zip(names[2:], node.call_args[1:]):
         kwargs[name] = value
-    kwargs = map_structure(lambda v: ref(v) if isinstance(v, KerasTensor) else v, kwargs)
+    kwargs = map_structure(lambda v: ref(v) if isinstance(v, KerasTensor) else _constant(v), kwargs)
     first = node.call_args[0] if node.call_args else None
 
     def entry(t):
         if isinstance(t, KerasTensor):
             return ref(t) + [kwargs]
-        return ["_CONSTANT_VALUE", -1, t, kwargs]
+        return ["_CONSTANT_VALUE", -1, _constant(t), kwargs]
 
     if isinstance(first, KerasTensor):
         return [entry(first)]
