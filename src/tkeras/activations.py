@@ -285,7 +285,7 @@ def tensor_form(fn: Optional[Callable]) -> Optional[Callable]:
     if fn is None or fn is linear or getattr(fn, "__name__", None) == "linear":
         return None
     if hasattr(fn, "_symbolic_name"):  # a built-in: its eager function, without the dispatch
-        fn = fn.__wrapped__
+        fn = getattr(fn, "__wrapped__")
     return _TORCH_FORMS.get(fn, fn)
 
 

@@ -244,7 +244,7 @@ def meta_tensor(kt: KerasTensor, fill: int, device="meta") -> torch.Tensor:
     dtype = config.torch_dtype(kt.dtype)
     if kt.inferred_value is not None:
         value = [fill if d is None else d for d in kt.inferred_value]
-        return torch.tensor(value, dtype=dtype).reshape(kt.shape)
+        return torch.tensor(value, dtype=dtype).reshape([-1 if d is None else d for d in kt.shape])
     shape = tuple(fill if d is None else d for d in kt.shape)
     if device == "meta":
         return torch.empty(shape, dtype=dtype, device="meta")
