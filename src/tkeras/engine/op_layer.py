@@ -99,7 +99,12 @@ class OpLayer(Layer):
         if self.symbol == "operator.getitem":  # recorded as (x,) {"key": ...}
             key = args[1] if len(args) > 1 else kwargs["key"]
             return _symbolic.index, (args[0], _symbolic.decode_index(key)), {}
-        return getattr(self._compute, "__wrapped__", self._compute), args, kwargs
+        fn = getattr(self._compute, "__wrapped__", self._compute)
+        try:  # recorded as (x,) {"y": ...}: positional again where the signature allows
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            return fn, args, kwargs
+        return fn, bound.args, bound.kwargs
 
     def compute_output_spec(self, *args, **kwargs):
         return _infer(self, args, kwargs)
