@@ -82,7 +82,8 @@ def gradient_ascent_case():
         o = F.conv2d(a, w2, b2, padding=1)
         value = o[:, 3].mean()
         (g,) = torch.autograd.grad(value, x)
-        g = g / (torch.sqrt(torch.mean(torch.square(g))) + 1e-5)
+        # K.sqrt is Keras's sqrt(clip(x, 0, inf)): the same clamp here.
+        g = g / (torch.sqrt(torch.clamp(torch.mean(torch.square(g)), min=0)) + 1e-5)
         return [value.detach().numpy(), g.detach().numpy()]
 
     img = np.random.RandomState(0).rand(1, 32, 32, 3).astype("float32")

@@ -21,12 +21,12 @@ from typing import Any, Callable, Mapping, Optional
 import torch
 import torch.nn.functional as F
 
+from .backend import dispatch as _symbolic
 from .backend import ops as K
 from .backend.ops import TensorLike, _as_tensor
 from .saving.object_registration import Registry, serialize_keras_object
 
 
-# The Keras layer classes that tf-keras also accepts as activations, by name.
 def linear(x: TensorLike) -> TensorLike:
     """Linear (identity) activation: returns ``x`` unchanged (the same object).
 
@@ -205,6 +205,7 @@ for _fn in (linear, relu, relu6, elu, selu, softmax, log_softmax, softplus, soft
     _ACTIVATIONS.register(_fn)
 _ACTIVATIONS.register(swish, "silu")
 _ACTIVATIONS.register(softmax, "softmax_v2")  # the name TF 2 wrote for tf.nn.softmax
+_FUNCTIONS = list(dict.fromkeys(_ACTIVATIONS.values()))
 
 
 def serialize(activation: Callable, use_legacy_format: bool = False) -> Any:
@@ -270,6 +271,8 @@ def tensor_form(fn: Optional[Callable]) -> Optional[Callable]:
     (relu, tanh), ``fn`` otherwise. Saves the argument handling of the Keras functions."""
     if fn is None or fn is linear or getattr(fn, "__name__", None) == "linear":
         return None
+    if hasattr(fn, "_symbolic_name"):  # a built-in: its eager function, without the dispatch
+        fn = getattr(fn, "__wrapped__")
     return _TORCH_FORMS.get(fn, fn)
 
 
@@ -289,3 +292,8 @@ def get(identifier: Any) -> Callable:
     if identifier is None:
         return linear
     return _ACTIVATIONS.get_object(identifier, deserialize)
+
+
+# Called on symbolic tensors, these functions record one graph node (tkeras.backend.dispatch),
+# saved by name ("activations.relu") as the loss and metric functions are.
+_symbolic.wrap_functions(globals(), _FUNCTIONS, "activations", _ACTIVATIONS)

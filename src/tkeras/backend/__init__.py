@@ -32,15 +32,16 @@ from .graph import gradients as _gradients
 from .ops import *  # noqa: F403
 from .ops import __all__ as _ops_all
 
-# Functions that take or return no tensors (shapes, host reads, variable creation, random
-# draws) stay as they are; every other K function records a node on symbolic tensors.
+# Functions that take or return no tensors (static shapes, host reads, variable creation)
+# stay as they are; every other K function records a node on symbolic tensors: ``shape``
+# of a symbolic tensor is a symbolic int32 tensor (Keras 2's ``tf.shape``), and a random
+# draw whose ``shape`` holds one (``K.random_normal((K.shape(z)[0], 2))``) is a node.
 _NOT_SYMBOLIC = {
     "epsilon", "floatx", "set_epsilon", "set_floatx", "learning_phase", "set_learning_phase",
-    "is_tensor", "is_keras_tensor", "is_sparse", "int_shape", "shape", "ndim", "dtype",
+    "is_tensor", "is_keras_tensor", "is_sparse", "int_shape", "ndim", "dtype",
     "cast_to_floatx", "variable", "constant", "zeros", "ones", "eye", "get_value",
     "set_value", "batch_get_value", "batch_set_value", "eval", "count_params", "arange",
-    "random_normal", "random_uniform", "random_bernoulli", "random_binomial",
-    "truncated_normal", "random_normal_variable", "random_uniform_variable",
+    "random_normal_variable", "random_uniform_variable",
 }
 _symbolic.wrap_backend(globals(), [n for n in _ops_all if n not in _NOT_SYMBOLIC])
 gradients = _symbolic.symbolic_dispatch(_gradients, "gradients")

@@ -15,7 +15,7 @@ The engine records the node (``tkeras.engine.op_layer``) and registers itself he
 
 Names resolve back to functions ONLY through ``lookup_function``, a fixed table of
 ``tkeras.backend``'s public functions, the Python operators (``"operator.add"``, ...)
-and the public functions of ``tkeras.losses`` / ``tkeras.metrics``
+and the public functions of ``tkeras.losses`` / ``tkeras.metrics`` / ``tkeras.activations``
 (``"losses.mean_squared_error"``): a saved file never names a module to import from.
 """
 from __future__ import annotations
@@ -29,7 +29,8 @@ import torch
 from .conversion import _as_tensor, _binary_operands, _is_symbolic
 
 __all__ = ["register_symbolic_recorder", "symbolic_dispatch", "has_symbolic", "lookup_function",
-           "function_name", "OPERATORS", "wrap_functions"]
+           "function_name", "OPERATORS", "wrap_functions", "encode_index", "decode_index",
+           "index", "shape_tensor"]
 
 _RECORDER: Optional[Callable[..., Any]] = None
 _TABLE: Dict[str, Callable] = {}
@@ -121,7 +122,7 @@ def wrap_functions(namespace: MutableMapping[str, Any], functions: Iterable[Call
         namespace: the module's ``globals()``; every name bound to one of the functions
             (aliases included) is rebound.
         functions: the functions to wrap.
-        prefix: ``"losses"`` or ``"metrics"``.
+        prefix: ``"losses"``, ``"metrics"`` or ``"activations"``.
         tables: dicts (such as a module's ``_OBJECTS``) whose values are rebound too.
     """
     wrapped = {id(fn): symbolic_dispatch(fn, f"{prefix}.{fn.__name__}") for fn in functions
@@ -150,7 +151,8 @@ def lookup_function(name: str) -> Callable:
     if fn is None:
         raise ValueError(f"Unknown backend function {name!r} in an op layer's config. Expected "
                          "the name of a public tkeras.backend function, a Python operator "
-                         "('operator.add', ...) or a tkeras.losses / tkeras.metrics function.")
+                         "('operator.add', ...) or a tkeras.losses / tkeras.metrics / "
+                         "tkeras.activations function.")
     return fn
 
 
@@ -160,8 +162,8 @@ _NOT_LOADABLE = {"update", "update_add", "update_sub", "moving_average_update", 
 
 
 def _ensure_table() -> None:
-    if "losses.mean_squared_error" not in _TABLE:
-        from .. import losses, metrics  # noqa: F401 - they register their functions on import
+    if "losses.mean_squared_error" not in _TABLE or "activations.relu" not in _TABLE:
+        from .. import activations, losses, metrics  # noqa: F401 - they register on import
 
 
 # ------------------------------------------------------------------ Python operators
@@ -172,13 +174,28 @@ def _unary(op: Callable) -> Callable:
     return fn
 
 
+# A Python number with a tensor of these dtypes: torch computes ``op(x, number)`` exactly
+# as ``op(x, _as_tensor(number, like=x))`` (the same promotion, the number rounded to the
+# same dtype), without making a tensor per call. (Half types compute a number in float32.)
+_SCALARS = (int, float, bool)
+_EXACT_WITH_SCALARS = frozenset({torch.float32, torch.float64, torch.int64, torch.int32,
+                                 torch.int16, torch.int8, torch.uint8, torch.bool})
+
+
 def _binary(op: Callable) -> Callable:
     def fn(x, y):
+        if isinstance(x, torch.Tensor):
+            if isinstance(y, torch.Tensor) or \
+                    (type(y) in _SCALARS and x.dtype in _EXACT_WITH_SCALARS):
+                return op(x, y)
+        elif type(x) in _SCALARS and isinstance(y, torch.Tensor) and y.dtype in _EXACT_WITH_SCALARS:
+            return op(x, y)
         return op(*_binary_operands(x, y))
     return fn
 
 
-def _decode_index(key: Any) -> Any:
+def decode_index(key: Any) -> Any:
+    """An index in ``encode_index``'s form back as Python's (slices, ``...``, tuples)."""
     if isinstance(key, dict):
         kind = key.get("class_name")
         if kind == "__slice__":
@@ -187,10 +204,10 @@ def _decode_index(key: Any) -> Any:
         if kind == "__ellipsis__":
             return Ellipsis
         if kind == "__list__":
-            return [_decode_index(k) for k in key["config"]]
+            return [decode_index(k) for k in key["config"]]
         raise ValueError(f"Unknown index entry {key!r} in an op layer's config.")
     if isinstance(key, list):
-        return tuple(_decode_index(k) for k in key)
+        return tuple(decode_index(k) for k in key)
     return key
 
 
@@ -215,7 +232,18 @@ def getitem(x: Any, key: Any) -> torch.Tensor:
         x: a tensor.
         key: an index.
     """
-    return _as_tensor(x)[_decode_index(key)]
+    return index(x, decode_index(key))
+
+
+def shape_tensor(x: Any) -> torch.Tensor:
+    """``K.shape(x)`` as a graph node computes it: the sizes as an int32 tensor (Keras 2's
+    ``tf.shape``); ``K.shape`` of a tensor gives its ``torch.Size``."""
+    return torch.tensor(tuple(_as_tensor(x).shape), dtype=torch.int32)
+
+
+def index(x: Any, key: Any) -> torch.Tensor:
+    """``x[key]`` for a decoded ``key`` (``getitem`` of a planned graph, decoded once)."""
+    return _as_tensor(x)[key]
 
 
 OPERATORS: Dict[str, Callable] = {
@@ -242,8 +270,9 @@ def wrap_backend(namespace: MutableMapping[str, Any], names: Iterable[str]) -> N
         namespace[name] = symbolic_dispatch(namespace[name], name, name in _CHECK_FIRST)
 
 
-# These return one of their arguments without failing on symbolic ones: they must record.
-_CHECK_FIRST = {"in_train_phase", "in_test_phase", "switch"}
+# These return one of their arguments (or its static shape) without failing on symbolic
+# ones: they must record.
+_CHECK_FIRST = {"in_train_phase", "in_test_phase", "switch", "shape"}
 
 
 def registered_names() -> Mapping[str, Callable]:

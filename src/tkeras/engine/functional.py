@@ -4,11 +4,13 @@ from __future__ import annotations
 import collections
 from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 
 from ..saving.layer_serialization import serialize_layer
 from .base_layer import Layer, convert_inputs, shape_structure
 from .base_layer_utils import call_signature
+from .call_errors import with_call_info
 from .input_layer import InputLayer
 from .input_spec import assert_input_compatibility
 from .keras_tensor import KerasHistory, KerasTensor, Node, flatten, map_structure, pack_like, sorted_keys
@@ -133,9 +135,16 @@ def _fill(template, values):
 
 
 class _Step:
-    """One layer call of the plan: where its inputs come from and where outputs go."""
+    """One layer call of the plan: where its inputs come from and where outputs go.
 
-    __slots__ = ("layer", "in_slot", "args", "kwargs", "out_slots", "single_out", "frees")
+    A layer that can give its computation as a plain function (an op node:
+    ``OpLayer.eager_function``) runs without the Layer call machinery: ``fn(values)``
+    calls that function with its arguments read from the value list, its constants
+    prepared once.
+    """
+
+    __slots__ = ("layer", "in_slot", "args", "kwargs", "out_slots", "single_out", "fn",
+                 "fn_args", "fn_kwargs", "grad_slots", "frees")
 
     def __init__(self, node: Node, slot_of: Dict[int, int]):
         def templ(x):
@@ -150,11 +159,73 @@ class _Step:
         self.kwargs = map_structure(templ, dict(node.call_kwargs))
         self.out_slots = [slot_of[id(t)] for t in node.output_tensors]
         self.single_out = isinstance(node.outputs, KerasTensor)
+        self.grad_slots: List[int] = []  # values to mark as requiring grad (K.function)
         self.frees: Tuple[int, ...] = ()  # slots no later step reads (set by the plan)
+        eager_function = getattr(self.layer, "eager_function", None)
+        self.fn = None
+        if eager_function is not None:
+            fn, fn_args, self.fn_kwargs = eager_function(tuple(self.args), self.kwargs)
+            self.fn_args = list(fn_args)
+            self.fn = _bound_call(fn, self.fn_args, self.fn_kwargs)
 
     def in_slots(self) -> List[int]:
         """The slots this step reads."""
         return [t.index for t in flatten([self.args, self.kwargs]) if type(t) is _Slot]
+
+
+def _bound_call(fn, args: List[Any], kwargs: Dict[str, Any]):
+    """``values -> fn(*args, **kwargs)`` with the slots of the templates read from ``values``
+    (the common forms, one or two tensors and constants, without walking the templates)."""
+    flat = all(type(a) is _Slot or not isinstance(a, (list, tuple, dict)) for a in args)
+    if not flat or any(type(v) is _Slot for v in flatten(kwargs)):
+        return lambda values: fn(*_fill(args, values), **_fill(kwargs, values))
+    slots = [type(a) is _Slot for a in args]
+    if slots == [True]:
+        i = args[0].index
+        return (lambda values: fn(values[i], **kwargs)) if kwargs else (lambda values: fn(values[i]))
+    if slots[:1] == [True] and len(args) == 2 and not kwargs:
+        i = args[0].index
+        if slots[1]:
+            j = args[1].index
+            return lambda values: fn(values[i], values[j])
+        c = args[1]
+        return lambda values: fn(values[i], c)
+    return lambda values: fn(*[values[a.index] if type(a) is _Slot else a for a in args], **kwargs)
+
+
+def run_steps(steps: List[_Step], values: List[Any]) -> None:
+    """Runs planned steps: each reads its arguments from ``values`` (by slot) and writes
+    its outputs there. A functional model's call and ``K.function`` both run this."""
+    for step in steps:
+        fn = step.fn
+        if fn is None:
+            if step.in_slot >= 0:
+                out = step.layer._eager_call(values[step.in_slot], (),
+                                             dict(step.kwargs) if step.kwargs else {})
+            else:
+                args = _fill(step.args, values)
+                out = step.layer._eager_call(args[0], tuple(args[1:]), _fill(step.kwargs, values))
+        else:
+            try:
+                out = fn(values)
+            except Exception as e:
+                args = _fill(step.fn_args, values)
+                error = with_call_info(step.layer, e, args[0] if args else None, tuple(args[1:]),
+                                       _fill(step.fn_kwargs, values))
+                if error is e:
+                    raise
+                raise error from e
+        if step.single_out:
+            values[step.out_slots[0]] = out
+        else:
+            for s, o in zip(step.out_slots, flatten(out)):
+                values[s] = o
+        for s in step.grad_slots:
+            v = values[s]
+            if isinstance(v, torch.Tensor) and not v.requires_grad and v.is_leaf:
+                values[s] = v.requires_grad_()
+        for s in step.frees:
+            values[s] = None
 
 
 # ------------------------------------------------------------------ the model
@@ -408,20 +479,7 @@ class Functional(Model):
         values: List[Any] = [None] * self._n_slots
         for s, x in zip(self._input_slots, flat):
             values[s] = x
-        for step in self._steps:
-            layer = step.layer
-            if step.in_slot >= 0:
-                out = layer._eager_call(values[step.in_slot], (), dict(step.kwargs) if step.kwargs else {})
-            else:
-                args = _fill(step.args, values)
-                out = layer._eager_call(args[0], tuple(args[1:]), _fill(step.kwargs, values))
-            if step.single_out:
-                values[step.out_slots[0]] = out
-            else:
-                for s, o in zip(step.out_slots, flatten(out)):
-                    values[s] = o
-            for s in step.frees:
-                values[s] = None
+        run_steps(self._steps, values)
         outputs = [values[s] for s in self._output_slots]
         return self._pack_outputs(outputs)
 
@@ -525,6 +583,17 @@ def _node_conversion_map(network) -> Dict[str, int]:
     return conversion
 
 
+def _constant(value: Any) -> Any:
+    """A constant argument of a node as its config holds it: a tensor or array as a (nested)
+    list of numbers, as tf-keras saves the constants of its op layers; it loads back as
+    that list, which the ops take as they take the tensor (floats read as ``floatx()``)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
 def _serialize_node(node: Node, conversion: Dict[str, int]):
     def ref(t: KerasTensor):
         h = _history(t)
@@ -535,13 +604,13 @@ def _serialize_node(node: Node, conversion: Dict[str, int]):
     names = call_signature(type(node.layer).call)[3]
     for name, value in zip(names[2:], node.call_args[1:]):
         kwargs[name] = value
-    kwargs = map_structure(lambda v: ref(v) if isinstance(v, KerasTensor) else v, kwargs)
+    kwargs = map_structure(lambda v: ref(v) if isinstance(v, KerasTensor) else _constant(v), kwargs)
     first = node.call_args[0] if node.call_args else None
 
     def entry(t):
         if isinstance(t, KerasTensor):
             return ref(t) + [kwargs]
-        return ["_CONSTANT_VALUE", -1, t, kwargs]
+        return ["_CONSTANT_VALUE", -1, _constant(t), kwargs]
 
     if isinstance(first, KerasTensor):
         return [entry(first)]

@@ -16,7 +16,7 @@ import torch
 from ..backend import config
 from ..backend import graph as _graph
 from .call_context import call_context
-from .functional import _fill, _Step
+from .functional import _Step, run_steps
 from .input_layer import Input, InputLayer
 from .keras_tensor import KerasTensor, Node, flatten, pack_like
 from .op_layer import OpLayer
@@ -116,6 +116,9 @@ class KFunction:
         self._plan_gradients(main + update_nodes, slot_of)
         self._feeds = [f if f is None else (f[0], f[1], f[0] in self._grad_slots) for f in feeds]
         self._device = self._find_device(main + update_nodes)
+        self._flat_structure = isinstance(outputs, (list, tuple)) and \
+            not any(isinstance(t, (list, tuple, dict)) for t in outputs)
+        self._numpy_dtypes = {f[1]: _numpy_dtype(f[1]) for f in self._feeds if f is not None}
 
     # ------------------------------------------------------------ planning
 
@@ -187,14 +190,8 @@ class KFunction:
                     self._grad_slots.add(slot_of[id(v)])
                 elif isinstance(v, torch.Tensor) and not v.requires_grad:
                     self._grad_tensors.append(v)
-        # Each step as (step, its op function or None, slots to mark as requiring grad).
-        self._steps = [self._runnable(step) for step in self._steps]
-        self._updates = [([self._runnable(step) for step in steps], var, target, value)
-                         for steps, var, target, value in self._updates]
-
-    def _runnable(self, step: _Step):
-        return step, _direct_function(step.layer), \
-            [s for s in step.out_slots if s in self._grad_slots]
+        for step in self._steps + [step for steps, _, _, _ in self._updates for step in steps]:
+            step.grad_slots = [s for s in step.out_slots if s in self._grad_slots]
 
     @staticmethod
     def _find_device(nodes: List[Node]) -> torch.device:
@@ -210,6 +207,10 @@ class KFunction:
     # ------------------------------------------------------------ running
 
     def _convert(self, x: Any, dtype: torch.dtype, requires_grad: bool) -> torch.Tensor:
+        if type(x) is np.ndarray and x.dtype == self._numpy_dtypes.get(dtype) and \
+                x.flags.c_contiguous and self._device.type == "cpu":
+            t = torch.from_numpy(x)  # the common case: no copy, nothing to check
+            return t.requires_grad_() if requires_grad else t
         if isinstance(x, torch.Tensor):
             t = x.detach() if requires_grad else x
         elif isinstance(x, np.ndarray):
@@ -250,7 +251,7 @@ class KFunction:
                         t.requires_grad_(True)
                         enabled.append(t)
             with torch.set_grad_enabled(self._uses_autograd):
-                self._run(self._steps, values)
+                run_steps(self._steps, values)
                 outputs = [_to_numpy(values[s] if s >= 0 else const) for s, const in self._outputs]
                 if self._updates:
                     self._apply_updates(values)
@@ -258,37 +259,15 @@ class KFunction:
             ctx.training = outer_training
             for t in enabled:
                 t.requires_grad_(False)
+        if self._flat_structure:
+            return outputs
         if isinstance(self._structure, (list, tuple)):
             return pack_like(list(self._structure), outputs)
         return outputs[0]
 
-    def _run(self, steps, values: List[Any]) -> None:
-        for step, fn, grad_slots in steps:
-            if fn is not None:  # an op node: its function, without the layer machinery
-                if step.in_slot >= 0:
-                    out = fn(values[step.in_slot], **step.kwargs)
-                else:
-                    args = _fill(step.args, values)
-                    out = fn(*args, **_fill(step.kwargs, values))
-            elif step.in_slot >= 0:
-                out = step.layer._eager_call(values[step.in_slot], (),
-                                             dict(step.kwargs) if step.kwargs else {})
-            else:
-                args = _fill(step.args, values)
-                out = step.layer._eager_call(args[0], tuple(args[1:]), _fill(step.kwargs, values))
-            if step.single_out:
-                values[step.out_slots[0]] = out
-            else:
-                for s, o in zip(step.out_slots, flatten(out)):
-                    values[s] = o
-            for s in grad_slots:
-                v = values[s]
-                if isinstance(v, torch.Tensor) and not v.requires_grad and v.is_leaf:
-                    values[s] = v.requires_grad_()
-
     def _apply_updates(self, values: List[Any]) -> None:
         for steps, var, target, value in self._updates:
-            self._run(steps, values)
+            run_steps(steps, values)
             if var is None:
                 continue
             new = values[target] if target >= 0 else value
@@ -297,19 +276,19 @@ class KFunction:
                 var.copy_(new.to(device=var.device, dtype=var.dtype))
 
 
-def _direct_function(layer) -> Any:
-    """The eager function of an op node without callable arguments (else None)."""
-    if type(layer) is not OpLayer or layer.callables:
+def _numpy_dtype(dtype: torch.dtype) -> Optional[np.dtype]:
+    """The numpy dtype that ``torch.from_numpy`` maps to ``dtype`` (None if there is none)."""
+    try:
+        return torch.empty(0, dtype=dtype).numpy().dtype
+    except TypeError:
         return None
-    return getattr(layer.function, "__wrapped__", layer.function)
 
 
 def _to_numpy(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        t = value.detach()
-        if t.dtype == torch.bfloat16:
-            t = t.float()
-        return t.cpu().numpy()
+        if value.dtype == torch.bfloat16:
+            value = value.float()
+        return value.numpy(force=True)  # detached, on the CPU
     if isinstance(value, (list, tuple)):
         return [_to_numpy(v) for v in value]
     return np.asarray(value)

@@ -19,12 +19,18 @@ class KerasTensor:
     tensors; models are built from them.
     """
 
-    __slots__ = ("shape", "dtype", "name", "_keras_history", "_keras_mask", "__weakref__")
+    __slots__ = ("shape", "dtype", "name", "inferred_value", "_keras_history", "_keras_mask",
+                 "__weakref__")
 
-    def __init__(self, shape, dtype: Optional[str] = None, name: Optional[str] = None):
+    def __init__(self, shape, dtype: Optional[str] = None, name: Optional[str] = None,
+                 inferred_value: Any = None):
         self.shape: Tuple[Optional[int], ...] = tuple(None if d is None else int(d) for d in shape)
         self.dtype: str = config.dtype_name(dtype)
         self.name = name
+        # What is known of the value of an integer tensor that holds (part of) a shape, as
+        # tf-keras's KerasTensor keeps it: ``K.shape(x)`` is x's shape, None where unknown
+        # (a tuple of the values in order; ``(size,)`` for a scalar such as K.shape(x)[0]).
+        self.inferred_value = inferred_value
         self._keras_history: Optional[KerasHistory] = None
         self._keras_mask: Optional["KerasTensor"] = None
 
@@ -232,9 +238,14 @@ class Node:
 
 
 def meta_tensor(kt: KerasTensor, fill: int, device="meta") -> torch.Tensor:
-    """A tensor of kt's dtype whose unknown sizes are ``fill`` (no data on the meta device)."""
-    shape = tuple(fill if d is None else d for d in kt.shape)
+    """A tensor of kt's dtype whose unknown sizes are ``fill`` (no data on the meta device).
+    A shape tensor (with an ``inferred_value``) is its value on the CPU, ``fill`` for each
+    unknown size, so that what is computed from it sees the same sizes."""
     dtype = config.torch_dtype(kt.dtype)
+    if kt.inferred_value is not None:
+        value = [fill if d is None else d for d in kt.inferred_value]
+        return torch.tensor(value, dtype=dtype).reshape([-1 if d is None else d for d in kt.shape])
+    shape = tuple(fill if d is None else d for d in kt.shape)
     if device == "meta":
         return torch.empty(shape, dtype=dtype, device="meta")
     return torch.zeros(shape, dtype=dtype, device=device)

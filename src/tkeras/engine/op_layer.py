@@ -32,6 +32,8 @@ def _is_plain_callable(v: Any) -> bool:
 
 # ---------------------------------------------------------------- the op layer
 
+_GRAPH_FORMS: Dict[str, Callable] = {"shape": _symbolic.shape_tensor}
+
 
 class OpLayer(Layer):
     """A ``K`` function, operator, loss or metric applied to symbolic tensors.
@@ -52,11 +54,14 @@ class OpLayer(Layer):
         else:
             raise TypeError(f"OpLayer expects a function or a function name. Received: {function!r}")
         if "name" not in kwargs or kwargs["name"] is None:
-            label = key or str(getattr(fn, "__name__", "lambda"))
+            label = key or str(getattr(fn, "__name__", None) or getattr(fn, "name", None) or "lambda")
             kwargs["name"] = config.unique_object_name("k." + label.replace("<", "").replace(">", ""))
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.function = fn
+        # What the node computes: the function, except that K.shape in a graph gives a
+        # tensor (tf.shape's int32), not the torch.Size it returns on a tensor.
+        self._compute = _GRAPH_FORMS.get(key, fn) if key else fn
         self.symbol = key
         self.callables = list(callables or [])
         self.built = True
@@ -77,12 +82,29 @@ class OpLayer(Layer):
     def call(self, *args, **kwargs):  # (no named first parameter: K.rnn has `inputs=`)
         if self.callables:
             args, kwargs = self._bind(args, kwargs)
-        return self.function(*args, **kwargs)
+        return self._compute(*args, **kwargs)
 
     def _eager_call(self, inputs, rest: tuple, kwargs: dict):
         if self.callables:
             (inputs, *rest), kwargs = self._bind((inputs,) + tuple(rest), kwargs)
-        return self.function(inputs, *rest, **kwargs)
+        return self._compute(inputs, *rest, **kwargs)
+
+    def eager_function(self, args: tuple, kwargs: dict):
+        """``(function, args, kwargs)`` computing this node without the Layer call
+        machinery (an op layer has no weights, masks or training flag), the constant
+        arguments prepared once: callables put back, an index decoded. A planned graph
+        (``functional.run_steps``) calls it with the node's argument templates."""
+        if self.callables:
+            args, kwargs = self._bind(args, kwargs)
+        if self.symbol == "operator.getitem":  # recorded as (x,) {"key": ...}
+            key = args[1] if len(args) > 1 else kwargs["key"]
+            return _symbolic.index, (args[0], _symbolic.decode_index(key)), {}
+        fn = getattr(self._compute, "__wrapped__", self._compute)
+        try:  # recorded as (x,) {"y": ...}: positional again where the signature allows
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            return fn, args, kwargs
+        return fn, bound.args, bound.kwargs
 
     def compute_output_spec(self, *args, **kwargs):
         return _infer(self, args, kwargs)
@@ -115,6 +137,9 @@ def _function_config(fn: Callable) -> Dict[str, Any]:
     name = _symbolic.function_name(fn)
     if name is not None:
         return {"function": name, "function_type": "table", "module": None}
+    from .. import losses
+    if isinstance(fn, losses.Loss):  # a loss object called on symbolic tensors: its config
+        return {"function": losses.serialize(fn), "function_type": "loss", "module": None}
     from ..utils.generic_utils import serialize_function
     value, kind, module = serialize_function(fn)
     return {"function": value, "function_type": kind, "module": module}
@@ -123,6 +148,9 @@ def _function_config(fn: Callable) -> Dict[str, Any]:
 def _load_function(value, kind: str, module, custom_objects) -> Callable:
     if kind == "table":
         return _symbolic.lookup_function(value)
+    if kind == "loss":
+        from .. import losses
+        return losses.deserialize(value, custom_objects=custom_objects)
     from ..utils.generic_utils import deserialize_function
     return deserialize_function(value, kind, module, custom_objects, "function")
 
@@ -146,6 +174,15 @@ def _infer(layer: OpLayer, args: tuple, kwargs: dict):
                             else config.dtype_name(v.dtype)) for v in variables]
     if layer.symbol in _SAME_AS_FIRST and isinstance(args[0], KerasTensor):
         return KerasTensor(args[0].shape, args[0].dtype)
+    if layer.symbol == "shape":  # Keras 2's tf.shape: an int32 tensor, the static sizes known
+        return KerasTensor((len(args[0].shape),), "int32", inferred_value=tuple(args[0].shape))
+    if layer.symbol == "operator.getitem" and isinstance(getattr(args[0], "inferred_value", None), tuple):
+        key = _symbolic.decode_index(args[1] if len(args) > 1 else kwargs["key"])
+        if isinstance(key, (int, slice)):  # part of a shape: its known sizes too
+            value = args[0].inferred_value[key]
+            if isinstance(key, int):
+                return KerasTensor((), args[0].dtype, inferred_value=(value,))
+            return KerasTensor((len(value),), args[0].dtype, inferred_value=value)
     results = []
     for fill, device in ((83, "meta"), (89, "meta")):
         results.append(_run_with(layer, args, kwargs, fill, device))

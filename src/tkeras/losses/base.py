@@ -10,6 +10,7 @@ import torch
 
 from .._warn import TkerasWarning
 from ..backend import config
+from ..backend import dispatch as _symbolic
 from ..backend.variables import to_numpy
 from ..saving.object_registration import Registered, Registry, get_registered_name
 
@@ -286,6 +287,9 @@ class Loss(Registered, registry=_OBJECTS):
         Returns:
             A 0-d tensor (or the weighted per-sample losses with reduction ``"none"``).
         """
+        if _symbolic.has_symbolic([y_true, y_pred, sample_weight]):  # one graph node
+            return _symbolic.record(f"losses.{type(self).__name__}", self, (y_true, y_pred),
+                                    {"sample_weight": sample_weight})
         y_pred = _to_tensor(y_pred)
         y_true = _to_tensor(y_true, like=y_pred)
         losses = self.call(y_true, y_pred)
