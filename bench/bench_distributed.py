@@ -15,6 +15,7 @@ model and few steps: a smoke test that the script runs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import socket
@@ -65,7 +66,12 @@ def _worker(args) -> None:
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False, callbacks=[clock])
     if tkeras.distribute.is_chief():
-        print("RESULT " + json.dumps({"world": world, "step_s": clock.seconds / steps}))
+        print("RESULT " + json.dumps({"world": world, "step_s": clock.seconds / steps}),
+              flush=True)
+    # The DDP wrapper (in the model's trainer) holds the process group: free it before the
+    # group is destroyed, or gloo's threads may outlive the interpreter and abort the exit.
+    del model, clock
+    gc.collect()
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
 
