@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from ..utils.conv_utils import (
+    CONV,
+    CONV_TRANSPOSE,
     depthwise_torch_kernel,
     from_torch_layout,
     normalize_padding,
@@ -37,8 +39,6 @@ __all__ = [
     "local_conv2d",
 ]
 
-_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 _AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
@@ -62,7 +62,7 @@ def _conv_nd(x: torch.Tensor, weight: torch.Tensor, rank: int, strides, padding:
     kernel = tuple(weight.shape[2:])
     pads = tf_padding(padding, spatial_shape(x.shape, rank, channels_last), kernel, strides, dilation)
     xt, pad = pad_for_torch(to_torch_layout(x, rank, channels_last), pads, channels_last=False)
-    y = _CONV[rank](xt, weight.to(xt.dtype), None, strides, pad, dilation, groups)
+    y = CONV[rank](xt, weight.to(xt.dtype), None, strides, pad, dilation, groups)
     return from_torch_layout(y, rank, channels_last)
 
 
@@ -219,7 +219,7 @@ def _conv_transpose(x, kernel, output_shape, rank, strides, padding, data_format
                          f"included). Received: output_shape={output_shape!r}")
     out_sizes = spatial_shape(out_shape, rank, channels_last)
     weight = torch_kernel(k, rank)  # (in, out, *k)
-    full = _CONV_T[rank](to_torch_layout(x, rank, channels_last), weight.to(x.dtype), None,
+    full = CONV_TRANSPOSE[rank](to_torch_layout(x, rank, channels_last), weight.to(x.dtype), None,
                          strides, 0, 0, 1, dilation)
     index = [slice(None), slice(None)]
     extend = []

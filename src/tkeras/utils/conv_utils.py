@@ -10,6 +10,11 @@ import torch.nn.functional as F
 
 Pads = List[Tuple[int, int]]
 
+CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+"""torch's convolution by spatial rank (the layers and ``K.conv*`` call it)."""
+CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+"""torch's transposed convolution by spatial rank."""
+
 
 
 def normalize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> Tuple[int, ...]:

@@ -19,13 +19,14 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ... import activations, constraints, initializers, regularizers
 from ...backend import config as backend_config
 from ...engine.base_layer import Layer
 from ...engine.input_spec import InputSpec
 from ...utils.conv_utils import (
+    CONV,
+    CONV_TRANSPOSE,
     conv_output_length,
     deconv_output_length,
     from_torch_layout,
@@ -40,9 +41,6 @@ from ...utils.conv_utils import (
     use_torch_layout_,
     with_spatial,
 )
-
-_CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-_CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
 def _negative_output_error(layer: Layer, input_shape) -> ValueError:
@@ -203,7 +201,7 @@ class _Conv(Layer):
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
         rank, channels_last = self._rank, self._channels_last
         x, padding = self._padded(inputs)
-        y = _CONV[rank](to_torch_layout(x, rank, channels_last), torch_kernel(self.kernel, rank),
+        y = CONV[rank](to_torch_layout(x, rank, channels_last), torch_kernel(self.kernel, rank),
                         self.bias, self.strides, padding, self.dilation_rate, self.groups)
         return from_torch_layout(y, rank, channels_last)
 
@@ -406,7 +404,7 @@ class _ConvTranspose(_Conv):
         rank, channels_last = self._rank, self._channels_last
         sizes = spatial_shape(inputs.shape, rank, channels_last)
         plans = [self._torch_plan(n, i) for i, n in enumerate(sizes)]
-        y = _CONV_TRANSPOSE[rank](
+        y = CONV_TRANSPOSE[rank](
             to_torch_layout(inputs, rank, channels_last), torch_kernel(self.kernel, rank),
             self.bias, self.strides, tuple(p[0] for p in plans), tuple(p[1] for p in plans),
             1, self.dilation_rate)

@@ -10,13 +10,24 @@ import torch
 from ... import constraints, initializers, regularizers
 from ...engine.base_layer import Layer
 from ...utils.conv_utils import (
+    CONV,
     depthwise_torch_kernel,
     from_torch_layout,
     to_torch_layout,
     torch_kernel,
     use_torch_layout_,
 )
-from .conv import _CONV, _Conv
+from .conv import _Conv
+
+
+def _build_depthwise_kernel(layer: _Conv, in_channels: int) -> None:
+    """The depthwise kernel of DepthwiseConv and SeparableConv: Keras's shape
+    ``(*kernel_size, in_channels, depth_multiplier)`` in torch's grouped-conv layout."""
+    layer.depthwise_kernel = layer.add_weight(
+        "depthwise_kernel", shape=layer.kernel_size + (in_channels, layer.depth_multiplier),
+        initializer=layer.depthwise_initializer, regularizer=layer.depthwise_regularizer,
+        constraint=layer.depthwise_constraint)
+    use_torch_layout_(layer.depthwise_kernel, layer._rank, layer._channels_last, depthwise=True)
 
 
 class _DepthwiseConv(_Conv):
@@ -43,19 +54,14 @@ class _DepthwiseConv(_Conv):
         self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def _build_weights(self, in_channels: int) -> None:
-        self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", shape=self.kernel_size + (in_channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        use_torch_layout_(self.depthwise_kernel, self._rank, self._channels_last,
-                          depthwise=True)
+        _build_depthwise_kernel(self, in_channels)
         self._build_bias(in_channels * self.depth_multiplier)
 
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
         rank, channels_last = self._rank, self._channels_last
         x, padding = self._padded(inputs)
         in_channels = self.depthwise_kernel.shape[rank]
-        y = _CONV[rank](to_torch_layout(x, rank, channels_last),
+        y = CONV[rank](to_torch_layout(x, rank, channels_last),
                         depthwise_torch_kernel(self.depthwise_kernel, rank), self.bias,
                         self.strides, padding, self.dilation_rate, in_channels)
         return from_torch_layout(y, rank, channels_last)
@@ -162,12 +168,7 @@ class _SeparableConv(_Conv):
         self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def _build_weights(self, in_channels: int) -> None:
-        self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", shape=self.kernel_size + (in_channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        use_torch_layout_(self.depthwise_kernel, self._rank, self._channels_last,
-                          depthwise=True)
+        _build_depthwise_kernel(self, in_channels)
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel",
             shape=(1,) * self._rank + (in_channels * self.depth_multiplier, self.filters),
@@ -180,7 +181,7 @@ class _SeparableConv(_Conv):
         rank, channels_last = self._rank, self._channels_last
         x, padding = self._padded(inputs)
         in_channels = self.depthwise_kernel.shape[rank]
-        conv = _CONV[rank]
+        conv = CONV[rank]
         depthwise = conv(to_torch_layout(x, rank, channels_last),
                          depthwise_torch_kernel(self.depthwise_kernel, rank), None, self.strides,
                          padding, self.dilation_rate, in_channels)
