@@ -1,10 +1,13 @@
 """Timing helpers shared by the bench scripts: per-call seconds, cases interleaved per repeat."""
 from __future__ import annotations
 
+import statistics
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
+
+CPU = torch.device("cpu")
 
 
 def _sync(device: torch.device) -> None:
@@ -37,3 +40,26 @@ def interleaved(cases: Dict[str, Callable[[], object]], number: int, repeats: in
         for name, fn in cases.items():
             times[name].append(_time(fn, number, device))
     return times
+
+
+def paired(keras_fn: Callable[[], object], torch_fn: Callable[[], object], number: int,
+           repeats: int, warmup: int, device: torch.device = CPU,
+           alternate: bool = False) -> Tuple[float, float, float]:
+    """``(median ratio keras / torch, median seconds per call of each)``: both run ``warmup``
+    times, then each repeat times torch then keras (``alternate``: the other order on odd
+    repeats)."""
+    for _ in range(warmup):
+        keras_fn()
+        torch_fn()
+    ratios, k_times, t_times = [], [], []
+    for r in range(repeats):
+        if alternate and r % 2:
+            k = _time(keras_fn, number, device)
+            t = _time(torch_fn, number, device)
+        else:
+            t = _time(torch_fn, number, device)
+            k = _time(keras_fn, number, device)
+        k_times.append(k)
+        t_times.append(t)
+        ratios.append(k / t)
+    return statistics.median(ratios), statistics.median(k_times), statistics.median(t_times)

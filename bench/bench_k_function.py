@@ -15,44 +15,24 @@ Each case alternates the two loops, repeats, and reports the median ratio.
 """
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from _timing import paired
+
 QUICK = "--quick" in sys.argv
-
-
-def _time(fn, number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return time.perf_counter() - start
 
 
 def compare(name: str, keras_fn, torch_fn, number: int = 1000, repeats: int = 7) -> float:
     if QUICK:
         number, repeats = 5, 1
-    for _ in range(3 if QUICK else 50):
-        keras_fn()
-        torch_fn()
-    ratios, k_times, t_times = [], [], []
-    for r in range(repeats):
-        if r % 2:
-            k = _time(keras_fn, number)
-            t = _time(torch_fn, number)
-        else:
-            t = _time(torch_fn, number)
-            k = _time(keras_fn, number)
-        k_times.append(k)
-        t_times.append(t)
-        ratios.append(k / t)
-    ratio = statistics.median(ratios)
-    print(f"{name:<24} {number} calls: K.function {statistics.median(k_times) * 1e3:9.2f} ms   "
-          f"torch {statistics.median(t_times) * 1e3:9.2f} ms   ratio {ratio:5.2f}x")
+    ratio, k, t = paired(keras_fn, torch_fn, number, repeats, warmup=3 if QUICK else 50,
+                         alternate=True)
+    print(f"{name:<24} {number} calls: K.function {k * number * 1e3:9.2f} ms   "
+          f"torch {t * number * 1e3:9.2f} ms   ratio {ratio:5.2f}x")
     return ratio
 
 

@@ -8,22 +8,14 @@ process, and reports the median of several repeats.
 """
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
+from _timing import paired
+
 torch.set_grad_enabled(False)
-
-
-def _time(fn, number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - start) / number
-
 
 QUICK = False
 
@@ -32,19 +24,8 @@ def compare(name: str, keras_fn, torch_fn, number: int = 2000, repeats: int = 7,
             label: str = "tkeras") -> float:
     if QUICK:
         number, repeats = 5, 1
-    for _ in range(5 if QUICK else 200):
-        keras_fn()
-        torch_fn()
-    ratios, k_times, t_times = [], [], []
-    for _ in range(repeats):
-        t = _time(torch_fn, number)
-        k = _time(keras_fn, number)
-        k_times.append(k)
-        t_times.append(t)
-        ratios.append(k / t)
-    ratio = statistics.median(ratios)
-    print(f"{name:<34} {label} {statistics.median(k_times) * 1e6:8.2f} us   "
-          f"torch {statistics.median(t_times) * 1e6:8.2f} us   ratio {ratio:5.2f}x")
+    ratio, k, t = paired(keras_fn, torch_fn, number, repeats, warmup=5 if QUICK else 200)
+    print(f"{name:<34} {label} {k * 1e6:8.2f} us   torch {t * 1e6:8.2f} us   ratio {ratio:5.2f}x")
     return ratio
 
 

@@ -9,41 +9,17 @@ reports the median ratio of several repeats. ``--quick`` uses tiny sizes (a smok
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
 
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def _time(fn, number: int, device: str) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    _sync(device)
-    return (time.perf_counter() - start) / number
+from _timing import paired
 
 
 def compare(name: str, keras_fn, torch_fn, number: int, repeats: int, device: str) -> float:
-    for _ in range(max(2, number // 4)):
-        keras_fn()
-        torch_fn()
-    ratios, k_times, t_times = [], [], []
-    for _ in range(repeats):
-        t = _time(torch_fn, number, device)
-        k = _time(keras_fn, number, device)
-        t_times.append(t)
-        k_times.append(k)
-        ratios.append(k / t)
-    ratio = statistics.median(ratios)
-    print(f"{name:<44} tkeras {statistics.median(k_times) * 1e3:8.3f} ms   "
-          f"torch {statistics.median(t_times) * 1e3:8.3f} ms   ratio {ratio:5.2f}x")
+    ratio, k, t = paired(keras_fn, torch_fn, number, repeats, warmup=max(2, number // 4),
+                         device=torch.device(device))
+    print(f"{name:<44} tkeras {k * 1e3:8.3f} ms   torch {t * 1e3:8.3f} ms   ratio {ratio:5.2f}x")
     return ratio
 
 
