@@ -102,6 +102,38 @@ def test_learning_phase_input_switches_dropout():
     assert set(np.unique(train)) == {0.0, 2.0}
 
 
+def test_without_a_fed_phase_layers_follow_set_learning_phase_else_their_own_flag():
+    tkeras.utils.set_random_seed(1)
+    inp = Input(shape=(200,))
+    out = layers.Dropout(0.5)(inp)
+    model = Model(inp, out)
+    f = K.function([model.input], [model.output])
+    x = np.ones((4, 200), dtype="float32")
+    np.testing.assert_array_equal(f([x])[0], x)  # the default: inference
+    model.layers[-1].train()  # the layer's own flag, with no phase set
+    assert set(np.unique(f([x])[0])) == {0.0, 2.0}
+    model.layers[-1].eval()
+    K.set_learning_phase(1)
+    try:
+        assert set(np.unique(f([x])[0])) == {0.0, 2.0}
+    finally:
+        K.clear_session()
+    np.testing.assert_array_equal(f([x])[0], x)
+
+
+def test_a_call_leaves_the_call_context_as_it_found_it():
+    from tkeras.engine.call_context import call_context
+    model = conv_model()
+    f = K.function([model.input], [model.output])
+    ctx = call_context()
+    before = (ctx.training, ctx.depth, ctx.losses)
+    f([np.zeros((1, 8, 8, 3), "float32")])
+    assert (ctx.training, ctx.depth, ctx.losses) == before
+    with pytest.raises(ValueError):
+        f([np.zeros((1, 8, 8, 5), "float32")])  # wrong channel count: the layer's error
+    assert (ctx.training, ctx.depth, ctx.losses) == before
+
+
 # ------------------------------------------------------------------ gradients
 
 def test_gradients_wrt_input_match_torch_autograd():

@@ -167,3 +167,22 @@ def test_vae_sampling_lambda_layer_and_saved_graph(tmp_path):
     z_graph = z_mean + K.exp(0.5 * z_log_var) * K.random_normal((K.shape(z_mean)[0], latent_dim))
     loaded = _round_trip(Model(x, z_graph), tmp_path, "keras")
     _check_samples(loaded.predict(data, verbose=0), latent_dim)
+
+
+def test_model_with_op_nodes_copies_and_pickles_and_each_copy_runs_its_own_layers():
+    import copy
+    import pickle
+
+    inp = Input(shape=(4,))
+    h = layers.Dense(3, name="d")(inp)
+    out = K.concatenate([h * 2.0 + 1.0, K.mean(h, axis=1, keepdims=True)], axis=-1)
+    model = Model(inp, out)
+    x = np.random.RandomState(0).rand(2, 4).astype("float32")
+    expected = model.predict(x, verbose=0)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        np.testing.assert_allclose(clone.predict(x, verbose=0), expected, rtol=1e-6)
+        # the clone's steps call the clone's layers, not the original's
+        clone.get_layer("d").set_weights([np.zeros((4, 3), "float32"), np.ones(3, "float32")])
+        np.testing.assert_allclose(clone.predict(x, verbose=0),
+                                   np.tile([3.0, 3.0, 3.0, 1.0], (2, 1)), rtol=1e-6)
+        np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6)

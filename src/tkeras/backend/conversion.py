@@ -105,15 +105,19 @@ def _positive_axes(axes: Sequence[int], rank: int, where: str) -> Tuple[int, ...
 def _reduce(fn: Callable[..., torch.Tensor], x: torch.Tensor, axis: Axis, keepdims: bool,
             where: str) -> torch.Tensor:
     """Applies a torch reduction that takes ``dim`` (tuple) and ``keepdim``, Keras-style."""
-    if x.dim() == 0:
+    rank = x.dim()
+    if rank == 0:
         return fn(x.reshape(1), dim=(0,), keepdim=False)
-    dims = _axes_tuple(axis)
-    if dims is None:
-        dims = tuple(range(x.dim()))
-    elif not dims:
+    if axis is None:
+        return fn(x, dim=_ALL_AXES[rank] if rank < 8 else tuple(range(rank)),
+                  keepdim=bool(keepdims))
+    dims = cast(Tuple[int, ...], _axes_tuple(axis))
+    if not dims:
         return x
-    dims = _positive_axes(dims, x.dim(), where)
-    return fn(x, dim=dims, keepdim=bool(keepdims))
+    return fn(x, dim=_positive_axes(dims, rank, where), keepdim=bool(keepdims))
+
+
+_ALL_AXES = [tuple(range(rank)) for rank in range(8)]
 
 
 def _shape_tuple(shape: ShapeLike, where: str) -> Tuple[int, ...]:

@@ -259,7 +259,11 @@ OPERATORS: Dict[str, Callable] = {
     "operator.invert": _unary(_operator.invert), "operator.getitem": getitem,
 }
 for _name, _fn in OPERATORS.items():
-    _fn.__name__ = _fn.__qualname__ = _name.split(".", 1)[1]
+    _fn.__name__ = _name.split(".", 1)[1]
+    # a module attribute of the same name, so that pickle finds it (models holding
+    # operator nodes pickle)
+    _fn.__qualname__ = f"_operator_{_fn.__name__}"
+    globals()[_fn.__qualname__] = _fn
     _register(_name, _fn, _fn)
 
 

@@ -141,15 +141,16 @@ def gradients(loss: Any, variables: Any) -> List[torch.Tensor]:
         >>> K.function([x], [g])([np.ones((1, 3))])[0]
         array([[2., 2., 2.]], dtype=float32)
     """
-    single = not isinstance(variables, (list, tuple))
-    vs = [variables] if single else list(variables)
-    if not isinstance(loss, torch.Tensor) or any(not isinstance(v, torch.Tensor) for v in vs):
+    vs = list(variables) if isinstance(variables, (list, tuple)) else [variables]
+    if not isinstance(loss, torch.Tensor) or not all(isinstance(v, torch.Tensor) for v in vs):
         raise TypeError("`gradients` expects tensors: a loss and a list of variables. Received: "
                         f"loss={loss!r}, variables={variables!r}")
     grad_outputs = None if loss.dim() == 0 else torch.ones_like(loss)
     grads = torch.autograd.grad(loss, vs, grad_outputs=grad_outputs, allow_unused=True,
                                 retain_graph=True)
-    return [torch.zeros_like(v) if g is None else g for v, g in zip(vs, grads)]
+    if any(g is None for g in grads):
+        return [torch.zeros_like(v) if g is None else g for v, g in zip(vs, grads)]
+    return list(grads)
 
 
 # ------------------------------------------------------------------ the session

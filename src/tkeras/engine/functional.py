@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import collections
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -134,39 +134,98 @@ def _fill(template, values):
     return template
 
 
+def _has_slot(template) -> bool:
+    return any(type(t) is _Slot for t in flatten(template))
+
+
+def _filler(template) -> Callable[[List[Any]], Any]:
+    """``values -> _fill(template, values)``, the template walked once here instead of at
+    every call (a list of slots becomes one list comprehension; constants are returned as
+    they are)."""
+    if type(template) is _Slot:
+        i = template.index
+        return lambda values: values[i]
+    if not _has_slot(template):
+        return lambda values: template
+    if isinstance(template, (list, tuple)):
+        if all(type(t) is _Slot for t in template):
+            idx = [t.index for t in template]
+            if isinstance(template, list):
+                return lambda values: [values[i] for i in idx]
+            return lambda values: tuple([values[i] for i in idx])
+        parts = [_filler(t) for t in template]
+        if isinstance(template, list):
+            return lambda values: [p(values) for p in parts]
+        return lambda values: tuple([p(values) for p in parts])
+    if isinstance(template, dict):
+        items = [(k, _filler(v)) for k, v in template.items()]
+        return lambda values: {k: p(values) for k, p in items}
+    return lambda values: template
+
+
 class _Step:
     """One layer call of the plan: where its inputs come from and where outputs go.
 
-    A layer that can give its computation as a plain function (an op node:
-    ``OpLayer.eager_function``) runs without the Layer call machinery: ``fn(values)``
-    calls that function with its arguments read from the value list, its constants
-    prepared once.
+    ``run(values)`` computes the step's output from the value list, its argument templates
+    compiled into readers of their slots once, here. A layer that can give its computation
+    as a plain function (an op node: ``OpLayer.eager_function``) runs without the Layer
+    call machinery, as that function with its constants prepared once (``fn_args`` /
+    ``fn_kwargs``: its argument templates, for error messages); any other layer runs
+    through its eager call.
     """
 
-    __slots__ = ("layer", "in_slot", "args", "kwargs", "out_slots", "single_out", "fn",
-                 "fn_args", "fn_kwargs", "grad_slots", "frees")
+    __slots__ = ("layer", "args", "kwargs", "out_slots", "out_slot", "run", "fn", "fn_args",
+                 "fn_kwargs", "grad_slots", "frees")
 
     def __init__(self, node: Node, slot_of: Dict[int, int]):
         def templ(x):
             return _Slot(slot_of[id(x)]) if isinstance(x, KerasTensor) else x
 
         self.layer = node.layer
-        args = node.call_args
-        simple = (len(args) == 1 and isinstance(args[0], KerasTensor) and
-                  not any(isinstance(v, KerasTensor) for v in flatten(node.call_kwargs)))
-        self.in_slot = slot_of[id(args[0])] if simple else -1
-        self.args = map_structure(templ, list(args))
+        self.args = map_structure(templ, list(node.call_args))
         self.kwargs = map_structure(templ, dict(node.call_kwargs))
         self.out_slots = [slot_of[id(t)] for t in node.output_tensors]
-        self.single_out = isinstance(node.outputs, KerasTensor)
+        # one output tensor: its slot, written directly; else -1 (outputs flattened in order)
+        self.out_slot = self.out_slots[0] if isinstance(node.outputs, KerasTensor) else -1
         self.grad_slots: List[int] = []  # values to mark as requiring grad (K.function)
         self.frees: Tuple[int, ...] = ()  # slots no later step reads (set by the plan)
         eager_function = getattr(self.layer, "eager_function", None)
-        self.fn = None
+        self.fn: Optional[Callable] = None
+        self.fn_args: Optional[List[Any]] = None
+        self.fn_kwargs: Dict[str, Any] = {}
         if eager_function is not None:
-            fn, fn_args, self.fn_kwargs = eager_function(tuple(self.args), self.kwargs)
+            self.fn, fn_args, self.fn_kwargs = eager_function(tuple(self.args), self.kwargs)
             self.fn_args = list(fn_args)
-            self.fn = _bound_call(fn, self.fn_args, self.fn_kwargs)
+        self._bind()
+
+    def _bind(self) -> None:
+        if self.fn is not None:
+            self.run = _bound_call(self.fn, self.fn_args, self.fn_kwargs)
+        else:
+            self.run = self._layer_call()
+
+    # A copied or unpickled model rebinds its steps: ``run`` closes over this layer.
+    def __getstate__(self):
+        return {k: getattr(self, k) for k in self.__slots__ if k != "run"}
+
+    def __setstate__(self, state) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+        self._bind()
+
+    def _layer_call(self) -> Callable[[List[Any]], Any]:
+        eager_call, args, kwargs = self.layer._eager_call, self.args, self.kwargs
+        if len(args) == 1 and type(args[0]) is _Slot and not _has_slot(kwargs):
+            i = args[0].index
+            if kwargs:  # _eager_call takes the dict over: a fresh copy per call
+                return lambda values: eager_call(values[i], (), dict(kwargs))
+            return lambda values: eager_call(values[i], (), {})
+        fill_args, fill_kwargs = _filler(args), _filler(kwargs)
+
+        def call(values):
+            filled = fill_args(values)
+            return eager_call(filled[0], tuple(filled[1:]), fill_kwargs(values))
+        return call
 
     def in_slots(self) -> List[int]:
         """The slots this step reads."""
@@ -177,8 +236,9 @@ def _bound_call(fn, args: List[Any], kwargs: Dict[str, Any]):
     """``values -> fn(*args, **kwargs)`` with the slots of the templates read from ``values``
     (the common forms, one or two tensors and constants, without walking the templates)."""
     flat = all(type(a) is _Slot or not isinstance(a, (list, tuple, dict)) for a in args)
-    if not flat or any(type(v) is _Slot for v in flatten(kwargs)):
-        return lambda values: fn(*_fill(args, values), **_fill(kwargs, values))
+    if not flat or _has_slot(kwargs):
+        fill_args, fill_kwargs = _filler(list(args)), _filler(kwargs)
+        return lambda values: fn(*fill_args(values), **fill_kwargs(values))
     slots = [type(a) is _Slot for a in args]
     if slots == [True]:
         i = args[0].index
@@ -197,35 +257,30 @@ def run_steps(steps: List[_Step], values: List[Any]) -> None:
     """Runs planned steps: each reads its arguments from ``values`` (by slot) and writes
     its outputs there. A functional model's call and ``K.function`` both run this."""
     for step in steps:
-        fn = step.fn
-        if fn is None:
-            if step.in_slot >= 0:
-                out = step.layer._eager_call(values[step.in_slot], (),
-                                             dict(step.kwargs) if step.kwargs else {})
-            else:
-                args = _fill(step.args, values)
-                out = step.layer._eager_call(args[0], tuple(args[1:]), _fill(step.kwargs, values))
-        else:
-            try:
-                out = fn(values)
-            except Exception as e:
-                args = _fill(step.fn_args, values)
-                error = with_call_info(step.layer, e, args[0] if args else None, tuple(args[1:]),
-                                       _fill(step.fn_kwargs, values))
-                if error is e:
-                    raise
-                raise error from e
-        if step.single_out:
-            values[step.out_slots[0]] = out
+        try:
+            out = step.run(values)
+        except Exception as e:
+            if step.fn is None:
+                raise  # a layer's eager call names the layer itself
+            args = _fill(step.fn_args, values)
+            error = with_call_info(step.layer, e, args[0] if args else None, tuple(args[1:]),
+                                   _fill(step.fn_kwargs, values))
+            if error is e:
+                raise
+            raise error from e
+        if step.out_slot >= 0:
+            values[step.out_slot] = out
         else:
             for s, o in zip(step.out_slots, flatten(out)):
                 values[s] = o
-        for s in step.grad_slots:
-            v = values[s]
-            if isinstance(v, torch.Tensor) and not v.requires_grad and v.is_leaf:
-                values[s] = v.requires_grad_()
-        for s in step.frees:
-            values[s] = None
+        if step.grad_slots:
+            for s in step.grad_slots:
+                v = values[s]
+                if isinstance(v, torch.Tensor) and not v.requires_grad and v.is_leaf:
+                    values[s] = v.requires_grad_()
+        if step.frees:
+            for s in step.frees:
+                values[s] = None
 
 
 # ------------------------------------------------------------------ the model

@@ -8,6 +8,7 @@ back as numpy and then applies the updates.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -114,8 +115,11 @@ class KFunction:
         self._outputs = [(slot_of[id(t)], None) if isinstance(t, KerasTensor) else (-1, t)
                          for t in flat_outputs]
         self._plan_gradients(main + update_nodes, slot_of)
+        self._layers = list({id(n.layer): n.layer for n in main + update_nodes
+                             if not isinstance(n.layer, OpLayer)}.values())
         self._feeds = [f if f is None else (f[0], f[1], f[0] in self._grad_slots) for f in feeds]
         self._device = self._find_device(main + update_nodes)
+        self._on_cpu = self._device.type == "cpu"
         self._flat_structure = isinstance(outputs, (list, tuple)) and \
             not any(isinstance(t, (list, tuple, dict)) for t in outputs)
         self._numpy_dtypes = {f[1]: _numpy_dtype(f[1]) for f in self._feeds if f is not None}
@@ -207,9 +211,11 @@ class KFunction:
     # ------------------------------------------------------------ running
 
     def _convert(self, x: Any, dtype: torch.dtype, requires_grad: bool) -> torch.Tensor:
-        if type(x) is np.ndarray and x.dtype == self._numpy_dtypes.get(dtype) and \
-                x.flags.c_contiguous and self._device.type == "cpu":
-            t = torch.from_numpy(x)  # the common case: no copy, nothing to check
+        if type(x) is np.ndarray and self._on_cpu and x.dtype == self._numpy_dtypes.get(dtype):
+            try:
+                t = torch.from_numpy(x)  # the common case: no copy, nothing to check
+            except ValueError:  # negative strides
+                t = torch.from_numpy(x.copy())
             return t.requires_grad_() if requires_grad else t
         if isinstance(x, torch.Tensor):
             t = x.detach() if requires_grad else x
@@ -240,9 +246,15 @@ class KFunction:
                 training = bool(int(np.asarray(x)))
                 continue
             values[feed[0]] = self._convert(x, feed[1], feed[2])
+        if training is None:
+            training = self._default_training()
         ctx = call_context()
-        outer_training = ctx.training
+        outer = ctx.training, ctx.depth, ctx.losses
         ctx.training = training
+        if training is not None:
+            # The layers run as inside a model's call (the short path of ``_eager_call``):
+            # one resolved training flag, the activity losses collected and dropped.
+            ctx.depth, ctx.losses = outer[1] + 1, []
         enabled = []
         try:
             if self._uses_autograd:
@@ -250,13 +262,15 @@ class KFunction:
                     if not t.requires_grad:
                         t.requires_grad_(True)
                         enabled.append(t)
-            with torch.set_grad_enabled(self._uses_autograd):
+            # autograd only for K.gradients nodes (entering the mode only when it differs)
+            with contextlib.nullcontext() if torch.is_grad_enabled() is self._uses_autograd \
+                    else torch.set_grad_enabled(self._uses_autograd):
                 run_steps(self._steps, values)
                 outputs = [_to_numpy(values[s] if s >= 0 else const) for s, const in self._outputs]
                 if self._updates:
                     self._apply_updates(values)
         finally:
-            ctx.training = outer_training
+            ctx.training, ctx.depth, ctx.losses = outer
             for t in enabled:
                 t.requires_grad_(False)
         if self._flat_structure:
@@ -264,6 +278,17 @@ class KFunction:
         if isinstance(self._structure, (list, tuple)):
             return pack_like(list(self._structure), outputs)
         return outputs[0]
+
+    def _default_training(self) -> Optional[bool]:
+        """The training flag when no learning phase is fed: the one ``set_learning_phase``
+        set, else False where every layer would take its own flag and all are False (the
+        default; ``model.train()`` sets them), else None (each layer takes its own)."""
+        phase = config.learning_phase_if_set()
+        if phase is not None:
+            return bool(phase)
+        if any(layer.training for layer in self._layers):
+            return None
+        return False
 
     def _apply_updates(self, values: List[Any]) -> None:
         for steps, var, target, value in self._updates:

@@ -193,13 +193,28 @@ class _Conv(Layer):
         return outputs
 
     def _padded(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, ...]]:
-        """The input (padded only if the TF padding is asymmetric) and torch's ``padding=``."""
-        sizes = spatial_shape(inputs.shape, self._rank, self._channels_last)
+        """The input (padded only if the TF padding is asymmetric) and torch's ``padding=``.
+
+        The symmetric case is remembered for the last input shape: a model called on one
+        shape (every step of a fit, every call of a ``K.function``) computes TF's padding
+        once. (A compiled step computes it at trace time and leaves the cache alone.)
+        """
+        shape = inputs.shape
+        compiling = torch.compiler.is_compiling()
+        if not compiling:
+            cached = self.__dict__.get("_padding_for")
+            if cached is not None and cached[0] == shape:
+                return inputs, cached[1]
+        channels_last = self.data_format == "channels_last"
+        sizes = spatial_shape(shape, self._rank, channels_last)
         pads = tf_padding(self.padding, sizes, self.kernel_size, self.strides, self.dilation_rate)
-        return pad_for_torch(inputs, pads, self._channels_last)
+        x, padding = pad_for_torch(inputs, pads, channels_last)
+        if x is inputs and not compiling:
+            self.__dict__["_padding_for"] = (shape, padding)
+        return x, padding
 
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
-        rank, channels_last = self._rank, self._channels_last
+        rank, channels_last = self._rank, self.data_format == "channels_last"
         x, padding = self._padded(inputs)
         y = CONV[rank](to_torch_layout(x, rank, channels_last), torch_kernel(self.kernel, rank),
                         self.bias, self.strides, padding, self.dilation_rate, self.groups)
