@@ -200,7 +200,7 @@ class _Step:
 
     def _bind(self) -> None:
         if self.fn is not None:
-            self.run = _bound_call(self.fn, self.fn_args, self.fn_kwargs)
+            self.run = _bound_call(self.fn, self.fn_args or [], self.fn_kwargs)
         else:
             self.run = self._layer_call()
 
