@@ -185,6 +185,34 @@ def test_gradients_of_a_frozen_variable_and_stop_gradient():
     assert not w.requires_grad  # restored after the call
 
 
+def test_two_gradient_nodes_of_one_loss_in_one_function_and_repeated_calls():
+    x = K.placeholder(shape=(None, 3))
+    loss = K.sum(K.square(x) * 3.0)
+    g1 = K.gradients(loss, x)[0]
+    g2 = K.gradients(loss, [x])[0] * 2.0  # a second backward through the same graph
+    f = K.function([x], [g1, g2])
+    xv = np.array([[1.0, -2.0, 0.5]], dtype="float32")
+    for _ in range(2):
+        a, b = f([xv])
+        np.testing.assert_allclose(a, 6.0 * xv, rtol=1e-6)
+        np.testing.assert_allclose(b, 12.0 * xv, rtol=1e-6)
+
+
+def test_a_graph_holding_an_eager_tensor_with_history_differentiates_on_every_call():
+    w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    scaled = w * 2.0  # made outside the graph, with autograd history of its own
+    x = K.placeholder(shape=(None, 3))
+    loss = K.sum(K.square(x * scaled))
+    f = K.function([x], K.gradients(loss, [x, w]))
+    xv = np.ones((1, 3), dtype="float32")
+    for _ in range(3):  # each backward runs through ``scaled``'s history: it must stay
+        gx, gw = f([xv])
+        np.testing.assert_allclose(gx, [[8.0, 32.0, 72.0]], rtol=1e-6)
+        np.testing.assert_allclose(gw, [8.0, 16.0, 24.0], rtol=1e-6)
+    (scaled ** 2).sum().backward()  # the user's own backward through it still works
+    np.testing.assert_allclose(w.grad.numpy(), [8.0, 16.0, 24.0])
+
+
 # ------------------------------------------------------------------ target recipes
 
 def test_filter_visualisation_by_gradient_ascent():

@@ -50,6 +50,13 @@ def _negative_output_error(layer: Layer, input_shape) -> ValueError:
                       f"negative value in a dimension.")
 
 
+# (batch, *spatial, channels) -> torch's (batch, channels, *spatial), back, and a Keras
+# kernel (*k, a, b) -> torch's (b, a, *k), by spatial rank: to_torch_layout,
+# from_torch_layout and torch_kernel as permutations, for the convolutions' hot path
+_PERMUTATIONS = {rank: ((0, rank + 1, *range(1, rank + 1)), (0, *range(2, rank + 2), 1),
+                        (rank + 1, rank, *range(rank))) for rank in (1, 2, 3)}
+
+
 # ---------------------------------------------------------------- the convolution base
 
 class _Conv(Layer):
@@ -214,11 +221,15 @@ class _Conv(Layer):
         return x, padding
 
     def _convolve(self, inputs: torch.Tensor) -> torch.Tensor:
-        rank, channels_last = self._rank, self.data_format == "channels_last"
+        rank = self._rank
         x, padding = self._padded(inputs)
-        y = CONV[rank](to_torch_layout(x, rank, channels_last), torch_kernel(self.kernel, rank),
-                        self.bias, self.strides, padding, self.dilation_rate, self.groups)
-        return from_torch_layout(y, rank, channels_last)
+        if self.data_format != "channels_last":
+            return CONV[rank](x, torch_kernel(self.kernel, rank), self.bias, self.strides,
+                              padding, self.dilation_rate, self.groups)
+        to_torch, from_torch, kernel_order = _PERMUTATIONS[rank]
+        y = CONV[rank](x.permute(to_torch), self.kernel.permute(kernel_order), self.bias,
+                       self.strides, padding, self.dilation_rate, self.groups)
+        return y.permute(from_torch)
 
     # .............................................................. shapes
 
