@@ -14,6 +14,10 @@ ResNet's convolutions, stride on the first 1x1 conv, explicit zero padding, Batc
 epsilons), and get the tkeras model's weights: the script checks that both give the same
 predictions before timing.
 
+Both sides run in this one process, so both get ``import tkeras``'s malloc set-up
+(``tkeras._malloc``; the header says whether it applied; ``TKERAS_MALLOC=default`` turns it
+off for both).
+
 Run on a quiet machine:  python bench/bench_applications.py [--device cuda] [--quick]
 ``--quick`` uses tiny sizes and one repeat: a smoke test that the script runs.
 """
@@ -235,6 +239,8 @@ def main() -> None:
     x = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
     print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, "
           f"input {batch}x{size}x{size}x3 (channels_last), train batch {train_batch}")
+    print("malloc: freed memory kept in the process (tkeras._malloc, both sides)"
+          if tkeras._malloc.applied else "malloc: glibc's defaults")
 
     for name, build, ref_cls in (("ResNet50", applications.ResNet50, TorchResNet50),
                                  ("MobileNetV2", applications.MobileNetV2, TorchMobileNetV2)):

@@ -35,7 +35,7 @@ def _child(code, **env_changes):
     """Runs ``code`` in a fresh interpreter (this worktree's tkeras first on the path);
     returns its stdout's last line, parsed as JSON."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("MKL_ENABLE_INSTRUCTIONS", "TKERAS_GEMM")}
+           if k not in ("MKL_ENABLE_INSTRUCTIONS", "TKERAS_GEMM", "TKERAS_MALLOC")}
     env.update({k: v for k, v in env_changes.items() if v is not None})
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, timeout=300)
@@ -54,6 +54,47 @@ def test_mkl_instructions_untouched_after_torch_or_when_set_or_opted_out():
     assert _child("import torch\nimport tkeras\n" + _REPORT) is None
     assert _child("import tkeras\n" + _REPORT, MKL_ENABLE_INSTRUCTIONS="AVX2") == "AVX2"
     assert _child("import tkeras\n" + _REPORT, TKERAS_GEMM="default") is None
+
+
+# ------------------------------------------------------------------ malloc: freed memory kept
+
+def test_malloc_decision_rules():
+    from tkeras import _malloc
+    assert _malloc.malloc_settings({}, glibc=True) == _malloc.SETTINGS
+    assert _malloc.malloc_settings({}, glibc=False) is None  # musl, macOS, Windows
+    assert _malloc.malloc_settings({"TKERAS_MALLOC": "default"}, glibc=True) is None
+    assert _malloc.malloc_settings({"TKERAS_MALLOC": "keep"}, glibc=True) == _malloc.SETTINGS
+    assert _malloc.malloc_settings({"MALLOC_TRIM_THRESHOLD_": "0"}, glibc=True) is None
+    assert _malloc.malloc_settings(
+        {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=4096"}, glibc=True) is None
+    assert _malloc.malloc_settings({"LD_PRELOAD": "/usr/lib/libjemalloc.so.2"}, glibc=True) is None
+    assert _malloc.malloc_settings({"GLIBC_TUNABLES": "glibc.pthread.rseq=0"},
+                                   glibc=True) == _malloc.SETTINGS
+
+
+# A 64 MB tensor allocated, freed and allocated again: with glibc's defaults each allocation
+# is a fresh mmap, faulted in page by page (~16,000 faults); kept, the second is free.
+_REALLOC_FAULTS = """
+import json, resource, torch, tkeras
+def faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+torch.ones(16 << 20)
+before = faults()
+torch.ones(16 << 20)
+print(json.dumps([faults() - before, {str(k): v for k, v in tkeras._malloc.applied.items()}]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
+def test_freed_tensor_memory_is_reused_without_page_faults_unless_opted_out():
+    from tkeras import _malloc
+    if _malloc._glibc() is None:
+        pytest.skip("not glibc")
+    kept, applied = _child(_REALLOC_FAULTS, TKERAS_MALLOC=None)
+    assert applied == {str(k): v for k, v in _malloc.SETTINGS.items()}
+    assert kept < 1000
+    default, applied = _child(_REALLOC_FAULTS, TKERAS_MALLOC="default")
+    assert applied == {} and default > 10000
 
 
 _DENSE = """

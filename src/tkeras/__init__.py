@@ -10,6 +10,12 @@ from ._gemm import prefer_fast_gemm as _prefer_fast_gemm
 
 _prefer_fast_gemm()
 
+# Keep freed tensor memory in the process for the next step instead of faulting it in
+# again (see tkeras._malloc; TKERAS_MALLOC=default opts out).
+from ._malloc import keep_freed_memory as _keep_freed_memory
+
+_keep_freed_memory()
+
 # isort: off
 # The order matters: utils must load before callbacks (utils -> engine -> trainer -> callbacks).
 from . import backend  # noqa: F401
