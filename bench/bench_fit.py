@@ -35,10 +35,12 @@ cannot vary inside one run:
                        loops then share
   ``--gemm default``   ``TKERAS_GEMM=default``: torch's own MKL set-up for everything
   ``--torch-process``  runs the torch loops in a child process with torch's default MKL
-                       set-up (as the peer table measured them), still interleaved
+                       and glibc malloc set-up (as the peer table measured them; tkeras's
+                       malloc set-up is ``tkeras._malloc``), still interleaved
                        round by round; tkeras stays in this process with its choice.
 So the GEMM gain is ``--torch-process`` against ``--gemm default --torch-process``, and
-framework overhead alone is plain ``--gemm tkeras`` (both sides on the same kernel).
+framework overhead alone is plain ``--gemm tkeras`` (both sides on the same kernel). The
+malloc set-up's share: the same run with ``TKERAS_MALLOC=default`` in the environment.
 
 ``--quick`` is a smoke run (one round of one epoch, a tenth of the batches).
 ``--profile`` runs cProfile over tkeras W4 and prints the top functions.
@@ -276,12 +278,14 @@ def _workload_data(key: str, batch_scale: float):
 
 
 class ChildTorchRunner:
-    """A torch loop in a child process with torch's default MKL set-up (``--torch-process``):
+    """A torch loop in a child process with torch's default MKL and malloc set-up
+    (``--torch-process``):
     the child times its own epochs and answers over a pipe, one line per request."""
 
     def __init__(self, key: str, device: str, batch_scale: float, fused: bool):
         env = {k: v for k, v in os.environ.items() if k != "MKL_ENABLE_INSTRUCTIONS"}
         env["TKERAS_GEMM"] = "default"
+        env["TKERAS_MALLOC"] = "default"  # glibc's malloc, as a plain torch process has
         command = [sys.executable, os.path.abspath(__file__), "--worker", key, "--device", device,
                    "--scale", repr(batch_scale)] + (["--worker-fused"] if fused else [])
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
@@ -418,6 +422,10 @@ def main(argv=None) -> None:
           f"{rounds} rounds x {epochs} epochs; MKL_ENABLE_INSTRUCTIONS="
           f"{os.environ.get('MKL_ENABLE_INSTRUCTIONS', '(unset)')} (--gemm {args.gemm}); "
           f"torch loops {'in a child process, default MKL' if args.torch_process else 'here'}")
+    import tkeras
+    print("malloc: freed memory kept (tkeras._malloc) in this process"
+          + (", glibc's defaults in the torch child" if args.torch_process else
+             ", shared by the torch loops") if tkeras._malloc.applied else "malloc: glibc's defaults")
     for key in args.only or sorted(WORKLOADS):
         compare(key, args.device, rounds, epochs, scale, jit=args.jit, fused_opt=args.fused_opt,
                 torch_process=args.torch_process)
