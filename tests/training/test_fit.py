@@ -685,3 +685,19 @@ def test_run_eagerly_reports_and_switches_off_the_compiled_step():
     assert runner._step == runner._step_body and not runner.whole_step_compiled
     with pytest.raises(ValueError, match="cannot set `run_eagerly=True` and `jit_compile=True`"):
         model.compile("sgd", "mse", run_eagerly=True, jit_compile=True)
+
+
+def test_predict_of_an_uncompiled_model_follows_changes_between_calls():
+    model = Sequential([Input((4,)), Dense(3, name="d")])
+    x = np.ones((5, 4), "float32")
+    first = model.predict(x, verbose=0)
+    model.get_layer("d").set_weights([np.zeros((4, 3), "float32"), np.full(3, 2.0, "float32")])
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.full((5, 3), 2.0))
+    model.add(Dense(1, kernel_initializer="ones", name="head"))  # a layer added later
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.full((5, 1), 6.0))
+    model.double()  # weights converted: float64 predictions
+    assert model.predict(x, verbose=0).dtype == np.float64
+    assert first.shape == (5, 3)
+    model.compile(optimizer="sgd", loss="mse")  # the compiled model's runner takes over
+    model.fit(x, np.zeros((5, 1)), verbose=0, epochs=1)
+    assert model.predict(x, verbose=0).shape == (5, 1)

@@ -242,9 +242,17 @@ class Trainer:
         return runner
 
     def _predict_runner(self) -> StepRunner:
-        """The compiled model's runner; for a model never compiled, a fresh one (predict
-        needs no loss, metrics or optimizer)."""
-        return self._runner() if self._is_compiled else StepRunner(self)
+        """The compiled model's runner; for a model never compiled, one kept for predict
+        (it needs no loss, metrics or optimizer; building one collects every layer's
+        weights, ~3 ms for MobileNetV2), refreshed when the model moves to another device."""
+        if self._is_compiled:
+            return self._runner()
+        runner = self.__dict__.get("_uncompiled_runner")
+        if runner is None:
+            runner = self.__dict__["_uncompiled_runner"] = StepRunner(self)
+        else:
+            runner.follow_device()
+        return runner
 
     # ------------------------------------------------------------ metrics
 
