@@ -82,17 +82,18 @@ def test_seeded_dropout_masks_follow_the_layers_own_sequence():
     rate, x = 0.5, torch.ones(3, 8)
     layer = Dropout(rate, seed=21)
     gen = hand_seeded(21)
-    for _ in range(2):
-        keep = torch.bernoulli(torch.full((3, 8), 1 - rate), generator=gen)
-        np.testing.assert_array_equal(layer(x, training=True).numpy(), (keep / (1 - rate)).numpy())
+    for _ in range(2):  # Keras's mask: uniform >= rate, survivors scaled by 1 / (1 - rate)
+        keep = (torch.rand((3, 8), generator=gen) >= rate).float()
+        np.testing.assert_array_equal(layer(x, training=True).numpy(),
+                                      (x * (1 / (1 - rate)) * keep).numpy())
 
 
 def test_seeded_spatial_dropout_and_noise_layers_match_a_fresh_generator():
     x = torch.ones(2, 4, 3)
     spatial = SpatialDropout1D(0.5, seed=8)
-    keep = torch.bernoulli(torch.full((2, 1, 3), 0.5), generator=hand_seeded(8))
+    keep = (torch.rand((2, 1, 3), generator=hand_seeded(8)) >= 0.5).float()
     np.testing.assert_array_equal(spatial(x, training=True).numpy(),
-                                  (x * keep / 0.5).numpy())
+                                  (x * (1 / 0.5) * keep).numpy())
     noise = GaussianNoise(0.5, seed=8)
     expected = x + 0.5 * torch.randn(2, 4, 3, generator=hand_seeded(8))
     np.testing.assert_allclose(noise(x, training=True).numpy(), expected.numpy(), rtol=1e-6)

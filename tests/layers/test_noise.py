@@ -124,3 +124,20 @@ def test_configs_match_tf_keras_keys():
 def test_keras2_module_path():
     from tkeras.layers import noise
     assert noise.GaussianNoise is layers.GaussianNoise
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_dropout_in_training_is_keras_formula_drop_rate_and_gradient(dtype):
+    torch.manual_seed(0)  # an unseeded Dropout draws from torch's global generator
+    rate = 0.3
+    x = (torch.rand(200, 500) + 0.5).to(dtype).requires_grad_()
+    y = layers.Dropout(rate, dtype=str(dtype).split(".")[1])(x, training=True)
+    assert y.dtype == dtype
+    dropped = (y == 0)
+    assert abs(dropped.float().mean().item() - rate) < 0.01  # 100,000 draws
+    kept = ~dropped
+    # survivors are Keras's x * (1 / (1 - rate)), rounded once in the input's dtype
+    scale = torch.tensor(1 / (1 - rate), dtype=dtype)
+    assert torch.equal(y[kept], x.detach()[kept] * scale)
+    y.sum().backward()  # the gradient is the mask
+    assert torch.equal(x.grad, torch.where(kept, scale, torch.zeros((), dtype=dtype)))

@@ -17,7 +17,7 @@ from .._warn import TkerasWarning
 from . import config
 from .config import epsilon
 from .conversion import Axis, TensorLike, _as_operand, _as_tensor, _axes_tuple, _positive_axes, _reduce
-from .random_ops import _seeded_or_global_generator
+from .random_ops import _seeded_or_global_generator, dropout_mask
 
 __all__ = [
     "relu", "elu", "sigmoid", "hard_sigmoid", "softmax", "softplus", "softsign", "tanh",
@@ -213,11 +213,8 @@ def dropout(x: TensorLike, level: Any, noise_shape: Optional[Sequence[Optional[i
         ns = tuple(noise_shape)
         offset = x.dim() - len(ns)
         mask_shape = tuple(x.shape[i + offset] if d is None else int(d) for i, d in enumerate(ns))
-    gen = _seeded_or_global_generator(seed, x.device)
-    noise_dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-    u = torch.rand(mask_shape, generator=gen, dtype=noise_dtype, device=x.device)
-    keep = (u >= level).to(x.dtype)
-    return x * (1.0 / (1.0 - level)) * keep
+    return x * dropout_mask(mask_shape, level, x.dtype, x.device,
+                            _seeded_or_global_generator(seed, x.device))
 
 
 def in_top_k(predictions: TensorLike, targets: TensorLike, k: int) -> torch.Tensor:

@@ -11,7 +11,7 @@ instead: one generator per layer, seeded once.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -144,6 +144,29 @@ def _float_draw_dtype(dt: torch.dtype, where: str) -> torch.dtype:
     if not dt.is_floating_point:
         raise ValueError(f"`{where}` expects a floating dtype. Received: dtype={dt}")
     return torch.float64 if dt == torch.float64 else torch.float32
+
+
+def dropout_mask(shape: Sequence[int], rate: Any, dtype: torch.dtype,
+                 device: Union[str, torch.device],
+                 generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Keras's inverted-dropout mask as one tensor: ``(uniform >= rate) / (1 - rate)``,
+    each entry ``1 / (1 - rate)`` or 0. ``x * mask`` is Keras's ``x * (1 / (1 - rate)) *
+    keep_mask`` exactly (the same single rounding of ``x * scale``); the mask is drawn in
+    float32 (float64 for float64) and made in place: one draw and two passes over it,
+    where ``torch.bernoulli`` / ``F.dropout`` took about three times as long on the CPU.
+
+    Args:
+        shape: the mask's shape (broadcast against the input).
+        rate: the drop probability (a number or a scalar tensor).
+        dtype: the input's dtype.
+        device: the input's device.
+        generator: a seeded generator, or None for torch's global one.
+    """
+    draw = torch.float64 if dtype == torch.float64 else torch.float32
+    mask = torch.rand(tuple(shape), generator=generator, dtype=draw, device=device).ge_(rate)
+    if draw != dtype:
+        mask = mask.to(dtype)
+    return mask.mul_(1.0 / (1.0 - rate))
 
 
 def random_normal(shape: ShapeLike, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None,

@@ -7,11 +7,10 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
-from ..backend.random_ops import SeededRNG
+from ..backend.random_ops import SeededRNG, dropout_mask
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
 from ..engine.keras_tensor import KerasTensor, flatten
@@ -162,8 +161,7 @@ class Activation(Layer):
 
 
 def _dropout_mask(inputs: torch.Tensor, rate: float, noise_shape, generator) -> torch.Tensor:
-    keep = torch.full(noise_shape, 1.0 - rate, dtype=inputs.dtype, device=inputs.device)
-    return torch.bernoulli(keep, generator=generator) / (1.0 - rate)
+    return dropout_mask(noise_shape, rate, inputs.dtype, inputs.device, generator)
 
 
 class Dropout(Layer):
@@ -182,7 +180,7 @@ class Dropout(Layer):
         >>> Dropout(0.5)(np.ones((1, 4), "float32"))  # inference: unchanged
         tensor([[1., 1., 1., 1.]])
         >>> Dropout(0.5)(np.ones((1, 4), "float32"), training=True)  # kept values scaled by 1 / 0.5
-        tensor([[0., 0., 2., 0.]])
+        tensor([[0., 2., 0., 0.]])
     """
 
     def __init__(self, rate: float, noise_shape=None, seed: Optional[int] = None, **kwargs):
@@ -204,12 +202,9 @@ class Dropout(Layer):
     def call(self, inputs, training=None):
         if not training or not 0.0 < self.rate < 1.0:
             return inputs
-        noise_shape = self._noise_shape(inputs)
-        if noise_shape is None and self.seed is None:
-            return F.dropout(inputs, p=self.rate, training=True)
-        mask = _dropout_mask(inputs, self.rate, noise_shape or tuple(inputs.shape),
+        mask = _dropout_mask(inputs, self.rate, self._noise_shape(inputs) or tuple(inputs.shape),
                              self._rng.generator(inputs.device))
-        return inputs * mask
+        return inputs * mask  # Keras's x * (1 / (1 - rate)) * keep_mask
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -18,6 +18,7 @@ import torch
 
 from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
+from ..backend.random_ops import dropout_mask
 from ..engine.base_layer import Layer, build_in_parent_scope
 from ..saving.layer_serialization import deserialize_layer
 from ..saving.object_registration import serialize_keras_object
@@ -110,8 +111,8 @@ class DropoutRNNCellMixin:
     as Keras's ``DropoutRNNCellMixin``. Masks are made in training only."""
 
     def _new_masks(self, inputs: torch.Tensor, rate: float, count: int) -> List[torch.Tensor]:
-        keep = torch.full(inputs.shape, 1.0 - rate, dtype=inputs.dtype, device=inputs.device)
-        return [torch.bernoulli(keep) / (1.0 - rate) for _ in range(count)]
+        return [dropout_mask(inputs.shape, rate, inputs.dtype, inputs.device)
+                for _ in range(count)]
 
     def get_dropout_mask_for_cell(self, inputs, training, count: int = 1):
         """``count`` masks shaped like ``inputs`` (one step), or None outside training."""
