@@ -81,6 +81,7 @@ TRAINING = textwrap.dedent("""
                                                        save_weights_only=True),
                              callbacks.BackupAndRestore(os.path.join(folder, "backup"),
                                                         save_freq=3)])
+        say(f"TRAINED {run}")  # training ended: BackupAndRestore has deleted its backup
         np.savez(os.path.join(folder, "final.tmp.npz"), *model.get_weights(),
                  lr=float(model.optimizer.lr), stopped_epoch=early.stopped_epoch)
         os.replace(os.path.join(folder, "final.tmp.npz"), os.path.join(folder, "final.npz"))
@@ -181,7 +182,7 @@ def test_sigkill_at_random_moments_resumes_to_bit_identical_weights(tmp_path):
         plan[1], plan[4], plan[8] = "write:before", "write:after", "write:before"
         plan[6] = "restore"  # while the backup is being read
         plan[10] = "stall:epoch_end"  # the next run starts at an epoch's beginning
-        kills, write_kills, starts, saved = 0, 0, [], []
+        kills, write_kills, starts, saved, trained = 0, 0, [], [], []
 
         def track(run, line):
             word, *fields = line.split()
@@ -189,6 +190,8 @@ def test_sigkill_at_random_moments_resumes_to_bit_identical_weights(tmp_path):
                 starts.append((run, int(fields[1]), int(fields[2])))
             elif word == "SAVED":
                 saved.append((run, int(fields[1]), int(fields[2])))
+            elif word == "TRAINED":  # a kill after this (while saving the final weights)
+                trained.append(run)  # leaves no backup: the next run starts afresh
             return word
 
         for run, how in enumerate(plan, start=1):
@@ -238,7 +241,8 @@ def test_sigkill_at_random_moments_resumes_to_bit_identical_weights(tmp_path):
     assert any(step > 0 for _, _, step in later_starts)
     assert any(epoch > 0 and step == 0 for _, epoch, step in later_starts)
     for run, epoch, step in later_starts:
-        before = [(e, s) for r, e, s in saved if r < run]
+        since = max([r for r in trained if r < run], default=0)  # the last finished training
+        before = [(e, s) for r, e, s in saved if since < r < run]
         if before:
             assert (epoch, step) >= max(before), (run, epoch, step, before)
 
