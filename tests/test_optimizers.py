@@ -653,3 +653,39 @@ def test_wrapped_torch_optimizer_minimize_applies_one_step():
     opt.minimize(lambda: (w * w).sum(), [w])
     np.testing.assert_allclose(w.detach().numpy(), np.full(3, 0.8, np.float32), rtol=1e-6)
     assert int(opt.iterations) == 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_fused_kernel_path_matches_the_multi_tensor_formulas(monkeypatch, dtype, amsgrad):
+    from tkeras.optimizers import rules
+    gen = torch.Generator().manual_seed(0)
+
+    def tensors():  # a Dense kernel in Linear's layout (a transposed view), a conv kernel
+        kernel = torch.randn(5, 7, generator=gen).to(dtype).t()  # in torch's layout, a bias
+        conv = torch.randn(4, 2, 3, 3, generator=gen).to(dtype).permute(2, 3, 1, 0)
+        return [kernel, conv, torch.randn(7, generator=gen).to(dtype)]
+
+    params = tensors()
+    grads = [[torch.randn(p.shape, generator=gen).to(dtype) for p in params] for _ in range(6)]
+    runs, fused_calls = {}, []
+    views = rules._fused_adam_views
+    monkeypatch.setattr(rules, "_fused_adam_views",
+                        lambda *args: fused_calls.append(views(*args)) or fused_calls[-1])
+    for path in ("fused", "multi-tensor"):
+        if path == "multi-tensor":
+            assert len(fused_calls) == 6 and all(v is not None for v in fused_calls)
+            monkeypatch.setattr(rules, "_fused_adam_views", lambda *args: None)
+        ps = [torch.empty_strided(p.shape, p.stride(), dtype=dtype).copy_(p) for p in params]
+        slots = [[torch.zeros_like(p) for p in ps] for _ in range(3)]
+        for step, gs in enumerate(grads, start=1):
+            gs = [torch.empty_strided(p.shape, p.stride(), dtype=dtype).copy_(g)
+                  for p, g in zip(ps, gs)]  # gradients in their parameter's layout
+            alpha = torch.tensor(1e-2 * (1 - 0.999 ** step) ** 0.5 / (1 - 0.9 ** step))
+            rules.adam_(ps, gs, alpha, slots[0], slots[1], 0.1, 0.001, 1e-7,
+                        slots[2] if amsgrad else None)
+        runs[path] = ps
+    tolerance = {torch.bfloat16: 2e-2}.get(dtype, 1e-6)
+    for fused, multi in zip(runs["fused"], runs["multi-tensor"]):
+        assert fused.stride() == multi.stride()
+        torch.testing.assert_close(fused.float(), multi.float(), rtol=tolerance, atol=tolerance)

@@ -190,7 +190,24 @@ def adam_(params: Tensors, grads: Tensors, alpha: torch.Tensor, ms: Tensors, vs:
           one_minus_beta_1: float, one_minus_beta_2: float, eps: float,
           vhats: Optional[Tensors] = None) -> None:
     """``m += (g - m)*(1-b1)``; ``v += (g^2 - v)*(1-b2)``; amsgrad ``vhat = max(vhat, v)``
-    is used for v; ``w -= m*alpha / (sqrt(v) + eps)`` with ``alpha = lr*sqrt(1-b2^t)/(1-b1^t)``."""
+    is used for v; ``w -= m*alpha / (sqrt(v) + eps)`` with ``alpha = lr*sqrt(1-b2^t)/(1-b1^t)``.
+
+    Where it applies (dense tensors of one floating dtype on one CPU or CUDA device, betas
+    in [0, 1), not while torch.compile traces), the step is torch's fused Adam kernel: one
+    pass over the parameters instead of about seven. It is given ``alpha`` as its learning
+    rate and a step count so large that its own bias corrections are exactly 1, so it
+    computes the same formula: ``m`` equal, ``v`` as ``b2*v + (1-b2)*g^2`` (the same value
+    to float32 rounding) and the weights within float32 rounding of the multi-tensor path.
+    """
+    views = _fused_adam_views(params, grads, ms, vs, vhats, one_minus_beta_1, one_minus_beta_2)
+    if views is not None:
+        steps = [_no_bias_correction(params[0].device)] * len(params)
+        fused_params, fused_grads, fused_ms, fused_vs, fused_vhats = views
+        torch._fused_adam_(fused_params, fused_grads, fused_ms, fused_vs, fused_vhats, steps,
+                           lr=alpha, beta1=1.0 - one_minus_beta_1,
+                           beta2=1.0 - one_minus_beta_2, weight_decay=0.0, eps=eps,
+                           amsgrad=vhats is not None, maximize=False)
+        return
     _moving_average_(ms, grads, one_minus_beta_1)
     _moving_average_(vs, _square(grads), one_minus_beta_2)
     second = vs
@@ -201,6 +218,68 @@ def adam_(params: Tensors, grads: Tensors, alpha: torch.Tensor, ms: Tensors, vs:
     _sub_quotient_(params, update, _sqrt_plus(second, eps))
 
 
+_FUSED_ADAM_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+_NO_BIAS_CORRECTION: dict = {}
+
+
+def _no_bias_correction(device: torch.device) -> torch.Tensor:
+    """A step count for which ``beta**step`` is 0 for every beta < 1 (one per device)."""
+    step = _NO_BIAS_CORRECTION.get(device)
+    if step is None:
+        step = _NO_BIAS_CORRECTION[device] = torch.tensor(1e9, dtype=torch.float32,
+                                                          device=device)
+    return step
+
+
+def _contiguous_view(t: torch.Tensor) -> Optional[torch.Tensor]:
+    """``t`` itself when contiguous, else a permuted view of it that is (a Dense kernel kept
+    in torch.nn.Linear's layout, a conv kernel in torch's), else None."""
+    if t.is_contiguous():
+        return t
+    if t.dim() == 2:
+        view = t.t()
+    else:
+        strides = t.stride()
+        view = t.permute(sorted(range(t.dim()), key=lambda d: (-strides[d], d)))
+    return view if view.is_contiguous() else None
+
+
+def _fused_adam_views(params: Tensors, grads: Tensors, ms: Tensors, vs: Tensors,
+                      vhats: Optional[Tensors], one_minus_beta_1: float,
+                      one_minus_beta_2: float
+                      ) -> Optional[Tuple[List[torch.Tensor], List[torch.Tensor], List[torch.Tensor],
+                                          List[torch.Tensor], List[torch.Tensor]]]:
+    """The lists torch's fused Adam kernel takes (params, grads, ms, vs, vhats), each tensor
+    a contiguous view, or None where the kernel does not apply: it reads every tensor as one
+    flat array, so the tensors of one parameter must share their strides (a non-contiguous
+    one made it copy, as slow as the multi-tensor path)."""
+    if not params or torch.compiler.is_compiling():
+        return None
+    if not (0.0 < one_minus_beta_1 <= 1.0 and 0.0 < one_minus_beta_2 <= 1.0):
+        return None
+    dtype, device = params[0].dtype, params[0].device
+    if dtype not in _FUSED_ADAM_DTYPES or device.type not in ("cpu", "cuda"):
+        return None
+    groups = (params, grads, ms, vs) if vhats is None else (params, grads, ms, vs, vhats)
+    out: Tuple[List[torch.Tensor], List[torch.Tensor], List[torch.Tensor], List[torch.Tensor],
+               List[torch.Tensor]] = ([], [], [], [], [])
+    for tensors in zip(*groups):
+        p = tensors[0]
+        strides = p.stride()
+        for t in tensors:
+            if t.dtype != dtype or t.device != device or t.layout != torch.strided or \
+                    t.stride() != strides:
+                return None
+        if p.is_contiguous():
+            views = tensors
+        else:
+            first = _contiguous_view(p)
+            if first is None:
+                return None
+            views = (first,) + tuple(_contiguous_view(t) for t in tensors[1:])
+        for group, view in zip(out, views):
+            group.append(view)
+    return out
 def adamax_(params: Tensors, grads: Tensors, lr: Scalar, bias_correction: torch.Tensor,
             ms: Tensors, us: Tensors, one_minus_beta_1: float, beta_2: float, eps: float,
             legacy: bool) -> None:
