@@ -7,7 +7,8 @@ function reads a value back to the host. Constant hyper-parameters are Python fl
 already rounded the way the calling optimizer family rounds them (legacy optimizers keep
 float32 hyper-parameters, the newer ones mix float32 powers with Python-float moments);
 the formulas follow tf-keras's kernels operation by operation, so float32 results agree
-to rounding.
+to rounding. (Adam runs torch's fused kernel where it applies: the same formula in one
+pass, within float32 rounding; see ``adam_``.)
 
 Callers run these functions under ``torch.no_grad()``.
 """
@@ -280,6 +281,8 @@ def _fused_adam_views(params: Tensors, grads: Tensors, ms: Tensors, vs: Tensors,
         for group, view in zip(out, views):
             group.append(view)
     return out
+
+
 def adamax_(params: Tensors, grads: Tensors, lr: Scalar, bias_correction: torch.Tensor,
             ms: Tensors, us: Tensors, one_minus_beta_1: float, beta_2: float, eps: float,
             legacy: bool) -> None:
