@@ -82,3 +82,17 @@ def test_a_functional_model_checks_its_layers_not_its_input_shape():
     with pytest.raises(ValueError, match=r'layer "dense.*" is incompatible with the layer: '
                                          r"expected axis -1 of input shape to have value 4"):
         model(torch.zeros(2, 5))
+
+
+def test_a_layer_with_several_inputs_follows_each_calls_training_flag():
+    class Flag(layers.Layer):
+        def call(self, inputs, training=None):
+            a, b = inputs
+            return a + b + (1.0 if training else 0.0)
+
+    x, y = layers.Input((2,)), layers.Input((2,))
+    model = Model([x, y], Flag()([x, y]))
+    zeros = torch.zeros(1, 2)
+    for training, expected in ((True, 1.0), (False, 0.0), (True, 1.0), (None, 0.0)):
+        out = model([zeros, zeros], training=training)
+        np.testing.assert_array_equal(out.numpy(), np.full((1, 2), expected))

@@ -214,17 +214,19 @@ class _Step:
         self._bind()
 
     def _layer_call(self) -> Callable[[List[Any]], Any]:
+        # _eager_call takes the kwargs dict over (it sets "training", pops "mask"): each
+        # call gets a fresh one, or a flag set in one call would be read in the next
         eager_call, args, kwargs = self.layer._eager_call, self.args, self.kwargs
         if len(args) == 1 and type(args[0]) is _Slot and not _has_slot(kwargs):
             i = args[0].index
-            if kwargs:  # _eager_call takes the dict over: a fresh copy per call
+            if kwargs:
                 return lambda values: eager_call(values[i], (), dict(kwargs))
             return lambda values: eager_call(values[i], (), {})
         fill_args, fill_kwargs = _filler(args), _filler(kwargs)
 
         def call(values):
             filled = fill_args(values)
-            return eager_call(filled[0], tuple(filled[1:]), fill_kwargs(values))
+            return eager_call(filled[0], tuple(filled[1:]), dict(fill_kwargs(values)))
         return call
 
     def in_slots(self) -> List[int]:
