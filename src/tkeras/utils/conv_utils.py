@@ -146,14 +146,31 @@ def pad_for_torch(x: torch.Tensor, pads: Pads, channels_last: bool,
     return F.pad(x, pad_spec(pads, channels_last), value=value), (0,) * len(pads)
 
 
+def _orders(rank: int) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
+    return ((0, rank + 1, *range(1, rank + 1)), (0, *range(2, rank + 2), 1),
+            (rank + 1, rank, *range(rank)))
+
+
+_LAYOUT_ORDERS = {rank: _orders(rank) for rank in range(4)}
+
+
+def layout_orders(rank: int) -> Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]:
+    """The permutations between Keras's and torch's layouts for ``rank`` spatial axes:
+    channels_last data to torch's ``(batch, channels, *spatial)``, back, and a Keras kernel
+    ``(*k, a, b)`` to torch's ``(b, a, *k)`` (made once for ranks 0-3: convolutions use
+    them at every call)."""
+    orders = _LAYOUT_ORDERS.get(rank)
+    return orders if orders is not None else _orders(rank)
+
+
 def to_torch_layout(x: torch.Tensor, rank: int, channels_last: bool) -> torch.Tensor:
     """(batch, *spatial, channels) -> a (batch, channels, *spatial) view; no copy."""
-    return x.permute(0, rank + 1, *range(1, rank + 1)) if channels_last else x
+    return x.permute(layout_orders(rank)[0]) if channels_last else x
 
 
 def from_torch_layout(y: torch.Tensor, rank: int, channels_last: bool) -> torch.Tensor:
     """(batch, channels, *spatial) -> a (batch, *spatial, channels) view; no copy."""
-    return y.permute(0, *range(2, rank + 2), 1) if channels_last else y
+    return y.permute(layout_orders(rank)[1]) if channels_last else y
 
 
 def torch_kernel(kernel: torch.Tensor, rank: int) -> torch.Tensor:
@@ -162,7 +179,7 @@ def torch_kernel(kernel: torch.Tensor, rank: int) -> torch.Tensor:
     This serves both Conv (``(*k, in/groups, out)`` -> ``(out, in/groups, *k)``) and
     ConvTranspose (``(*k, out, in)`` -> ``(in, out, *k)``).
     """
-    return kernel.permute(rank + 1, rank, *range(rank))
+    return kernel.permute(layout_orders(rank)[2])
 
 
 def depthwise_torch_kernel(kernel: torch.Tensor, rank: int) -> torch.Tensor:

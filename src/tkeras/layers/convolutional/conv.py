@@ -30,6 +30,7 @@ from ...utils.conv_utils import (
     conv_output_length,
     deconv_output_length,
     from_torch_layout,
+    layout_orders,
     normalize_padding,
     normalize_tuple,
     pad_for_torch,
@@ -48,13 +49,6 @@ def _negative_output_error(layer: Layer, input_shape) -> ValueError:
                       f"{layer.name}. Consider increasing the input size. Received input shape "
                       f"{tuple(input_shape)} which would produce output shape with a zero or "
                       f"negative value in a dimension.")
-
-
-# (batch, *spatial, channels) -> torch's (batch, channels, *spatial), back, and a Keras
-# kernel (*k, a, b) -> torch's (b, a, *k), by spatial rank: to_torch_layout,
-# from_torch_layout and torch_kernel as permutations, for the convolutions' hot path
-_PERMUTATIONS = {rank: ((0, rank + 1, *range(1, rank + 1)), (0, *range(2, rank + 2), 1),
-                        (rank + 1, rank, *range(rank))) for rank in (1, 2, 3)}
 
 
 # ---------------------------------------------------------------- the convolution base
@@ -226,7 +220,7 @@ class _Conv(Layer):
         if self.data_format != "channels_last":
             return CONV[rank](x, torch_kernel(self.kernel, rank), self.bias, self.strides,
                               padding, self.dilation_rate, self.groups)
-        to_torch, from_torch, kernel_order = _PERMUTATIONS[rank]
+        to_torch, from_torch, kernel_order = layout_orders(rank)
         y = CONV[rank](x.permute(to_torch), self.kernel.permute(kernel_order), self.bias,
                        self.strides, padding, self.dilation_rate, self.groups)
         return y.permute(from_torch)
