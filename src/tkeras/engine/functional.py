@@ -123,15 +123,9 @@ class _Slot:
 
 
 def _fill(template, values):
-    if type(template) is _Slot:
-        return values[template.index]
-    if isinstance(template, list):
-        return [_fill(t, values) for t in template]
-    if isinstance(template, tuple):
-        return tuple(_fill(t, values) for t in template)
-    if isinstance(template, dict):
-        return {k: _fill(v, values) for k, v in template.items()}
-    return template
+    """``template`` with its slots read from ``values``, once (a build, an error message);
+    a step's calls use the compiled form, ``_filler``."""
+    return _filler(template)(values)
 
 
 def _has_slot(template) -> bool:
@@ -139,9 +133,9 @@ def _has_slot(template) -> bool:
 
 
 def _filler(template) -> Callable[[List[Any]], Any]:
-    """``values -> _fill(template, values)``, the template walked once here instead of at
-    every call (a list of slots becomes one list comprehension; constants are returned as
-    they are)."""
+    """``values -> template`` with its slots read from ``values``, the template walked once
+    here instead of at every call (a list of slots becomes one list comprehension;
+    constants are returned as they are)."""
     if type(template) is _Slot:
         i = template.index
         return lambda values: values[i]
