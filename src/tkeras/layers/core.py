@@ -160,10 +160,6 @@ class Activation(Layer):
         return config
 
 
-def _dropout_mask(inputs: torch.Tensor, rate: float, noise_shape, generator) -> torch.Tensor:
-    return dropout_mask(noise_shape, rate, inputs.dtype, inputs.device, generator)
-
-
 class Dropout(Layer):
     """Sets input units to 0 with frequency ``rate`` during training, scaling the rest by
     ``1 / (1 - rate)``; the identity at inference.
@@ -202,8 +198,8 @@ class Dropout(Layer):
     def call(self, inputs, training=None):
         if not training or not 0.0 < self.rate < 1.0:
             return inputs
-        mask = _dropout_mask(inputs, self.rate, self._noise_shape(inputs) or tuple(inputs.shape),
-                             self._rng.generator(inputs.device))
+        mask = dropout_mask(self._noise_shape(inputs) or inputs.shape, self.rate, inputs.dtype,
+                            inputs.device, self._rng.generator(inputs.device))
         return inputs * mask  # Keras's x * (1 / (1 - rate)) * keep_mask
 
     def compute_output_shape(self, input_shape):
@@ -231,12 +227,6 @@ class _SpatialDropout(Dropout):
         if self.data_format == "channels_first":
             return (inputs.shape[0], inputs.shape[1]) + (1,) * self._rank
         return (inputs.shape[0],) + (1,) * self._rank + (inputs.shape[-1],)
-
-    def call(self, inputs, training=None):
-        if not training or not 0.0 < self.rate < 1.0:
-            return inputs
-        return inputs * _dropout_mask(inputs, self.rate, self._noise_shape(inputs),
-                                      self._rng.generator(inputs.device))
 
     def get_config(self):
         config = super().get_config()
