@@ -422,7 +422,6 @@ def main(argv=None) -> None:
           f"{rounds} rounds x {epochs} epochs; MKL_ENABLE_INSTRUCTIONS="
           f"{os.environ.get('MKL_ENABLE_INSTRUCTIONS', '(unset)')} (--gemm {args.gemm}); "
           f"torch loops {'in a child process, default MKL' if args.torch_process else 'here'}")
-    import tkeras
     print("malloc: freed memory kept (tkeras._malloc) in this process"
           + (", glibc's defaults in the torch child" if args.torch_process else
              ", shared by the torch loops") if tkeras._malloc.applied else "malloc: glibc's defaults")
