@@ -12,8 +12,8 @@ Workloads (float32, seeded synthetic data, Adam lr 1e-3, ``fit(verbose=0)``):
 The torch loops are the idiomatic one: the same architecture as ``torch.nn`` modules,
 ``torch.optim.Adam(lr=1e-3)``, a ``randperm`` per epoch, index the batch, ``zero_grad``,
 loss, ``backward``, ``step`` (logits with ``CrossEntropyLoss`` / ``BCEWithLogitsLoss``);
-"torch" uses the default (foreach) Adam, "torch fused" ``Adam(fused=True)``. After one
-warm-up epoch each, every loop is timed once per round, ``--rounds`` rounds (``--epochs``
+"torch" uses the default (foreach) Adam, "torch fused" ``Adam(fused=True)``. After a
+warm-up round each, every loop is timed once per round, ``--rounds`` rounds (``--epochs``
 epochs per round; the order reverses every round, so drifts in machine speed hit all
 alike). Printed per workload and tkeras variant: the median s/epoch, and the median of the
 per-round ratios to each torch loop with a bootstrap 95% interval (this 2-core machine's
@@ -22,11 +22,15 @@ speed drifts by several percent from run to run).
 tkeras variants, side by side in one process (each its own model and optimizer):
   ``tkeras``           the defaults
   ``--fused-opt``      also ``optimizer.fused = True`` (the compiled optimizer update,
-                       ``tkeras.optimizers.fused``; its warm-up epoch includes compiling)
+                       ``tkeras.optimizers.fused``; its warm-up includes compiling)
   ``--jit``            also ``compile(jit_compile=True)`` (the whole step compiled: forward,
                        loss, backward, optimizer update; warm-up includes compiling; the row
                        says "whole step" or "partly compiled" where the model is not one graph)
-The warm-up epoch's seconds are printed per variant (the compile cost a short fit pays).
+The defaults include automatic compiling (``compile(jit_compile=None)``): the whole step is
+compiled once a model's fits come to 20,000 steps (``TKERAS_AUTO_COMPILE_STEPS``), e.g. W4
+with ``--epochs 100`` (200 batches an epoch); the row then says so. The warm-up, one round
+(``--epochs`` epochs) of each loop, is printed in seconds per variant: the compile cost a
+fit of that length pays.
 
 The GEMM kernel (``tkeras._gemm``) is chosen once per process, before torch loads, so it
 cannot vary inside one run:
@@ -344,7 +348,9 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
         else:
             runners[name] = torch_runner(work, x, y, device, fused=fused)
     try:
-        warmup = {name: run(1) for name, run in runners.items()}  # (compiled variants compile)
+        # one round's fits (compiled variants compile: jit, and the default's automatic
+        # compile when a fit plans enough steps)
+        warmup = {name: run(epochs) * epochs for name, run in runners.items()}
         times: Dict[str, List[float]] = {name: [] for name in runners}
         names = list(runners)
         for i in range(rounds):
@@ -374,9 +380,11 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
 
 def _how_compiled(run: Runner) -> str:
     runner = getattr(getattr(run, "model", None), "_step_runner", None)
-    if runner is None or not runner.jit:
+    if runner is None:
         return ""
-    return " (whole step)" if runner.whole_step_compiled else " (partly compiled)"
+    if runner.whole_step_compiled:
+        return " (whole step)" if runner.jit else " (whole step, compiled automatically)"
+    return " (partly compiled)" if runner.jit else ""
 
 
 def profile_w4(device: str, batch_scale: float) -> None:

@@ -9,6 +9,7 @@ import torch
 import tkeras
 from conftest import forbid_host_reads_in_train_step
 from tkeras import layers
+from tkeras.engine import step_runner
 
 
 def _data(n=100, seed=3):
@@ -141,3 +142,137 @@ def test_whole_step_compiled_with_several_outputs_and_sample_weights():
         np.testing.assert_allclose(jit_h[key], eager_h[key], rtol=1e-5, atol=1e-7)
     for a, b in zip(jit_w, eager_w):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------ jit_compile None / 'auto'
+
+def _record_compiled_calls(monkeypatch):
+    """The batch sizes the compiled whole step is called with (run as it is)."""
+    sizes = []
+    call = step_runner.CompiledUpdate.__call__
+
+    def recording(self, *args):
+        sizes.append(len(args[1][0]))  # (inputs, ys, sws): the first target's rows
+        return call(self, *args)
+    monkeypatch.setattr(step_runner.CompiledUpdate, "__call__", recording)
+    return sizes
+
+
+def test_auto_compiles_a_fit_long_enough_and_trains_like_the_eager_step(monkeypatch):
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 12)  # the fit's 3 epochs x 4 batches
+    eager = _fit(False)
+    sizes = _record_compiled_calls(monkeypatch)
+    auto = _fit(None)
+    _assert_same_training(auto, eager)
+    runner = auto[2]._step_runner
+    assert runner.whole_step_compiled and runner._step == runner._auto_step
+    assert auto[2].run_eagerly is False
+    # after the first (building) step, the batches of 32 ran compiled; each epoch's last
+    # batch of 4 ran eagerly rather than compiling a second graph
+    assert sizes == [32] * 8
+    assert auto[2].optimizer._compiled_update is None  # the update is in the step's graph
+    # the decision depends on step counts only: a second run trains bit for bit the same
+    again = _fit("auto")
+    for a, b in zip(again[1], auto[1]):
+        np.testing.assert_array_equal(a, b)
+    assert eager[2]._step_runner._compiled is None
+
+
+class _PlanOnly:
+    """Stands in for CompiledUpdate: records that plan compiled, runs the eager body."""
+
+    made = 0
+
+    def __init__(self, body, **kwargs):
+        type(self).made += 1
+        self.body, self.failed = body, False
+
+    def __call__(self, *args):
+        return self.body(*args)
+
+
+def _small_model(jit=None, recurrent=False, **compile_kwargs):
+    if recurrent:
+        model = tkeras.Sequential([layers.Reshape((4, 5), input_shape=(20,)), layers.LSTM(3),
+                                   layers.Dense(1)])
+    else:
+        model = tkeras.Sequential([layers.Dense(4, input_shape=(20,)), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", jit_compile=jit, **compile_kwargs)
+    return model
+
+
+def test_auto_counts_the_steps_of_every_fit_and_decides_once(monkeypatch):
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 10)
+    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
+    _PlanOnly.made = 0
+    x, y = _data(64)
+    model = _small_model()
+    model.fit(x, y, batch_size=16, verbose=0)  # 4 steps run, none more planned
+    model.fit(x, y, batch_size=16, verbose=0)  # 4 + 4
+    runner = model._step_runner
+    assert runner.steps_trained == 8 and runner._compiled is None and model.run_eagerly
+    model.fit(x, y, batch_size=16, verbose=0)  # 8 run + 4 planned reach 10: compiled
+    assert _PlanOnly.made == 1 and runner._step == runner._auto_step
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert _PlanOnly.made == 1  # decided once
+    # a single fit that plans enough steps compiles from its first epoch
+    model = _small_model()
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert _PlanOnly.made == 2 and model._step_runner.steps_trained == 12
+
+
+def test_auto_leaves_recurrent_models_and_explicit_eager_steps_eager(monkeypatch):
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 1)
+    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
+    _PlanOnly.made = 0
+    x, y = _data(32)
+    for model in (_small_model(recurrent=True), _small_model(jit=False),
+                  _small_model(run_eagerly=True)):
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        assert model._step_runner._compiled is None and model.run_eagerly
+    optimizer = tkeras.optimizers.Adam()
+    optimizer.fused = False  # the user keeps the update eager
+    model = tkeras.Sequential([layers.Dense(1, input_shape=(20,))])
+    model.compile(optimizer=optimizer, loss="mse")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert _PlanOnly.made == 0
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 0)  # TKERAS_AUTO_COMPILE_STEPS=0
+    model = _small_model()
+    model.fit(x, y, batch_size=16, epochs=4, verbose=0)
+    assert _PlanOnly.made == 0
+
+
+def test_run_eagerly_turns_the_automatic_compile_off(monkeypatch):
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 2)
+    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
+    x, y = _data(32)
+    model = _small_model()
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert model._step_runner._step == model._step_runner._auto_step and not model.run_eagerly
+    model.run_eagerly = True
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert model._step_runner._compiled is None and model.run_eagerly
+
+
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
+def test_auto_keeps_a_model_that_is_not_one_graph_eager(monkeypatch):
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 1)
+    eager = _fit(False, opaque=True, epochs=2)
+    auto = _fit(None, opaque=True, epochs=2)
+    _assert_same_training(auto, eager)
+    runner = auto[2]._step_runner
+    assert runner._compiled.failed and not runner.whole_step_compiled
+    assert runner._training_loss_fn == runner._training_loss  # not the partly compiled step
+    assert auto[2].optimizer._compiled_update is None
+
+
+def test_auto_compile_steps_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TKERAS_AUTO_COMPILE_STEPS", "500")
+    assert step_runner._auto_compile_steps() == 500
+    monkeypatch.setenv("TKERAS_AUTO_COMPILE_STEPS", "0")
+    assert step_runner._auto_compile_steps() == 0
+    monkeypatch.delenv("TKERAS_AUTO_COMPILE_STEPS")
+    assert step_runner._auto_compile_steps() == 20_000
+    monkeypatch.setenv("TKERAS_AUTO_COMPILE_STEPS", "many")
+    with pytest.raises(ValueError, match="TKERAS_AUTO_COMPILE_STEPS must be a whole number"):
+        step_runner._auto_compile_steps()

@@ -106,6 +106,10 @@ class Layer(LayerNodesMixin, nn.Module):
     """
 
     _keras_module = "keras.layers"
+    # Whether fit's automatic compiling (compile(jit_compile=None), step_runner.plan) may
+    # compile a model holding this layer: False where tracing unrolls a Python loop over
+    # time (the RNN layers), which compiles for minutes and runs no faster.
+    _auto_compile = True
     # set for each subclass by __init_subclass__ (and for Layer at the end of this module)
     _accepts_training: bool
     _accepts_mask: bool

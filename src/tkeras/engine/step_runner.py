@@ -9,6 +9,8 @@ metric values (one transfer) when the progress bar, a callback or the epoch end 
 """
 from __future__ import annotations
 
+import os
+import shutil
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -46,12 +48,19 @@ class StepRunner:
         # whose optimizer says `fused = False`) gets, silently, the partly compiled step:
         # forward and loss compiled (graph breaks allowed; AOTAutograd makes their
         # backward), the optimizer's fused update (unless `fused = False`), metrics eager.
-        self.jit = (model.__dict__.get("_compile_config") or {}).get("jit_compile") is True
+        config = model.__dict__.get("_compile_config") or {}
+        self.jit = config.get("jit_compile") is True
+        # jit_compile None / 'auto' (the default): eager steps until a fit makes this
+        # runner's training long enough for compiling to pay (`plan`)
+        self.auto = config.get("jit_compile") in (None, "auto") and not config.get("run_eagerly")
+        self.steps_trained = 0
         self._training_loss_fn = self._training_loss
         self._step: Callable = self._step_body
+        self._compiled: Optional[CompiledUpdate] = None  # the whole step, once compiled
+        self._compiled_signature: Optional[tuple] = None  # the one `auto` compiles for
         if self.jit and getattr(model.optimizer, "fused", None) is not False:
-            self._step = CompiledUpdate(self._step_body, fallback=self._partly_compiled_step,
-                                        traces_autograd=True)
+            self._step = self._compiled = CompiledUpdate(
+                self._step_body, fallback=self._partly_compiled_step, traces_autograd=True)
         elif self.jit:
             self._step = self._partly_compiled_step
         self.refresh()
@@ -80,9 +89,58 @@ class StepRunner:
 
     @property
     def whole_step_compiled(self) -> bool:
-        """Whether ``jit_compile`` runs the whole step as one graph (until it fails to)."""
-        step = self._step
-        return isinstance(step, CompiledUpdate) and not step.failed
+        """Whether the whole step runs as one graph (``jit_compile=True``, or compiled by
+        ``plan``), until compiling it fails."""
+        compiled = self._compiled
+        return compiled is not None and not compiled.failed
+
+    def plan(self, remaining_steps: Optional[int]) -> None:
+        """``fit``'s word at the start of each epoch: ``remaining_steps`` training steps are
+        still planned (None: unknown, a generator without ``steps_per_epoch``).
+
+        With ``jit_compile`` None or ``'auto'`` (the default), the first time this runner's
+        steps (run + planned) reach ``AUTO_COMPILE_STEPS``, the whole step is compiled as
+        ``jit_compile=True`` compiles it, for the input signature of the next step only (a
+        last, smaller batch runs eagerly instead of compiling again), if the model can be
+        (``_auto_compilable``); a model that cannot be one graph stays eager, silently.
+        Compiling costs seconds (tens, the first time on a machine), which only many steps
+        win back; the decision depends on step counts alone, so a seeded script trains the
+        same way on every run."""
+        if not self.auto or AUTO_COMPILE_STEPS <= 0:
+            return
+        if self.steps_trained + (remaining_steps or 0) < AUTO_COMPILE_STEPS:
+            return
+        self.auto = False  # decided, once per runner
+        if self._auto_compilable():
+            self._compiled = CompiledUpdate(self._step_body, traces_autograd=True)
+            self._step = self._auto_step
+
+    def _auto_compilable(self) -> bool:
+        """Whether ``plan`` may compile the step: a tkeras optimizer whose update may be
+        traced (not ``fused = False``), no float16 loss scaling, no layer that says
+        ``_auto_compile = False`` (the RNNs), one process, and a compiler for the device
+        (a C++ compiler on the CPU, triton on CUDA)."""
+        optimizer = self.optimizer
+        if not hasattr(optimizer, "_fused_by_compile") or optimizer.fused is False:
+            return False
+        if self.loss_scaler is not None:
+            return False
+        if not all(layer._auto_compile for layer in self.model._flatten_layers()):
+            return False
+        dist = torch.distributed
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            return False
+        return _compiler_available(self.device)
+
+    def _auto_step(self, inputs, ys, sws) -> Tuple[List[torch.Tensor], int]:
+        """``plan``'s step: compiled for the first signature it sees, eager for others."""
+        signature = _signature(inputs, ys, sws)
+        if self._compiled_signature is None:
+            self._compiled_signature = signature
+        if signature == self._compiled_signature:
+            assert self._compiled is not None  # set with this step by plan
+            return self._compiled(inputs, ys, sws)  # (eager from its first failure on)
+        return self._step_body(inputs, ys, sws)
 
     def _model_device(self) -> torch.device:
         first = next(iter(self.model.parameters()), None)
@@ -164,6 +222,7 @@ class StepRunner:
 
     def train_step(self, batch: da.Batch) -> None:
         """One optimization step on ``batch`` (no host reads)."""
+        self.steps_trained += 1
         if self.n_outputs:
             ys, sws = self._targets(batch, self.n_outputs)
             tracked, batch_size = self._step(batch.model_input(), ys, sws)
@@ -256,6 +315,35 @@ class StepRunner:
             logs[m.name] = float(chunk[0]) if size == 1 else chunk.copy()
             offset += size
         return logs
+
+
+def _auto_compile_steps() -> int:
+    """``TKERAS_AUTO_COMPILE_STEPS`` (0: never), else 20,000: about where a small model's
+    compiled step (W4 of ``bench/bench_fit.py``: 0.25 ms a step saved, ~6 s to compile with
+    torch's compile cache warm) has won its compile time back."""
+    value = os.environ.get("TKERAS_AUTO_COMPILE_STEPS", "").strip()
+    try:
+        return max(0, int(value)) if value else 20_000
+    except ValueError:
+        raise ValueError("TKERAS_AUTO_COMPILE_STEPS must be a whole number of training steps "
+                         f"(0 turns automatic compiling off); received {value!r}.") from None
+
+
+AUTO_COMPILE_STEPS = _auto_compile_steps()
+
+
+def _compiler_available(device: torch.device) -> bool:
+    """Whether torch.compile's default backend can build kernels for ``device``."""
+    if device.type == "cuda":
+        from torch.utils._triton import has_triton
+        return has_triton()
+    if device.type == "cpu":
+        return shutil.which(os.environ.get("CXX", "g++")) is not None
+    return False
+
+
+def _signature(inputs, ys, sws) -> tuple:
+    return tuple(None if t is None else (t.shape, t.dtype) for t in flatten([inputs, ys, sws]))
 
 
 def _same_tensors(a: List[torch.Tensor], b: Optional[List[torch.Tensor]]) -> bool:

@@ -124,15 +124,18 @@ class Trainer:
             sample_weight_mode: accepted for Keras 2 compatibility (``'temporal'``
                 sample weights of shape ``(samples, timesteps)`` work either way).
             weighted_metrics: metrics that also receive the sample weights.
-            run_eagerly: ``True`` runs the step as plain Python even with ``jit_compile``
-                set later (the default runs eagerly anyway; see ``jit_compile``).
+            run_eagerly: ``True`` runs the step as plain Python: never compiled.
             steps_per_execution: accepted and ignored.
             jit_compile: ``True`` runs the whole training step (forward, loss, gradients,
                 optimizer update, metric updates) as one ``torch.compile``'d graph per
                 input shape (the partly compiled step where a model cannot be one graph);
                 each new batch shape then takes the compile time (seconds), which only a
-                long fit wins back. None, False or ``'auto'``: eager, the default (see
-                ``bench/bench_fit.py --jit``).
+                long fit wins back. ``False``: eager. None or ``'auto'`` (the default):
+                eager, until this compile's fits come to ``TKERAS_AUTO_COMPILE_STEPS``
+                training steps (20,000; steps run + steps a fit plans; 0 turns it off):
+                then the whole step is compiled for the main batch shape (other shapes
+                run eagerly), unless the model has recurrent layers or cannot be one
+                graph (see ``StepRunner.plan`` and ``bench/bench_fit.py``).
             target_tensors: not supported (Keras 2 graph-mode feature).
 
         Example:
@@ -178,16 +181,22 @@ class Trainer:
     @property
     def run_eagerly(self) -> bool:
         """Whether the training step runs as plain Python: True unless the model was compiled
-        with ``jit_compile=True``. Setting it to True turns a compiled step back to eager."""
+        with ``jit_compile=True`` or its long fits compiled the step (``compile``'s
+        ``jit_compile``). Setting it to True turns a compiled step back to eager for good."""
         config = self.__dict__.get("_compile_config") or {}
-        return config.get("jit_compile") is not True
+        runner = self.__dict__.get("_step_runner")
+        return config.get("jit_compile") is not True and not (
+            runner is not None and runner.whole_step_compiled)
 
     @run_eagerly.setter
     def run_eagerly(self, value: bool) -> None:
         config = self.__dict__.get("_compile_config")
-        if value and config is not None and config.get("jit_compile") is True:
-            config["jit_compile"] = False
-            self.__dict__["_step_runner"] = None  # the next step builds an eager runner
+        if value and config is not None:
+            if config.get("jit_compile") is True:
+                config["jit_compile"] = False
+            runner = self.__dict__.get("_step_runner")
+            if runner is not None and (runner.jit or runner.auto or runner.whole_step_compiled):
+                self.__dict__["_step_runner"] = None  # the next step builds an eager runner
         if config is not None:
             config["run_eagerly"] = bool(value)
 
@@ -510,6 +519,7 @@ class Trainer:
         train_step, logs = self._train_function(runner)
         batch_logs = getattr(runner, "batch_logs", logs)  # a process group's (see distribute)
         end_epoch = getattr(runner, "end_epoch", None)
+        plan = getattr(runner, "plan", None)  # the fused step's automatic compiling
         callbacks.on_train_begin()
         # A BackupAndRestore callback that restored a backup says where to continue.
         train.initial_epoch, initial_step = callbacks.resume_point(train.initial_epoch)
@@ -518,6 +528,9 @@ class Trainer:
         for epoch in train.enumerate_epochs():
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
+            if plan is not None:
+                per_epoch = train.num_batches
+                plan(None if per_epoch is None else (train.epochs - epoch) * per_epoch)
             batches = train.enumerate_batches()
             if initial_step:  # resumed inside this epoch: the batches done before are skipped
                 batches = itertools.islice(batches, initial_step, None)

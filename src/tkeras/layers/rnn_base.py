@@ -142,6 +142,7 @@ class RNN(PackedStateCallMixin, Layer):
     """
 
     _input_ndim = 3
+    _auto_compile = False  # traced, the time loop unrolls (see Layer._auto_compile)
 
     def __init__(self, cell, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
