@@ -655,6 +655,26 @@ def test_wrapped_torch_optimizer_minimize_applies_one_step():
     assert int(opt.iterations) == 1
 
 
+def test_adam_fused_views_are_made_once_and_follow_a_parameter_whose_memory_changes():
+    from tkeras.optimizers import rules
+    views = rules.FusedAdamViews()
+    p = torch.randn(7, 5).t()  # a Dense kernel in Linear's layout
+    m, v = torch.zeros_like(p), torch.zeros_like(p)
+    g = torch.randn(7, 5).t()
+    first = views([p], [g], [m], [v], None, 0.1, 0.001)
+    assert first is not None and first[0][0].is_contiguous()
+    assert first[0][0].data_ptr() == p.data_ptr() and first[1][0].data_ptr() == g.data_ptr()
+    again = views([p], [g], [m], [v], None, 0.1, 0.001)
+    assert again[0][0] is first[0][0] and again[2][0] is first[2][0]  # kept
+    p.data = torch.randn(7, 5).t()  # what Module.to() / .double() do to a parameter
+    moved = views([p], [g], [m], [v], None, 0.1, 0.001)
+    assert moved[0][0] is not first[0][0] and moved[0][0].data_ptr() == p.data_ptr()
+    assert views([p], [g.contiguous()], [m], [v], None, 0.1, 0.001) is None  # other strides
+    assert views([p], [g.double()], [m], [v], None, 0.1, 0.001) is None  # another dtype
+    gappy = [torch.randn(7, 10)[:, ::2].t() for _ in range(4)]  # no permutation makes
+    assert views(*([t] for t in gappy), None, 0.1, 0.001) is None  # these contiguous
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
 @pytest.mark.parametrize("amsgrad", [False, True])
 def test_adam_fused_kernel_path_matches_the_multi_tensor_formulas(monkeypatch, dtype, amsgrad):
@@ -669,13 +689,13 @@ def test_adam_fused_kernel_path_matches_the_multi_tensor_formulas(monkeypatch, d
     params = tensors()
     grads = [[torch.randn(p.shape, generator=gen).to(dtype) for p in params] for _ in range(6)]
     runs, fused_calls = {}, []
-    views = rules._fused_adam_views
-    monkeypatch.setattr(rules, "_fused_adam_views",
+    views = rules.FusedAdamViews.__call__
+    monkeypatch.setattr(rules.FusedAdamViews, "__call__",
                         lambda *args: fused_calls.append(views(*args)) or fused_calls[-1])
     for path in ("fused", "multi-tensor"):
         if path == "multi-tensor":
             assert len(fused_calls) == 6 and all(v is not None for v in fused_calls)
-            monkeypatch.setattr(rules, "_fused_adam_views", lambda *args: None)
+            monkeypatch.setattr(rules.FusedAdamViews, "__call__", lambda *args: None)
         ps = [torch.empty_strided(p.shape, p.stride(), dtype=dtype).copy_(p) for p in params]
         slots = [[torch.zeros_like(p) for p in ps] for _ in range(3)]
         for step, gs in enumerate(grads, start=1):

@@ -366,6 +366,7 @@ class Adam(_Moments):
                  epsilon: float = 1e-07, amsgrad: bool = False, name: str = "Adam", **kwargs):
         super().__init__(name, learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = bool(amsgrad)
+        self._fused_views = rules.FusedAdamViews()  # (adam_'s fused kernel path)
 
     def _slot_groups(self):
         return [("m", "v")] + ([("vhat",)] if self.amsgrad else [])
@@ -375,7 +376,7 @@ class Adam(_Moments):
         alpha = lr * torch.sqrt(1.0 - torch.pow(f32(self.beta_2), step)) / (
             1.0 - torch.pow(f32(self.beta_1), step))
         rules.adam_(params, grads, alpha, slots["m"], slots["v"], 1.0 - self.beta_1,
-                    1.0 - self.beta_2, self.epsilon, slots.get("vhat"))
+                    1.0 - self.beta_2, self.epsilon, slots.get("vhat"), self._fused_views)
 
     def get_config(self):
         config = super().get_config()

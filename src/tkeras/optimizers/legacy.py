@@ -334,6 +334,7 @@ class Adam(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = _epsilon_or_default(epsilon)
         self.amsgrad = bool(amsgrad)
+        self._fused_views = rules.FusedAdamViews()  # (adam_'s fused kernel path)
 
     def _slot_groups(self):
         return [("m",), ("v",)] + ([("vhat",)] if self.amsgrad else [])
@@ -343,7 +344,7 @@ class Adam(Optimizer):
         alpha = lr * torch.sqrt(1.0 - _bias_power(self.beta_2, step)) / (
             1.0 - _bias_power(self.beta_1, step))
         rules.adam_(params, grads, alpha, slots["m"], slots["v"], _one_minus(self.beta_1),
-                    _one_minus(self.beta_2), self.epsilon, slots.get("vhat"))
+                    _one_minus(self.beta_2), self.epsilon, slots.get("vhat"), self._fused_views)
 
     def _adapt_weights(self, weights):
         # Keras 2.2 saved iterations + ms + vs + vhats, the vhats of shape (1,) without amsgrad.

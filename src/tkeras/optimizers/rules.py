@@ -189,7 +189,7 @@ def adadelta_(params: Tensors, grads: Tensors, lr: Scalar, accum_grads: Tensors,
 
 def adam_(params: Tensors, grads: Tensors, alpha: torch.Tensor, ms: Tensors, vs: Tensors,
           one_minus_beta_1: float, one_minus_beta_2: float, eps: float,
-          vhats: Optional[Tensors] = None) -> None:
+          vhats: Optional[Tensors] = None, views: Optional["FusedAdamViews"] = None) -> None:
     """``m += (g - m)*(1-b1)``; ``v += (g^2 - v)*(1-b2)``; amsgrad ``vhat = max(vhat, v)``
     is used for v; ``w -= m*alpha / (sqrt(v) + eps)`` with ``alpha = lr*sqrt(1-b2^t)/(1-b1^t)``.
 
@@ -199,11 +199,13 @@ def adam_(params: Tensors, grads: Tensors, alpha: torch.Tensor, ms: Tensors, vs:
     rate and a step count so large that its own bias corrections are exactly 1, so it
     computes the same formula: ``m`` equal, ``v`` as ``b2*v + (1-b2)*g^2`` (the same value
     to float32 rounding) and the weights within float32 rounding of the multi-tensor path.
+    ``views``: the calling optimizer's ``FusedAdamViews`` (made anew when None).
     """
-    views = _fused_adam_views(params, grads, ms, vs, vhats, one_minus_beta_1, one_minus_beta_2)
-    if views is not None:
+    fused = (views or FusedAdamViews())(params, grads, ms, vs, vhats, one_minus_beta_1,
+                                        one_minus_beta_2)
+    if fused is not None:
         steps = [_no_bias_correction(params[0].device)] * len(params)
-        fused_params, fused_grads, fused_ms, fused_vs, fused_vhats = views
+        fused_params, fused_grads, fused_ms, fused_vs, fused_vhats = fused
         torch._fused_adam_(fused_params, fused_grads, fused_ms, fused_vs, fused_vhats, steps,
                            lr=alpha, beta1=1.0 - one_minus_beta_1,
                            beta2=1.0 - one_minus_beta_2, weight_decay=0.0, eps=eps,
@@ -232,55 +234,97 @@ def _no_bias_correction(device: torch.device) -> torch.Tensor:
     return step
 
 
-def _contiguous_view(t: torch.Tensor) -> Optional[torch.Tensor]:
-    """``t`` itself when contiguous, else a permuted view of it that is (a Dense kernel kept
-    in torch.nn.Linear's layout, a conv kernel in torch's), else None."""
+def _contiguous_order(t: torch.Tensor) -> Optional[Tuple[int, ...]]:
+    """The dimension order in which ``t`` is contiguous: () when it is already, the order
+    of a permuted view otherwise (a Dense kernel kept in torch.nn.Linear's layout, a conv
+    kernel in torch's), or None when no permutation makes it contiguous."""
     if t.is_contiguous():
-        return t
-    if t.dim() == 2:
-        view = t.t()
-    else:
-        strides = t.stride()
-        view = t.permute(sorted(range(t.dim()), key=lambda d: (-strides[d], d)))
-    return view if view.is_contiguous() else None
+        return ()
+    strides = t.stride()
+    order = tuple(sorted(range(t.dim()), key=lambda d: (-strides[d], d)))
+    return order if t.permute(order).is_contiguous() else None
 
 
-def _fused_adam_views(params: Tensors, grads: Tensors, ms: Tensors, vs: Tensors,
-                      vhats: Optional[Tensors], one_minus_beta_1: float,
-                      one_minus_beta_2: float
-                      ) -> Optional[Tuple[List[torch.Tensor], List[torch.Tensor], List[torch.Tensor],
-                                          List[torch.Tensor], List[torch.Tensor]]]:
-    """The lists torch's fused Adam kernel takes (params, grads, ms, vs, vhats), each tensor
-    a contiguous view, or None where the kernel does not apply: it reads every tensor as one
-    flat array, so the tensors of one parameter must share their strides (a non-contiguous
-    one made it copy, as slow as the multi-tensor path)."""
-    if not params or torch.compiler.is_compiling():
-        return None
-    if not (0.0 < one_minus_beta_1 <= 1.0 and 0.0 < one_minus_beta_2 <= 1.0):
-        return None
+class FusedAdamViews:
+    """The tensors torch's fused Adam kernel takes for one optimizer: each parameter, slot
+    and gradient as a contiguous view (the kernel reads each as one flat array; given a
+    non-contiguous one it copied, as slow as the multi-tensor path), or None where the
+    kernel does not apply.
+
+    The views of the parameters and slots are made once and reused while every one of
+    those tensors is the same object over the same memory with the same strides (a model
+    moved with ``.to()`` or ``.double()`` gets new ones); each step only checks them and
+    views the gradients, which must match their parameter's dtype, device and strides.
+    """
+
+    __slots__ = ("_key", "_fused")
+
+    def __init__(self):
+        self._key: List[Tuple[torch.Tensor, int, Tuple[int, ...]]] = []
+        # (views of params / ms / vs / vhats, each parameter's strides and order, dtype, device)
+        self._fused: Optional[tuple] = None
+
+    def __call__(self, params: Tensors, grads: Tensors, ms: Tensors, vs: Tensors,
+                 vhats: Optional[Tensors], one_minus_beta_1: float, one_minus_beta_2: float
+                 ) -> Optional[Tuple[List[torch.Tensor], ...]]:
+        if not params or torch.compiler.is_compiling():
+            return None
+        if not (0.0 < one_minus_beta_1 <= 1.0 and 0.0 < one_minus_beta_2 <= 1.0):
+            return None
+        held = (params, ms, vs) if vhats is None else (params, ms, vs, vhats)
+        if not self._still_valid(held):
+            self._fused = _fused_adam_layout(held)
+            self._key = [] if self._fused is None else [
+                (t, t.data_ptr(), t.stride()) for group in held for t in group]
+        if self._fused is None:
+            return None
+        (fused_params, fused_ms, fused_vs, fused_vhats), layouts, dtype, device = self._fused
+        fused_grads = []
+        for g, (strides, order) in zip(grads, layouts):
+            if g.dtype != dtype or g.device != device or g.layout != torch.strided or \
+                    g.stride() != strides:
+                return None
+            fused_grads.append(g.permute(order) if order else g)
+        return fused_params, fused_grads, fused_ms, fused_vs, fused_vhats
+
+    def _still_valid(self, held: Tuple[Tensors, ...]) -> bool:
+        key = self._key
+        if len(key) != sum(len(group) for group in held):
+            return False
+        i = 0
+        for group in held:
+            for t in group:
+                kept, pointer, strides = key[i]
+                if t is not kept or t.data_ptr() != pointer or t.stride() != strides:
+                    return False
+                i += 1
+        return True
+
+
+def _fused_adam_layout(held: Tuple[Tensors, ...]) -> Optional[tuple]:
+    """``FusedAdamViews``'s lasting part for ``(params, ms, vs[, vhats])``, or None where
+    the kernel does not apply."""
+    params = held[0]
     dtype, device = params[0].dtype, params[0].device
     if dtype not in _FUSED_ADAM_DTYPES or device.type not in ("cpu", "cuda"):
         return None
-    groups = (params, grads, ms, vs) if vhats is None else (params, grads, ms, vs, vhats)
-    out: Tuple[List[torch.Tensor], List[torch.Tensor], List[torch.Tensor], List[torch.Tensor],
-               List[torch.Tensor]] = ([], [], [], [], [])
-    for tensors in zip(*groups):
+    views: Tuple[List[torch.Tensor], ...] = ([], [], [], [])
+    layouts = []
+    for tensors in zip(*held):
         p = tensors[0]
+        if any(t.dtype != dtype or t.device != device or t.layout != torch.strided
+               for t in tensors):
+            return None
         strides = p.stride()
-        for t in tensors:
-            if t.dtype != dtype or t.device != device or t.layout != torch.strided or \
-                    t.stride() != strides:
-                return None
-        if p.is_contiguous():
-            views = tensors
-        else:
-            first = _contiguous_view(p)
-            if first is None:
-                return None
-            views = (first,) + tuple(_contiguous_view(t) for t in tensors[1:])
-        for group, view in zip(out, views):
-            group.append(view)
-    return out
+        if any(t.stride() != strides for t in tensors):
+            return None
+        order = _contiguous_order(p)
+        if order is None:
+            return None
+        layouts.append((strides, order))
+        for group, t in zip(views, tensors):
+            group.append(t.permute(order) if order else t)
+    return views, layouts, dtype, device
 
 
 def adamax_(params: Tensors, grads: Tensors, lr: Scalar, bias_correction: torch.Tensor,
