@@ -123,6 +123,131 @@ def test_dense_results_with_and_without_the_fast_gemm_agree_to_float32_rounding(
         assert error <= 784 * np.finfo(np.float32).eps * scale
 
 
+# ------------------------------------------------------------------ GEMM: oneDNN for Dense
+
+from tkeras import layers  # noqa: E402
+from tkeras.backend import linear_ops  # noqa: E402
+
+needs_onednn = pytest.mark.skipif(not linear_ops.ENABLED, reason="torch has no oneDNN linear")
+
+
+def _dense_and_reference(units, activation, use_bias, in_shape, seed=0):
+    """A built Dense layer, and ``inputs -> outputs`` in float64 with plain torch ops on
+    copies of its weights (the reference the oneDNN path must match to float32 rounding)."""
+    torch.manual_seed(seed)
+    layer = layers.Dense(units, activation=activation, use_bias=use_bias)
+    layer.build(in_shape)
+    kernel = layer.kernel.detach().double().requires_grad_()
+    bias = layer.bias.detach().double().requires_grad_() if use_bias else None
+
+    def reference(x):
+        out = x @ kernel + (bias if bias is not None else 0.0)
+        return torch.relu(out) if activation == "relu" else out
+    return layer, reference, kernel, bias
+
+
+def _through_onednn(y):
+    """Whether ``y`` comes from the oneDNN product (itself, or reshaped from it)."""
+    node = y.grad_fn
+    if type(node).__name__ == "ViewBackward0":
+        node = node.next_functions[0][0]
+    return type(node).__name__ == "_OneDnnDenseBackward"
+
+
+def _assert_float32_close(got, expected, terms):
+    scale = expected.abs().max().item() + 1.0
+    assert (got.double() - expected).abs().max().item() <= 4 * terms * 1.2e-7 * scale
+
+
+@needs_onednn
+@pytest.mark.parametrize("activation, use_bias, in_shape", [
+    ("relu", True, (128, 784)), (None, True, (128, 784)), (None, False, (96, 512)),
+    ("relu", True, (4, 32, 600)),  # 3-D inputs: the product over the last axis
+])
+def test_large_dense_runs_onednn_with_float32_results_and_gradients(activation, use_bias,
+                                                                    in_shape):
+    layer, reference, kernel, bias = _dense_and_reference(512, activation, use_bias, in_shape)
+    x = torch.randn(*in_shape, requires_grad=True)
+    y = layer(x)
+    assert _through_onednn(y)
+    x64 = x.detach().double().requires_grad_()
+    expected = reference(x64)
+    _assert_float32_close(y, expected, in_shape[-1])
+    y.sum().backward()  # (an expanded gradient)
+    expected.sum().backward()
+    _assert_float32_close(x.grad, x64.grad, 512)
+    _assert_float32_close(layer.kernel.grad, kernel.grad, x.numel() // in_shape[-1])
+    assert layer.kernel.grad.stride() == layer.kernel.stride()  # the kernel's own layout
+    if use_bias:
+        _assert_float32_close(layer.bias.grad, bias.grad, x.numel() // in_shape[-1])
+
+
+@needs_onednn
+def test_dense_keeps_torch_kernels_where_onednn_does_not_pay_or_apply():
+    small = layers.Dense(64, activation="relu")
+    assert not _through_onednn(small(torch.randn(32, 64, requires_grad=True)))
+    import tkeras
+    big = tkeras.Sequential([layers.Input((784,)), layers.Dense(512)])
+    x = torch.randn(128, 784)
+    kernel, bias = big.layers[0].kernel, big.layers[0].bias
+    assert linear_ops.dense(x, kernel, bias, False) is not None
+    assert linear_ops.dense(x.double(), kernel.double(), None, False) is None
+    assert linear_ops.dense(x.t().contiguous().t(), kernel, None, False) is None
+    assert linear_ops.dense(x, kernel.detach().contiguous(), None, False) is None
+    with torch._subclasses.fake_tensor.FakeTensorMode() as fake:
+        assert linear_ops.dense(fake.from_tensor(x), kernel, None, False) is None
+    exported = torch.export.export(big, (x,))  # torch.export sees portable ops
+    assert "mkldnn" not in str(exported.graph)
+    torch.testing.assert_close(exported.module()(x), big(x), rtol=1e-4, atol=1e-4)
+    traced = torch.jit.trace(big, (x,))
+    assert "mkldnn" not in str(traced.graph)
+    rows = torch.func.vmap(big)(x.reshape(4, 32, 784))  # a torch.func transform
+    torch.testing.assert_close(rows.reshape(128, 512), big(x), rtol=1e-4, atol=1e-4)
+    assert _child("import json\nfrom tkeras.backend import linear_ops\n"
+                  "print(json.dumps(linear_ops.ENABLED))", TKERAS_GEMM="default") is False
+
+
+@needs_onednn
+def test_dense_gradients_of_gradients_through_onednn():
+    """A gradient penalty (create_graph=True) differentiates the oneDNN path's gradients."""
+    layer, reference, kernel, bias = _dense_and_reference(512, "relu", True, (64, 600))
+    x = torch.randn(64, 600, requires_grad=True)
+    (grad_x,) = torch.autograd.grad(layer(x).square().sum(), x, create_graph=True)
+    grad_x.square().sum().backward()
+    x64 = x.detach().double().requires_grad_()
+    (grad_x64,) = torch.autograd.grad(reference(x64).square().sum(), x64, create_graph=True)
+    grad_x64.square().sum().backward()
+    _assert_float32_close(grad_x, grad_x64, 600 * 512)
+    _assert_float32_close(layer.kernel.grad, kernel.grad, 600 * 512 * 64)
+
+
+@needs_onednn
+def test_fit_through_onednn_trains_like_torch_kernels(monkeypatch):
+    """W1's shape for two epochs: history and weights with oneDNN's GEMMs equal those with
+    torch's addmm to float32 rounding."""
+    import tkeras
+    rng = np.random.RandomState(0)
+    x = rng.rand(256, 784).astype("float32")
+    y = np.eye(10, dtype="float32")[rng.randint(0, 10, 256)]
+
+    def fit():
+        tkeras.utils.set_random_seed(0)
+        model = tkeras.Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
+                                   layers.Dense(512, activation="relu"),
+                                   layers.Dense(10, activation="softmax")])
+        model.compile(tkeras.optimizers.Adam(lr=1e-3), "categorical_crossentropy",
+                      metrics=["acc"])
+        history = model.fit(x, y, batch_size=128, epochs=2, shuffle=False, verbose=0)
+        return history.history, model.get_weights()
+    onednn = fit()
+    monkeypatch.setattr(linear_ops, "ENABLED", False)
+    plain = fit()
+    for key in plain[0]:
+        np.testing.assert_allclose(onednn[0][key], plain[0][key], rtol=1e-5)
+    for a, b in zip(onednn[1], plain[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
 # ------------------------------------------------------------------ the fused optimizer update
 
 from optimizer_test_utils import reference_optimizer, run_reference  # noqa: E402

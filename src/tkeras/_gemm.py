@@ -14,7 +14,8 @@ loads; ``import tkeras`` sets it when all of these hold:
 * ``TKERAS_GEMM`` is not ``default`` (the opt-out: torch's own choice),
 * the CPU reports ``avx512f`` (``/proc/cpuinfo`` on Linux; elsewhere nothing is changed).
 
-On Intel CPUs with AVX-512 this is MKL's own default, so it changes nothing there. The
+On Intel CPUs with AVX-512 this is MKL's own default, so it changes nothing there. (Dense
+layers' larger products go to oneDNN's GEMM instead, faster still: ``backend.linear_ops``.) The
 value only allows an instruction set the CPU has; results differ from the default path by
 float32 rounding at most (a different blocking / FMA order of the same sums).
 
@@ -46,12 +47,16 @@ def cpu_flags(cpuinfo: Optional[str] = None) -> frozenset:
     return frozenset()
 
 
+def opted_out(environ: Mapping[str, str]) -> bool:
+    """``TKERAS_GEMM=default``: torch's own float32 GEMM set-up, here and for Dense layers
+    (``backend.linear_ops``)."""
+    return environ.get(OPT_OUT_VAR, "").strip().lower() == "default"
+
+
 def mkl_instructions(environ: Mapping[str, str], torch_imported: bool,
                      flags: frozenset) -> Optional[str]:
     """The ``MKL_ENABLE_INSTRUCTIONS`` value to set, or None to leave the environment alone."""
-    if torch_imported or ENV_VAR in environ:
-        return None
-    if environ.get(OPT_OUT_VAR, "").strip().lower() == "default":
+    if torch_imported or ENV_VAR in environ or opted_out(environ):
         return None
     return "AVX512" if "avx512f" in flags else None
 

@@ -10,6 +10,7 @@ import torch
 
 from .. import activations, constraints, initializers, regularizers
 from ..backend import config as backend_config
+from ..backend import linear_ops
 from ..backend.random_ops import SeededRNG, dropout_mask
 from ..engine.base_layer import Layer
 from ..engine.input_spec import InputSpec
@@ -101,13 +102,17 @@ class Dense(Layer):
             kernel, bias = self.kernel, self.bias
         if inputs.dtype != kernel.dtype:
             inputs = inputs.to(kernel.dtype)
+        act = self._act
+        relu = act is torch.relu
+        out = linear_ops.dense(inputs, kernel, bias, relu)  # oneDNN's GEMM where faster
+        if out is not None:
+            return out if relu or act is None else act(out)
         if bias is not None and inputs.dim() == 2:
             out = torch.addmm(bias, inputs, kernel)
         else:
             out = torch.matmul(inputs, kernel)
             if bias is not None:
                 out = out + bias
-        act = self._act
         return out if act is None else act(out)
 
     def compute_output_shape(self, input_shape):
