@@ -221,31 +221,43 @@ def test_dense_gradients_of_gradients_through_onednn():
     _assert_float32_close(layer.kernel.grad, kernel.grad, 600 * 512 * 64)
 
 
+# dynamo makes a torch.autograd.Function() to trace one, inside catch_warnings(record=True),
+# which does not stop the `error` filter (torch's own warning; ignored by default filters)
+@pytest.mark.filterwarnings("ignore:.*should not be instantiated:DeprecationWarning")
 @needs_onednn
 def test_fit_through_onednn_trains_like_torch_kernels(monkeypatch):
-    """W1's shape for two epochs: history and weights with oneDNN's GEMMs equal those with
-    torch's addmm to float32 rounding."""
+    """W1's shape for two epochs: history and weights with oneDNN's GEMMs, eager and in the
+    compiled step (as the operator tkeras::onednn_linear), equal those with torch's addmm to
+    float32 rounding."""
     import tkeras
     rng = np.random.RandomState(0)
     x = rng.rand(256, 784).astype("float32")
     y = np.eye(10, dtype="float32")[rng.randint(0, 10, 256)]
 
-    def fit():
+    def fit(jit_compile=False):
         tkeras.utils.set_random_seed(0)
         model = tkeras.Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
                                    layers.Dense(512, activation="relu"),
                                    layers.Dense(10, activation="softmax")])
         model.compile(tkeras.optimizers.Adam(lr=1e-3), "categorical_crossentropy",
-                      metrics=["acc"])
-        history = model.fit(x, y, batch_size=128, epochs=2, shuffle=False, verbose=0)
-        return history.history, model.get_weights()
+                      metrics=["acc"], jit_compile=jit_compile)
+        with torch.profiler.profile() as profile:
+            history = model.fit(x, y, batch_size=128, epochs=2, shuffle=False, verbose=0)
+        assert model.run_eagerly is not jit_compile
+        assert model._step_runner.whole_step_compiled is jit_compile
+        ops = {event.key for event in profile.key_averages()}
+        return history.history, model.get_weights(), ops
     onednn = fit()
+    assert "mkldnn::_linear_pointwise" in onednn[2] and "tkeras::onednn_linear" not in onednn[2]
+    compiled = fit(jit_compile=True)
+    assert "tkeras::onednn_linear" in compiled[2]  # called by the compiled step
     monkeypatch.setattr(linear_ops, "ENABLED", False)
     plain = fit()
-    for key in plain[0]:
-        np.testing.assert_allclose(onednn[0][key], plain[0][key], rtol=1e-5)
-    for a, b in zip(onednn[1], plain[1]):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    for run in (onednn, compiled):
+        for key in plain[0]:
+            np.testing.assert_allclose(run[0][key], plain[0][key], rtol=1e-5)
+        for a, b in zip(run[1], plain[1]):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 # ------------------------------------------------------------------ the fused optimizer update

@@ -10,8 +10,12 @@ against 647), in plain float32 (torch's ``mkldnn`` float32 precision stays ``iee
 results differ from MKL's by float32 rounding, as two blockings of the same sums do). Below
 about a million multiply-adds its fixed cost per call loses (``(32, 64) x (64, 64)``: 25 us
 against 10), so ``dense`` takes it for float32 CPU products of at least ``MIN_MACS``
-multiply-adds, outside torch.compile (which chooses its own kernels); ``TKERAS_GEMM=default``
-keeps torch's ``addmm`` everywhere (as it keeps torch's MKL set-up, ``tkeras._gemm``).
+multiply-adds; ``TKERAS_GEMM=default`` keeps torch's ``addmm`` everywhere (as it keeps torch's
+MKL set-up, ``tkeras._gemm``). In a compiled step (``jit_compile``) the product is the operator
+``tkeras::onednn_linear``, which inductor calls as it is (it lowers torch's own op only for
+frozen weights, and would otherwise take MKL: W1's compiled step 1.86 ms against the eager
+1.98, where addmm made it slower than eager); torch.export, ``torch.jit.trace`` and
+``torch.func`` transforms see torch's portable ops.
 
 The gradients go through oneDNN too (``_OneDnnDense``): the input's as ``grad @ weight``, the
 kernel's as ``grad.T @ inputs``, laid out as the kernel is (what the optimizers' fused paths
@@ -45,8 +49,8 @@ def dense(inputs: torch.Tensor, kernel: torch.Tensor, bias: Optional[torch.Tenso
     torch's own kernel is to be used: not float32 on the CPU, fewer than ``MIN_MACS``
     multiply-adds, an input that is not contiguous, a kernel not stored in Linear's layout
     (``core.use_linear_layout_``), tensor subclasses (fake, functional, distributed), or
-    while torch.compile, torch.export, ``torch.jit.trace`` or a ``torch.func`` transform
-    runs (they see torch's portable ops).
+    while torch.export, ``torch.jit.trace`` or a ``torch.func`` transform runs (they see
+    torch's portable ops).
 
     Args:
         inputs: ``(..., input)``.
@@ -65,8 +69,8 @@ def dense(inputs: torch.Tensor, kernel: torch.Tensor, bias: Optional[torch.Tenso
         return None
     if bias is not None and (bias.dtype != torch.float32 or not _plain(bias)):
         return None
-    if torch.compiler.is_compiling() or torch.compiler.is_exporting() or \
-            torch.jit.is_tracing() or torch._C._are_functorch_transforms_active():
+    if torch.compiler.is_exporting() or torch.jit.is_tracing() or \
+            torch._C._are_functorch_transforms_active():
         return None
     if inputs.dim() == 2:
         return _OneDnnDense.apply(inputs, kernel, bias, relu)
@@ -82,8 +86,24 @@ def _plain(t: torch.Tensor) -> bool:
 def _linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
             relu: bool = False) -> torch.Tensor:
     """``x @ weight.T + bias`` (oneDNN's inner product; ``weight`` is ``(out, in)``)."""
+    if torch.compiler.is_compiling():  # inductor lowers torch's op only for frozen weights
+        return onednn_linear(x, weight, bias, relu)
     return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "relu" if relu else "none",
                                               [], "")
+
+
+@torch.library.custom_op("tkeras::onednn_linear", mutates_args=())
+def onednn_linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
+                  relu: bool) -> torch.Tensor:
+    """``_linear`` as an operator torch.compile calls as it is (the compiled training step of
+    a model with large Dense layers keeps oneDNN's GEMMs)."""
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "relu" if relu else "none",
+                                              [], "")
+
+
+@onednn_linear.register_fake
+def _(x, weight, bias, relu):
+    return x.new_empty((x.shape[0], weight.shape[0]))
 
 
 def _differentiable_linear(x: torch.Tensor, weight: torch.Tensor, bias: None) -> torch.Tensor:
@@ -94,12 +114,15 @@ class _OneDnnDense(torch.autograd.Function):
     """``dense``'s product with its gradients, all three GEMMs oneDNN's."""
 
     @staticmethod
-    def forward(ctx, inputs, kernel, bias, relu):
-        out = _linear(inputs, kernel.t(), bias, relu)
+    def forward(inputs, kernel, bias, relu):
+        return _linear(inputs, kernel.t(), bias, relu)
+
+    @staticmethod
+    def setup_context(ctx, arguments, out):
+        inputs, kernel, bias, relu = arguments
         ctx.relu = relu
         ctx.has_bias = bias is not None
         ctx.save_for_backward(inputs, kernel, out if relu else None)
-        return out
 
     @staticmethod
     def backward(ctx, grad):
