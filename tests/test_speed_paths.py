@@ -128,7 +128,8 @@ def test_dense_results_with_and_without_the_fast_gemm_agree_to_float32_rounding(
 from tkeras import layers  # noqa: E402
 from tkeras.backend import linear_ops  # noqa: E402
 
-needs_onednn = pytest.mark.skipif(not linear_ops.ENABLED, reason="torch has no oneDNN linear")
+needs_onednn = pytest.mark.skipif(not linear_ops.ENABLED,
+                                  reason="no AVX-512, or torch has no oneDNN linear")
 
 
 def _dense_and_reference(units, activation, use_bias, in_shape, seed=0):

@@ -30,16 +30,20 @@ from typing import Mapping, Optional
 ENV_VAR = "MKL_ENABLE_INSTRUCTIONS"
 OPT_OUT_VAR = "TKERAS_GEMM"
 _CPUINFO = "/proc/cpuinfo"
+_flags: Optional[frozenset] = None  # this machine's, read once
 
 
 def cpu_flags(cpuinfo: Optional[str] = None) -> frozenset:
     """The ``flags`` of the first CPU in ``/proc/cpuinfo`` (empty where it is unreadable)."""
+    global _flags
     if cpuinfo is None:
-        try:
-            with open(_CPUINFO, encoding="ascii", errors="replace") as f:
-                cpuinfo = f.read()
-        except OSError:
-            return frozenset()
+        if _flags is None:
+            try:
+                with open(_CPUINFO, encoding="ascii", errors="replace") as f:
+                    _flags = cpu_flags(f.read())
+            except OSError:
+                _flags = frozenset()
+        return _flags
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "flags":

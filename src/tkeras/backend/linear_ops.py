@@ -10,8 +10,9 @@ against 647), in plain float32 (torch's ``mkldnn`` float32 precision stays ``iee
 results differ from MKL's by float32 rounding, as two blockings of the same sums do). Below
 about a million multiply-adds its fixed cost per call loses (``(32, 64) x (64, 64)``: 25 us
 against 10), so ``dense`` takes it for float32 CPU products of at least ``MIN_MACS``
-multiply-adds; ``TKERAS_GEMM=default`` keeps torch's ``addmm`` everywhere (as it keeps torch's
-MKL set-up, ``tkeras._gemm``). In a compiled step (``jit_compile``) the product is the operator
+multiply-adds, on CPUs with AVX-512 (only where measured: elsewhere torch's kernels stay);
+``TKERAS_GEMM=default`` keeps torch's ``addmm`` everywhere (as it keeps torch's MKL set-up,
+``tkeras._gemm``). In a compiled step (``jit_compile``) the product is the operator
 ``tkeras::onednn_linear``, which inductor calls as it is (it lowers torch's own op only for
 frozen weights, and would otherwise take MKL: W1's compiled step 1.86 ms against the eager
 1.98, where addmm made it slower than eager); torch.export, ``torch.jit.trace`` and
@@ -34,7 +35,9 @@ MIN_MACS = 1 << 20  # batch x input x units from which oneDNN's GEMM is the fast
 
 
 def _available() -> bool:
-    if _gemm.opted_out(os.environ):
+    """On x86 CPUs with AVX-512 (where it was measured; elsewhere torch's kernels stay),
+    unless ``TKERAS_GEMM=default``, with torch built with oneDNN."""
+    if _gemm.opted_out(os.environ) or "avx512f" not in _gemm.cpu_flags():
         return False
     return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn,
                                                              "_linear_pointwise")
@@ -58,12 +61,11 @@ def dense(inputs: torch.Tensor, kernel: torch.Tensor, bias: Optional[torch.Tenso
         bias: ``(units,)`` or None.
         relu: apply relu to the result (fused into the product).
     """
-    if not ENABLED or inputs.dtype != torch.float32 or not inputs.is_cpu or \
-            not _plain(inputs):
-        return None
     features, units = kernel.shape
-    if inputs.numel() * units < MIN_MACS or kernel.dtype != torch.float32 or \
-            not _plain(kernel):
+    if not ENABLED or inputs.numel() * units < MIN_MACS:  # (the small layer's quick exit)
+        return None
+    if inputs.dtype != torch.float32 or not inputs.is_cpu or not _plain(inputs) or \
+            kernel.dtype != torch.float32 or not _plain(kernel):
         return None
     if kernel.stride() != (1, features) or not inputs.is_contiguous():
         return None
