@@ -7,6 +7,10 @@ Times, in one process with the same thread count:
     the direct call ``model(x)`` under ``torch.inference_mode()`` is printed too;
   * one training step of ResNet50 (batch 16, SGD, cross-entropy from logits):
     ``train_on_batch`` against forward + loss + backward + ``optimizer.step()``.
+  * on CUDA (or with ``--amp-train``), issue 16's GPU case: ResNet50 training in bfloat16
+    mixed precision, batch 64, channels_last, compiled on both sides (tkeras's
+    ``mixed_bfloat16`` policy with ``compile(jit_compile=True)`` and ``fit``, against a
+    ``torch.compile``'d model in a hand-written ``torch.autocast`` loop); target <= 1.05x.
 
 torchvision cannot be installed beside this project's torch build here, so the reference
 models are written below in plain torch, layer for layer as Keras builds them (biases in
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 import torch
@@ -204,6 +208,50 @@ def training_cases(model, reference: nn.Module, x: np.ndarray, y: np.ndarray,
             "plain torch ResNet50 step": torch_step}
 
 
+def amp_training_cases(reference: nn.Module, x: np.ndarray, y: np.ndarray, batch: int,
+                       device: torch.device) -> Tuple[Dict[str, Callable[[], object]], object]:
+    """Issue 16's GPU case: ResNet50 training steps in bfloat16 mixed precision, batch
+    ``batch``, channels_last, every step compiled: tkeras (``mixed_bfloat16`` policy,
+    ``compile(jit_compile=True)``, ``fit`` over device-resident data) against the idiomatic
+    torch loop (``torch.compile(model)``, ``torch.autocast(bfloat16)``, channels_last). One
+    call is one pass over ``x`` (``len(x) // batch`` steps) on each side, SGD lr 0.01.
+    Returns the cases and the tkeras model."""
+    import tkeras
+    from tkeras import applications, mixed_precision
+
+    compiled = torch.compile(reference.to(memory_format=torch.channels_last))
+    opt = torch.optim.SGD(reference.parameters(), lr=0.01)
+    x_dev, y_dev = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+    x_ref = x_dev.permute(0, 3, 1, 2)  # channels_last memory, NCHW shape
+
+    def torch_pass():
+        for start in range(0, len(x), batch):
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                logits = compiled(x_ref[start:start + batch])
+            loss = F.cross_entropy(logits.float(), y_dev[start:start + batch])
+            loss.backward()
+            opt.step()
+
+    previous = mixed_precision.global_policy()
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = applications.ResNet50(weights=None, input_shape=x.shape[1:],
+                                      classifier_activation=None)
+    finally:
+        mixed_precision.set_global_policy(previous)
+    model.to(device)
+    model.compile(optimizer=tkeras.optimizers.SGD(learning_rate=0.01),
+                  loss=tkeras.losses.CategoricalCrossentropy(from_logits=True),
+                  jit_compile=True)
+
+    def tkeras_pass():
+        model.fit(x_dev, y_dev, batch_size=batch, epochs=1, shuffle=False, verbose=0)
+
+    return {"tkeras fit (mixed_bfloat16, jit_compile)": tkeras_pass,
+            "torch.compile loop (autocast bfloat16)": torch_pass}, model
+
+
 def check_same_predictions(model, reference: nn.Module, x: np.ndarray,
                            device: torch.device) -> float:
     reference.eval()
@@ -223,6 +271,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--amp-train", action=argparse.BooleanOptionalAction, default=None,
+                        help="the compiled bfloat16 ResNet50 training case (default: on CUDA)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -262,6 +312,17 @@ def main() -> None:
                                 number, repeats, device, warmup=1)
             report(f"ResNet50 training step, batch {train_batch}", times,
                    "plain torch ResNet50 step")
+            if args.amp_train if args.amp_train is not None else device.type == "cuda":
+                amp_batch = 2 if args.quick else 64
+                xa = rng.uniform(-1, 1, (4 * amp_batch, size, size, 3)).astype("float32")
+                ya = np.eye(1000, dtype="float32")[rng.randint(0, 1000, 4 * amp_batch)]
+                cases, amp_model = amp_training_cases(ref_cls().to(device), xa, ya, amp_batch,
+                                                      device)
+                times = interleaved(cases, number, repeats, device, warmup=2)
+                how = "whole step" if amp_model._step_runner.whole_step_compiled else "partly"
+                report(f"ResNet50 training, bfloat16 mixed precision, compiled (tkeras: {how}), "
+                       f"batch {amp_batch}, per pass of 4 steps", times,
+                       "torch.compile loop (autocast bfloat16)")
 
 
 if __name__ == "__main__":
