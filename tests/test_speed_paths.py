@@ -197,6 +197,8 @@ def test_dense_keeps_torch_kernels_where_onednn_does_not_pay_or_apply():
     assert linear_ops.dense(x, kernel.detach().contiguous(), None, False) is None
     with torch._subclasses.fake_tensor.FakeTensorMode() as fake:
         assert linear_ops.dense(fake.from_tensor(x), kernel, None, False) is None
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast's own choice: bfloat16 addmm
+        assert big(x).dtype == torch.bfloat16
     exported = torch.export.export(big, (x,))  # torch.export sees portable ops
     assert "mkldnn" not in str(exported.graph)
     torch.testing.assert_close(exported.module()(x), big(x), rtol=1e-4, atol=1e-4)

@@ -51,9 +51,9 @@ def dense(inputs: torch.Tensor, kernel: torch.Tensor, bias: Optional[torch.Tenso
     """``inputs @ kernel + bias`` (``relu`` of it when asked) through oneDNN, or None where
     torch's own kernel is to be used: not float32 on the CPU, fewer than ``MIN_MACS``
     multiply-adds, an input that is not contiguous, a kernel not stored in Linear's layout
-    (``core.use_linear_layout_``), tensor subclasses (fake, functional, distributed), or
-    while torch.export, ``torch.jit.trace`` or a ``torch.func`` transform runs (they see
-    torch's portable ops).
+    (``core.use_linear_layout_``), tensor subclasses (fake, functional, distributed), under
+    ``torch.autocast`` (which casts addmm), or while torch.export, ``torch.jit.trace`` or a
+    ``torch.func`` transform runs (they see torch's portable ops).
 
     Args:
         inputs: ``(..., input)``.
@@ -72,7 +72,7 @@ def dense(inputs: torch.Tensor, kernel: torch.Tensor, bias: Optional[torch.Tenso
     if bias is not None and (bias.dtype != torch.float32 or not _plain(bias)):
         return None
     if torch.compiler.is_exporting() or torch.jit.is_tracing() or \
-            torch._C._are_functorch_transforms_active():
+            torch._C._are_functorch_transforms_active() or torch.is_autocast_enabled("cpu"):
         return None
     if inputs.dim() == 2:
         return _OneDnnDense.apply(inputs, kernel, bias, relu)
