@@ -294,6 +294,9 @@ class ChildTorchRunner:
                    "--scale", repr(batch_scale)] + (["--worker-fused"] if fused else [])
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)
+        # its start (imports, data) must not overlap anything timed here, warm-ups included
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the torch worker process did not start")
 
     def __call__(self, epochs: int) -> float:
         self.process.stdin.write(f"{epochs}\n")
@@ -313,6 +316,7 @@ def worker_main(key: str, device: str, batch_scale: float, fused: bool) -> None:
     work, _, x, y = _workload_data(key, batch_scale)
     torch.manual_seed(0)
     run = torch_runner(work, x, y, device, fused=fused)
+    print("ready", flush=True)
     for line in sys.stdin:
         print(run(int(line)), flush=True)
 
