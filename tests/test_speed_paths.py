@@ -1,6 +1,7 @@
 """The speed mechanisms (issue 16) give the results of the plain paths, within float32 rounding:
-the GEMM kernel choice made at import, the compiled (fused) optimizer update (the compiled
-training step: tests/training/test_compiled_step.py)."""
+the GEMM kernel choice made at import, Dense layers' oneDNN GEMM, the malloc set-up, the
+compiled (fused) optimizer update (the compiled training step and fit's automatic compiling:
+tests/training/test_compiled_step.py)."""
 import json
 import os
 import subprocess
