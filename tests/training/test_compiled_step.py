@@ -276,3 +276,35 @@ def test_auto_compile_steps_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("TKERAS_AUTO_COMPILE_STEPS", "many")
     with pytest.raises(ValueError, match="TKERAS_AUTO_COMPILE_STEPS must be a whole number"):
         step_runner._auto_compile_steps()
+
+
+def test_auto_leaves_a_model_with_its_own_train_step_alone(monkeypatch):
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 1)
+    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
+    _PlanOnly.made = 0
+
+    class OwnStep(tkeras.Sequential):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    x, y = _data(32)
+    model = OwnStep([layers.Dense(1, input_shape=(20,))])
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert _PlanOnly.made == 0 and model.run_eagerly
+
+
+def test_auto_counts_train_on_batch_steps(monkeypatch):
+    """A loop of train_on_batch calls (a GAN's) compiles once its steps come to the count."""
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 3)
+    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
+    _PlanOnly.made = 0
+    x, y = _data(16)
+    model = _small_model()
+    for _ in range(3):
+        model.train_on_batch(x, y)
+        assert _PlanOnly.made == 0
+    model.train_on_batch(x, y)  # 3 steps run: this one is planned compiled
+    runner = model._step_runner
+    assert _PlanOnly.made == 1 and runner._step == runner._auto_step
+    assert runner.steps_trained == 4

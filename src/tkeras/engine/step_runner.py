@@ -96,7 +96,8 @@ class StepRunner:
 
     def plan(self, remaining_steps: Optional[int]) -> None:
         """``fit``'s word at the start of each epoch: ``remaining_steps`` training steps are
-        still planned (None: unknown, a generator without ``steps_per_epoch``).
+        still planned (None: unknown, a generator without ``steps_per_epoch``; and for each
+        ``train_on_batch``).
 
         With ``jit_compile`` None or ``'auto'`` (the default), the first time this runner's
         steps (run + planned) reach ``AUTO_COMPILE_STEPS``, the whole step is compiled as
@@ -116,10 +117,13 @@ class StepRunner:
             self._step = self._auto_step
 
     def _auto_compilable(self) -> bool:
-        """Whether ``plan`` may compile the step: a tkeras optimizer whose update may be
-        traced (not ``fused = False``), no float16 loss scaling, no layer that says
-        ``_auto_compile = False`` (the RNNs), one process, and a compiler for the device
-        (a C++ compiler on the CPU, triton on CUDA)."""
+        """Whether ``plan`` may compile the step: the model's training step is this runner's
+        (no ``train_step`` of its own), a tkeras optimizer whose update may be traced (not
+        ``fused = False``), no float16 loss scaling, no layer that says ``_auto_compile =
+        False`` (the RNNs), one process, and a compiler for the device (a C++ compiler on
+        the CPU, triton on CUDA)."""
+        if self.model._overrides("train_step"):
+            return False
         optimizer = self.optimizer
         if not hasattr(optimizer, "_fused_by_compile") or optimizer.fused is False:
             return False

@@ -131,8 +131,9 @@ class Trainer:
                 input shape (the partly compiled step where a model cannot be one graph);
                 each new batch shape then takes the compile time (seconds), which only a
                 long fit wins back. ``False``: eager. None or ``'auto'`` (the default):
-                eager, until this compile's fits come to ``TKERAS_AUTO_COMPILE_STEPS``
-                training steps (20,000; steps run + steps a fit plans; 0 turns it off):
+                eager, until this compile's fits (and ``train_on_batch`` calls) come to
+                ``TKERAS_AUTO_COMPILE_STEPS`` training steps (20,000; steps run + steps a
+                fit plans; 0 turns it off):
                 then the whole step is compiled for the main batch shape (other shapes
                 run eagerly), unless the model has recurrent layers or cannot be one
                 graph (see ``StepRunner.plan`` and ``bench/bench_fit.py``).
@@ -753,6 +754,7 @@ class Trainer:
         """
         runner = self._runner()
         batch = self._single_batch(runner, x, y, sample_weight, class_weight)
+        runner.plan(None)  # a long loop of these compiles as a long fit does
         return self._on_batch(self._train_function(runner), batch, reset_metrics, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics: bool = True,
