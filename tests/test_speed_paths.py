@@ -156,9 +156,11 @@ def _through_onednn(y):
     return type(node).__name__ == "_OneDnnDenseBackward"
 
 
-def _assert_float32_close(got, expected, terms):
-    scale = expected.abs().max().item() + 1.0
-    assert (got.double() - expected).abs().max().item() <= 4 * terms * 1.2e-7 * scale
+def _assert_float32_close(got, expected):
+    """Within 1e-5 of the largest magnitude: float32 sums of a few thousand terms land
+    within ~1e-6 here; a wrong operand, layout or mask is off by O(1)."""
+    error = (got.double() - expected).abs().max().item()
+    assert error <= 1e-5 * expected.abs().max().item(), error
 
 
 @needs_onednn
@@ -174,14 +176,14 @@ def test_large_dense_runs_onednn_with_float32_results_and_gradients(activation, 
     assert _through_onednn(y)
     x64 = x.detach().double().requires_grad_()
     expected = reference(x64)
-    _assert_float32_close(y, expected, in_shape[-1])
+    _assert_float32_close(y, expected)
     y.sum().backward()  # (an expanded gradient)
     expected.sum().backward()
-    _assert_float32_close(x.grad, x64.grad, 512)
-    _assert_float32_close(layer.kernel.grad, kernel.grad, x.numel() // in_shape[-1])
+    _assert_float32_close(x.grad, x64.grad)
+    _assert_float32_close(layer.kernel.grad, kernel.grad)
     assert layer.kernel.grad.stride() == layer.kernel.stride()  # the kernel's own layout
     if use_bias:
-        _assert_float32_close(layer.bias.grad, bias.grad, x.numel() // in_shape[-1])
+        _assert_float32_close(layer.bias.grad, bias.grad)
 
 
 @needs_onednn
@@ -221,8 +223,8 @@ def test_dense_gradients_of_gradients_through_onednn():
     x64 = x.detach().double().requires_grad_()
     (grad_x64,) = torch.autograd.grad(reference(x64).square().sum(), x64, create_graph=True)
     grad_x64.square().sum().backward()
-    _assert_float32_close(grad_x, grad_x64, 600 * 512)
-    _assert_float32_close(layer.kernel.grad, kernel.grad, 600 * 512 * 64)
+    _assert_float32_close(grad_x, grad_x64)
+    _assert_float32_close(layer.kernel.grad, kernel.grad)
 
 
 # dynamo makes a torch.autograd.Function() to trace one, inside catch_warnings(record=True),

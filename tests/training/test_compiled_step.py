@@ -191,6 +191,14 @@ class _PlanOnly:
         return self.body(*args)
 
 
+def _plan_only(monkeypatch, steps):
+    """``plan``'s decisions alone: the count set to ``steps``, compiling replaced by
+    ``_PlanOnly`` (its count reset)."""
+    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", steps)
+    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
+    _PlanOnly.made = 0
+
+
 def _small_model(jit=None, recurrent=False, **compile_kwargs):
     if recurrent:
         model = tkeras.Sequential([layers.Reshape((4, 5), input_shape=(20,)), layers.LSTM(3),
@@ -202,9 +210,7 @@ def _small_model(jit=None, recurrent=False, **compile_kwargs):
 
 
 def test_auto_counts_the_steps_of_every_fit_and_decides_once(monkeypatch):
-    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 10)
-    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
-    _PlanOnly.made = 0
+    _plan_only(monkeypatch, 10)
     x, y = _data(64)
     model = _small_model()
     model.fit(x, y, batch_size=16, verbose=0)  # 4 steps run, none more planned
@@ -222,9 +228,7 @@ def test_auto_counts_the_steps_of_every_fit_and_decides_once(monkeypatch):
 
 
 def test_auto_leaves_recurrent_models_and_explicit_eager_steps_eager(monkeypatch):
-    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 1)
-    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
-    _PlanOnly.made = 0
+    _plan_only(monkeypatch, 1)
     x, y = _data(32)
     for model in (_small_model(recurrent=True), _small_model(jit=False),
                   _small_model(run_eagerly=True)):
@@ -243,8 +247,7 @@ def test_auto_leaves_recurrent_models_and_explicit_eager_steps_eager(monkeypatch
 
 
 def test_run_eagerly_turns_the_automatic_compile_off(monkeypatch):
-    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 2)
-    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
+    _plan_only(monkeypatch, 2)
     x, y = _data(32)
     model = _small_model()
     model.fit(x, y, batch_size=16, epochs=2, verbose=0)
@@ -279,9 +282,7 @@ def test_auto_compile_steps_comes_from_the_environment(monkeypatch):
 
 
 def test_auto_leaves_a_model_with_its_own_train_step_alone(monkeypatch):
-    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 1)
-    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
-    _PlanOnly.made = 0
+    _plan_only(monkeypatch, 1)
 
     class OwnStep(tkeras.Sequential):
         def train_step(self, data):
@@ -296,9 +297,7 @@ def test_auto_leaves_a_model_with_its_own_train_step_alone(monkeypatch):
 
 def test_auto_counts_train_on_batch_steps(monkeypatch):
     """A loop of train_on_batch calls (a GAN's) compiles once its steps come to the count."""
-    monkeypatch.setattr(step_runner, "AUTO_COMPILE_STEPS", 3)
-    monkeypatch.setattr(step_runner, "CompiledUpdate", _PlanOnly)
-    _PlanOnly.made = 0
+    _plan_only(monkeypatch, 3)
     x, y = _data(16)
     model = _small_model()
     for _ in range(3):
