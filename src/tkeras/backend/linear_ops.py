@@ -85,22 +85,29 @@ def _plain(t: torch.Tensor) -> bool:
     return type(t).__torch_dispatch__ is torch._C._disabled_torch_dispatch_impl
 
 
-def _linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
-            relu: bool = False) -> torch.Tensor:
-    """``x @ weight.T + bias`` (oneDNN's inner product; ``weight`` is ``(out, in)``)."""
-    if torch.compiler.is_compiling():  # inductor lowers torch's op only for frozen weights
-        return onednn_linear(x, weight, bias, relu)
+def _inner_product(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
+                   relu: bool) -> torch.Tensor:
+    """``x @ weight.T + bias`` (relu'd when asked): oneDNN's inner product, ``weight`` is
+    ``(out, in)``."""
     return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "relu" if relu else "none",
                                               [], "")
+
+
+def _linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
+            relu: bool = False) -> torch.Tensor:
+    """``_inner_product``, through ``onednn_linear`` while torch.compile traces (inductor
+    lowers torch's op only for frozen weights)."""
+    if torch.compiler.is_compiling():
+        return onednn_linear(x, weight, bias, relu)
+    return _inner_product(x, weight, bias, relu)
 
 
 @torch.library.custom_op("tkeras::onednn_linear", mutates_args=())
 def onednn_linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
                   relu: bool) -> torch.Tensor:
-    """``_linear`` as an operator torch.compile calls as it is (the compiled training step of
-    a model with large Dense layers keeps oneDNN's GEMMs)."""
-    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "relu" if relu else "none",
-                                              [], "")
+    """``_inner_product`` as an operator torch.compile calls as it is (the compiled training
+    step of a model with large Dense layers keeps oneDNN's GEMMs)."""
+    return _inner_product(x, weight, bias, relu)
 
 
 @onednn_linear.register_fake
