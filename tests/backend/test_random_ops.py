@@ -17,6 +17,16 @@ def hand_seeded(seed, device="cpu"):
     return gen
 
 
+def keep_mask(shape, rate, gen):
+    """Keras's ``uniform >= rate`` as a CPU dropout mask draws it (``dropout_mask``): the
+    generator's full-range 64-bit draws, read as consecutive int32 ``v`` (little-endian
+    halves), are the uniforms ``(v + 2^31) / 2^32``; here computed in numpy float64."""
+    n = int(np.prod(shape))
+    words = torch.empty((n + 1) // 2, dtype=torch.int64).random_(-2 ** 63, None, generator=gen)
+    v = words.numpy().view("<i4")[:n].astype(np.float64)
+    return torch.from_numpy(((v + 2.0 ** 31) / 2.0 ** 32 >= rate).reshape(shape)).float()
+
+
 # ------------------------------------------------------------------ seeded_generator
 
 def test_seeded_generator_is_one_object_per_seed_and_device_until_clear_session():
@@ -83,7 +93,7 @@ def test_seeded_dropout_masks_follow_the_layers_own_sequence():
     layer = Dropout(rate, seed=21)
     gen = hand_seeded(21)
     for _ in range(2):  # Keras's mask: uniform >= rate, survivors scaled by 1 / (1 - rate)
-        keep = (torch.rand((3, 8), generator=gen) >= rate).float()
+        keep = keep_mask((3, 8), rate, gen)
         np.testing.assert_array_equal(layer(x, training=True).numpy(),
                                       (x * (1 / (1 - rate)) * keep).numpy())
 
@@ -91,7 +101,7 @@ def test_seeded_dropout_masks_follow_the_layers_own_sequence():
 def test_seeded_spatial_dropout_and_noise_layers_match_a_fresh_generator():
     x = torch.ones(2, 4, 3)
     spatial = SpatialDropout1D(0.5, seed=8)
-    keep = (torch.rand((2, 1, 3), generator=hand_seeded(8)) >= 0.5).float()
+    keep = keep_mask((2, 1, 3), 0.5, hand_seeded(8))
     np.testing.assert_array_equal(spatial(x, training=True).numpy(),
                                   (x * (1 / 0.5) * keep).numpy())
     noise = GaussianNoise(0.5, seed=8)
@@ -103,3 +113,32 @@ def test_seeded_layers_on_the_meta_device_draw_without_a_generator():
     x = torch.empty(2, 5, device="meta")
     assert Dropout(0.3, seed=1)(x, training=True).shape == (2, 5)
     assert AlphaDropout(0.3, seed=1)(x, training=True).shape == (2, 5)
+
+
+# ------------------------------------------------------------------ dropout_mask
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_cpu_dropout_mask_is_uniform_ge_rate_scaled(dtype):
+    shape, rate = (3, 5, 7), 0.3  # an odd number of entries: half a 64-bit draw unused
+    mask = random_ops.dropout_mask(shape, rate, dtype, "cpu", hand_seeded(4))
+    assert mask.shape == shape and mask.dtype == dtype
+    keep = keep_mask(shape, rate, hand_seeded(4))
+    scale = torch.tensor(1 / (1 - rate), dtype=dtype)  # the scale rounded once, to dtype
+    np.testing.assert_array_equal(mask.float().numpy(), (keep * scale.float()).numpy())
+
+
+def test_dropout_masks_keep_one_minus_rate_of_the_entries():
+    n = 10 ** 6  # binomial standard deviation of the kept fraction: < 5e-4
+    for rate in (0.1, 0.5, 0.75):
+        for mask in (random_ops.dropout_mask((n,), rate, torch.float32, "cpu"),
+                     random_ops.dropout_mask((n,), torch.tensor(rate), torch.float32, "cpu")):
+            assert abs((mask > 0).double().mean().item() - (1 - rate)) < 3e-3
+            values = mask.unique().tolist()
+            assert values == [0.0, pytest.approx(1 / (1 - rate))]
+
+
+def test_dropout_mask_at_the_ends_of_the_rate_range():
+    assert torch.equal(random_ops.dropout_mask((4, 3), 0, torch.float32, "cpu"), torch.ones(4, 3))
+    rate = 1 - 2.0 ** -40  # within 2^-32 of 1: nothing kept
+    assert not random_ops.dropout_mask((1000,), rate, torch.float32, "cpu").any()
+    assert random_ops.dropout_mask((0, 3), 0.5, torch.float32, "cpu").shape == (0, 3)

@@ -180,8 +180,8 @@ class Dropout(Layer):
     Example:
         >>> Dropout(0.5)(np.ones((1, 4), "float32"))  # inference: unchanged
         tensor([[1., 1., 1., 1.]])
-        >>> Dropout(0.5)(np.ones((1, 4), "float32"), training=True)  # kept values scaled by 1 / 0.5
-        tensor([[0., 2., 0., 0.]])
+        >>> Dropout(0.5, seed=2)(np.ones((1, 4), "float32"), training=True)  # kept: scaled by 1 / 0.5
+        tensor([[2., 2., 0., 2.]])
     """
 
     def __init__(self, rate: float, noise_shape=None, seed: Optional[int] = None, **kwargs):
