@@ -2,12 +2,11 @@
 (issue 16: tkeras at or under the best peer on each workload).
 
 Run on a quiet machine:  python bench/bench_fit.py [--quick] [--device cuda] [--profile]
+                         [--peers tf-keras jax ... --peer-python PYTHON]
 
-Workloads (float32, seeded synthetic data, Adam lr 1e-3, ``fit(verbose=0)``):
-  W1 mlp  784-512(relu)-512(relu)-10(softmax), batch 128, 60 batches/epoch
-  W2 cnn  the seed-004 convnet on 32x32x3, batch 64, 20 batches/epoch
-  W3 lstm Embedding(10000,128)-LSTM(128)-Dense(1,sigmoid), length 80, batch 64, 20 batches/epoch
-  W4 small 20-64(relu)-64(relu)-1, batch 32, 200 batches/epoch (framework overhead)
+Workloads W1 (mlp), W2 (cnn), W3 (lstm), W4 (small mlp: framework overhead): their Keras
+side (seeded data, batch sizes, losses, models) is ``fit_workloads.py``, written once for
+tkeras and the peers; Adam lr 1e-3, ``fit(verbose=0)``.
 
 The torch loops are the idiomatic one: the same architecture as ``torch.nn`` modules,
 ``torch.optim.Adam(lr=1e-3)``, a ``randperm`` per epoch, index the batch, ``zero_grad``,
@@ -46,6 +45,14 @@ So the GEMM gain is ``--torch-process`` against ``--gemm default --torch-process
 framework overhead alone is plain ``--gemm tkeras`` (both sides on the same kernel). The
 malloc set-up's share: the same run with ``TKERAS_MALLOC=default`` in the environment.
 
+``--peers`` also times other Keras implementations on the same workloads, in the same
+rounds: ``tf-keras`` (Keras 2 on TensorFlow) and Keras 3 on ``jax``, ``tensorflow`` or
+``torch``, each in a child process (``peer_worker.py``) under ``--peer-python``, the Python
+that has them installed (they need neither torch nor tkeras; e.g. a virtual environment
+with ``tensorflow-cpu tf-keras "jax[cpu]"``). A peer that cannot be imported there is
+reported skipped. Their rows print the same ratios, so the best peer of each workload is
+measured on the machine at hand.
+
 ``--quick`` is a smoke run (one round of one epoch, a tenth of the batches).
 ``--profile`` runs cProfile over tkeras W4 and prints the top functions.
 """
@@ -80,12 +87,14 @@ import pstats  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from typing import Callable, Dict, List, Optional, Tuple  # noqa: E402
+from typing import Callable, Dict, List, Optional, Sequence, Tuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+import fit_workloads  # noqa: E402
+import peer_worker  # noqa: E402
 import tkeras  # noqa: E402
 from tkeras import layers  # noqa: E402
 
@@ -98,26 +107,24 @@ def _sync(device: str) -> None:
 # ------------------------------------------------------------------ workloads
 
 class Workload:
-    """Data, a tkeras model and the equivalent torch model of one benchmark case."""
+    """One benchmark case: ``fit_workloads``'s Keras side (data, batch size, loss, the
+    model built with tkeras) and the equivalent torch model, loss and target form."""
 
-    def __init__(self, name: str, batch: int, batches: int, build_keras: Callable,
-                 build_torch: Callable, make_data: Callable, keras_loss: str,
-                 torch_loss: nn.Module, torch_target: Callable):
-        self.name = name
-        self.batch = batch
-        self.batches = batches
-        self.build_keras = build_keras
+    def __init__(self, key: str, build_torch: Callable, torch_loss: nn.Module,
+                 torch_target: Callable):
+        spec = fit_workloads.SPECS[key]
+        self.key = key
+        self.name = spec.name
+        self.batch = spec.batch
+        self.batches = spec.batches
+        self.keras_loss = spec.loss
+        self._build = spec.build
         self.build_torch = build_torch
-        self.make_data = make_data
-        self.keras_loss = keras_loss
         self.torch_loss = torch_loss
         self.torch_target = torch_target
 
-
-def _mlp_keras():
-    return tkeras.Sequential([layers.Dense(512, activation="relu", input_shape=(784,)),
-                              layers.Dense(512, activation="relu"),
-                              layers.Dense(10, activation="softmax")])
+    def build_keras(self):
+        return self._build(tkeras)
 
 
 def _mlp_torch():
@@ -125,36 +132,9 @@ def _mlp_torch():
                          nn.Linear(512, 10))
 
 
-def _mlp_data(rng: np.random.RandomState, n: int):
-    x = rng.rand(n, 784).astype("float32")
-    labels = rng.randint(0, 10, n)
-    return x, np.eye(10, dtype="float32")[labels]
-
-
-def _small_keras():
-    return tkeras.Sequential([layers.Dense(64, activation="relu", input_shape=(20,)),
-                              layers.Dense(64, activation="relu"), layers.Dense(1)])
-
-
 def _small_torch():
     return nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
                          nn.Linear(64, 1))
-
-
-def _small_data(rng: np.random.RandomState, n: int):
-    return rng.rand(n, 20).astype("float32"), rng.rand(n, 1).astype("float32")
-
-
-def _cnn_keras():
-    L = layers
-    return tkeras.Sequential([
-        L.Conv2D(32, (3, 3), padding="same", activation="relu", input_shape=(32, 32, 3)),
-        L.Conv2D(32, (3, 3), activation="relu"), L.MaxPooling2D(pool_size=(2, 2)),
-        L.Dropout(0.25),
-        L.Conv2D(64, (3, 3), padding="same", activation="relu"),
-        L.Conv2D(64, (3, 3), activation="relu"), L.MaxPooling2D(pool_size=(2, 2)),
-        L.Dropout(0.25), L.Flatten(), L.Dense(512, activation="relu"), L.Dropout(0.5),
-        L.Dense(10, activation="softmax")])
 
 
 class _CnnTorch(nn.Module):
@@ -172,16 +152,6 @@ class _CnnTorch(nn.Module):
         return self.head(self.features(x.permute(0, 3, 1, 2)))
 
 
-def _cnn_data(rng: np.random.RandomState, n: int):
-    x = rng.rand(n, 32, 32, 3).astype("float32")
-    return x, np.eye(10, dtype="float32")[rng.randint(0, 10, n)]
-
-
-def _lstm_keras():
-    return tkeras.Sequential([layers.Embedding(10000, 128, input_length=80),
-                              layers.LSTM(128), layers.Dense(1, activation="sigmoid")])
-
-
 class _LstmTorch(nn.Module):
     def __init__(self):
         super().__init__()
@@ -194,24 +164,15 @@ class _LstmTorch(nn.Module):
         return self.out(h[-1])
 
 
-def _lstm_data(rng: np.random.RandomState, n: int):
-    return rng.randint(1, 10000, size=(n, 80)).astype("int64"), \
-        rng.randint(0, 2, size=(n, 1)).astype("float32")
-
-
 def _class_index(y: torch.Tensor) -> torch.Tensor:
     return y.argmax(dim=1)
 
 
 WORKLOADS = {
-    "W1": lambda: Workload("W1 mlp 784-512-512-10", 128, 60, _mlp_keras, _mlp_torch, _mlp_data,
-                           "categorical_crossentropy", nn.CrossEntropyLoss(), _class_index),
-    "W2": lambda: Workload("W2 cnn 32x32x3", 64, 20, _cnn_keras, _CnnTorch, _cnn_data,
-                           "categorical_crossentropy", nn.CrossEntropyLoss(), _class_index),
-    "W3": lambda: Workload("W3 lstm emb-LSTM(128)", 64, 20, _lstm_keras, _LstmTorch, _lstm_data,
-                           "binary_crossentropy", nn.BCEWithLogitsLoss(), lambda y: y),
-    "W4": lambda: Workload("W4 small 20-64-64-1", 32, 200, _small_keras, _small_torch,
-                           _small_data, "mse", nn.MSELoss(), lambda y: y),
+    "W1": lambda: Workload("W1", _mlp_torch, nn.CrossEntropyLoss(), _class_index),
+    "W2": lambda: Workload("W2", _CnnTorch, nn.CrossEntropyLoss(), _class_index),
+    "W3": lambda: Workload("W3", _LstmTorch, nn.BCEWithLogitsLoss(), lambda y: y),
+    "W4": lambda: Workload("W4", _small_torch, nn.MSELoss(), lambda y: y),
 }
 
 _NEEDS = {"W2": ("Conv2D", "MaxPooling2D"), "W3": ("Embedding", "LSTM")}
@@ -275,35 +236,28 @@ def _timing(run: Callable[[int], None], device: str) -> Runner:
 
 
 def _workload_data(key: str, batch_scale: float):
-    work = WORKLOADS[key]()
-    batches = max(1, int(round(work.batches * batch_scale)))
-    x, y = work.make_data(np.random.RandomState(0), batches * work.batch)
-    return work, batches, x, y
+    batches, x, y = fit_workloads.data(key, batch_scale)
+    return WORKLOADS[key](), batches, x, y
 
 
-class ChildTorchRunner:
-    """A torch loop in a child process with torch's default MKL and malloc set-up
-    (``--torch-process``):
-    the child times its own epochs and answers over a pipe, one line per request."""
+class ChildRunner:
+    """A loop timed in a child process (``--torch-process``'s torch loops, ``--peers``):
+    the child says ``ready`` once built (or why it cannot run), then answers each epoch
+    count written to it with its seconds per epoch, one line per request."""
 
-    def __init__(self, key: str, device: str, batch_scale: float, fused: bool):
-        env = {k: v for k, v in os.environ.items() if k != "MKL_ENABLE_INSTRUCTIONS"}
-        env["TKERAS_GEMM"] = "default"
-        env["TKERAS_MALLOC"] = "default"  # glibc's malloc, as a plain torch process has
-        command = [sys.executable, os.path.abspath(__file__), "--worker", key, "--device", device,
-                   "--scale", repr(batch_scale)] + (["--worker-fused"] if fused else [])
+    def __init__(self, command: List[str], env: Dict[str, str], what: str):
+        self.what = what
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)
         # its start (imports, data) must not overlap anything timed here, warm-ups included
-        if self.process.stdout.readline().strip() != "ready":
-            raise RuntimeError("the torch worker process did not start")
+        self.greeting = self.process.stdout.readline().strip()
 
     def __call__(self, epochs: int) -> float:
         self.process.stdin.write(f"{epochs}\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError("the torch worker process ended early")
+            raise RuntimeError(f"the {self.what} process ended early")
         return float(line)
 
     def close(self) -> None:
@@ -311,8 +265,42 @@ class ChildTorchRunner:
         self.process.wait(timeout=60)
 
 
+def _plain_environment() -> Dict[str, str]:
+    """This process's environment without tkeras's MKL choice (children start as a plain
+    process would)."""
+    return {k: v for k, v in os.environ.items() if k != "MKL_ENABLE_INSTRUCTIONS"}
+
+
+def torch_child(key: str, device: str, batch_scale: float, fused: bool) -> ChildRunner:
+    """A torch loop in a child process with torch's default MKL and malloc set-up."""
+    env = _plain_environment()
+    env["TKERAS_GEMM"] = "default"
+    env["TKERAS_MALLOC"] = "default"  # glibc's malloc, as a plain torch process has
+    command = [sys.executable, os.path.abspath(__file__), "--worker", key, "--device", device,
+               "--scale", repr(batch_scale)] + (["--worker-fused"] if fused else [])
+    child = ChildRunner(command, env, "torch worker")
+    if child.greeting != "ready":
+        child.close()
+        raise RuntimeError("the torch worker process did not start")
+    return child
+
+
+def peer_child(python: str, key: str, peer: str, batch_scale: float) -> Optional[ChildRunner]:
+    """``peer_worker.py`` under ``python``; None (and a line saying why) where the peer
+    cannot run there."""
+    worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_worker.py")
+    child = ChildRunner([python, worker, key, peer, repr(batch_scale)], _plain_environment(),
+                        f"{peer} worker")
+    if not child.greeting.startswith("ready"):
+        child.close()
+        print(f"  {peer:<18} skipped: {child.greeting or 'its worker did not start'}")
+        return None
+    print(f"  {peer:<18} {child.greeting.split(' ', 2)[-1]} under {python}")
+    return child
+
+
 def worker_main(key: str, device: str, batch_scale: float, fused: bool) -> None:
-    """The child side of ``ChildTorchRunner``: reads epoch counts, prints s/epoch."""
+    """The child side of ``torch_child``: reads epoch counts, prints s/epoch."""
     work, _, x, y = _workload_data(key, batch_scale)
     torch.manual_seed(0)
     run = torch_runner(work, x, y, device, fused=fused)
@@ -330,8 +318,8 @@ def _median_with_interval(values, resamples: int = 2000) -> Tuple[float, float, 
 
 
 def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
-            jit: bool = False, fused_opt: bool = False,
-            torch_process: bool = False) -> Optional[Dict]:
+            jit: bool = False, fused_opt: bool = False, torch_process: bool = False,
+            peers: Sequence[str] = (), peer_python: str = sys.executable) -> Optional[Dict]:
     work = WORKLOADS[key]()
     missing = missing_layers(key)
     if missing:
@@ -344,14 +332,20 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
         runners["tkeras fused-opt"] = keras_runner(work, x, y, device, fused_opt=True)
     if jit:
         runners["tkeras jit"] = keras_runner(work, x, y, device, jit_compile=True)
-    children: List[ChildTorchRunner] = []
-    for name, fused in (("torch", False), ("torch fused", True)):
-        if torch_process:
-            children.append(ChildTorchRunner(key, device, batch_scale, fused))
-            runners[name] = children[-1]
-        else:
-            runners[name] = torch_runner(work, x, y, device, fused=fused)
+    children: List[ChildRunner] = []
+    print(f"{work.name}")
     try:
+        for name, fused in (("torch", False), ("torch fused", True)):
+            if torch_process:
+                children.append(torch_child(key, device, batch_scale, fused))
+                runners[name] = children[-1]
+            else:
+                runners[name] = torch_runner(work, x, y, device, fused=fused)
+        for peer in peers:
+            child = peer_child(peer_python, key, peer, batch_scale)
+            if child is not None:
+                children.append(child)
+                runners[peer] = child
         # one round's fits (compiled variants compile: jit, and the default's automatic
         # compile when a fit plans enough steps)
         warmup = {name: run(epochs) * epochs for name, run in runners.items()}
@@ -365,11 +359,10 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
             child.close()
     medians = {name: statistics.median(values) for name, values in times.items()}
     result = {"workload": key, "s_per_epoch": medians, "ratios": {}}
-    print(f"{work.name}")
     for name in ("torch", "torch fused"):
         m = medians[name]
         print(f"  {name:<18} {m:8.4f} s/epoch ({m / batches * 1e3:7.3f} ms/step)")
-    for name in (n for n in names if n.startswith("tkeras")):
+    for name in (n for n in names if n not in ("torch", "torch fused")):
         m = medians[name]
         parts = []
         for base in ("torch", "torch fused"):
@@ -418,6 +411,11 @@ def main(argv=None) -> None:
                         help="also time tkeras with optimizer.fused = True")
     parser.add_argument("--torch-process", action="store_true",
                         help="torch loops in a child process with torch's default MKL set-up")
+    parser.add_argument("--peers", nargs="+", default=[], choices=peer_worker.PEERS,
+                        help="also time these Keras peers (bench/peer_worker.py), each in a "
+                        "child process under --peer-python")
+    parser.add_argument("--peer-python", default=sys.executable,
+                        help="the Python that has the peers installed (default: this one)")
     _gemm_arguments(parser)
     parser.add_argument("--worker", choices=sorted(WORKLOADS), help=argparse.SUPPRESS)
     parser.add_argument("--worker-fused", action="store_true", help=argparse.SUPPRESS)
@@ -439,7 +437,7 @@ def main(argv=None) -> None:
              ", shared by the torch loops") if tkeras._malloc.applied else "malloc: glibc's defaults")
     for key in args.only or sorted(WORKLOADS):
         compare(key, args.device, rounds, epochs, scale, jit=args.jit, fused_opt=args.fused_opt,
-                torch_process=args.torch_process)
+                torch_process=args.torch_process, peers=args.peers, peer_python=args.peer_python)
 
 
 if __name__ == "__main__":
