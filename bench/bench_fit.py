@@ -2,7 +2,7 @@
 (issue 16: tkeras at or under the best peer on each workload).
 
 Run on a quiet machine:  python bench/bench_fit.py [--quick] [--device cuda] [--profile]
-                         [--peers tf-keras jax ... --peer-python PYTHON]
+                         [--peers tf-keras keras3-jax ... --peer-python PYTHON]
 
 Workloads W1 (mlp), W2 (cnn), W3 (lstm), W4 (small mlp: framework overhead): their Keras
 side (seeded data, batch sizes, losses, models) is ``fit_workloads.py``, written once for
@@ -46,12 +46,13 @@ framework overhead alone is plain ``--gemm tkeras`` (both sides on the same kern
 malloc set-up's share: the same run with ``TKERAS_MALLOC=default`` in the environment.
 
 ``--peers`` also times other Keras implementations on the same workloads, in the same
-rounds: ``tf-keras`` (Keras 2 on TensorFlow) and Keras 3 on ``jax``, ``tensorflow`` or
-``torch``, each in a child process (``peer_worker.py``) under ``--peer-python``, the Python
-that has them installed (they need neither torch nor tkeras; e.g. a virtual environment
-with ``tensorflow-cpu tf-keras "jax[cpu]"``). A peer that cannot be imported there is
-reported skipped. Their rows print the same ratios, so the best peer of each workload is
-measured on the machine at hand.
+rounds: ``tf-keras`` (Keras 2 on TensorFlow) and Keras 3 on JAX, TensorFlow or torch
+(``keras3-jax``, ``keras3-tensorflow``, ``keras3-torch``), each in a child process
+(``peer_worker.py``) under ``--peer-python``, the Python that has them installed (they
+need neither tkeras nor, but for keras3-torch, torch; e.g. a virtual environment with
+``tensorflow-cpu tf-keras "jax[cpu]"``). A peer that cannot be imported there is reported
+skipped. Their rows print the same ratios, so the best peer of each workload is measured
+on the machine at hand.
 
 ``--quick`` is a smoke run (one round of one epoch, a tenth of the batches).
 ``--profile`` runs cProfile over tkeras W4 and prints the top functions.

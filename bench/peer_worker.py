@@ -3,8 +3,8 @@
 
     PYTHON bench/peer_worker.py KEY PEER SCALE
 
-PEER: ``tf-keras`` (the ``tf_keras`` package, Keras 2 on TensorFlow) or a Keras 3 backend
-(``jax``, ``tensorflow``, ``torch``). The model, data and batch size are
+PEER: ``tf-keras`` (the ``tf_keras`` package, Keras 2 on TensorFlow) or Keras 3 on a backend
+(``keras3-jax``, ``keras3-tensorflow``, ``keras3-torch``). The model, data and batch size are
 ``fit_workloads.py``'s; the optimizer is Adam(1e-3), ``fit(verbose=0, shuffle=True)``, each
 framework's defaults otherwise. Prints ``ready`` once built, then reads epoch counts, one a
 line, and prints the seconds per epoch of a ``fit`` of that many epochs. A peer that cannot
@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fit_workloads
 
-PEERS = ("tf-keras", "jax", "tensorflow", "torch")
+PEERS = ("tf-keras", "keras3-jax", "keras3-tensorflow", "keras3-torch")
 
 
 def import_keras(peer: str):
@@ -29,7 +29,7 @@ def import_keras(peer: str):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if peer == "tf-keras":
         return importlib.import_module("tf_keras")
-    os.environ["KERAS_BACKEND"] = peer
+    os.environ["KERAS_BACKEND"] = peer[len("keras3-"):]
     keras = importlib.import_module("keras")
     if not keras.__version__.startswith("3."):
         raise ImportError(f"keras {keras.__version__} is not Keras 3")

@@ -30,9 +30,9 @@ def test_bench_fit_times_a_peer_in_its_own_process_and_skips_a_missing_one(tmp_p
     (tmp_path / "tf_keras.py").write_text("import sys\nimport tkeras\n\nsys.modules[__name__] = tkeras\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
     done = subprocess.run([sys.executable, str(BENCH / "bench_fit.py"), "--quick", "--only", "W4",
-                           "--peers", "tf-keras", "jax"], capture_output=True, text=True,
+                           "--peers", "tf-keras", "keras3-jax"], capture_output=True, text=True,
                           timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith("  ")}
     assert "ratio to torch" in rows["tf-keras"]
-    assert "skipped: unavailable" in rows["jax"]
+    assert "skipped: unavailable" in rows["keras3-jax"]
