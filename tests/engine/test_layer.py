@@ -231,6 +231,21 @@ def test_any_torch_module_is_a_layer_and_every_layer_is_a_module():
     assert seen == [torch.Size([5, 2])]
 
 
+def test_a_wrapped_modules_weights_follow_it_through_torch_conversions():
+    bn = torch.nn.BatchNorm1d(4)
+    model = Sequential([Input(shape=(4,)), TorchModuleWrapper(bn)])
+    model.double()  # torch gives the module new buffers (running mean and variance)
+    layer = model.layers[0]
+    assert [w.dtype for w in layer.weights] == [torch.float64] * 4
+    assert layer.weights[2] is bn.running_mean and layer.weights[3] is bn.running_var
+    values = [np.full((4,), float(i), "float64") for i in range(4)]
+    model.set_weights(values)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), values[2])
+    model(torch.randn(8, 4, dtype=torch.float64), training=True)  # moves the running mean
+    np.testing.assert_array_equal(model.get_weights()[2], bn.running_mean.numpy())
+    assert not np.array_equal(model.get_weights()[2], values[2])
+
+
 def test_layer_config_round_trip_and_unknown_kwargs():
     layer = Dense(5, activation="relu", name="d5", use_bias=False)
     clone = Dense.from_config(layer.get_config())

@@ -51,6 +51,15 @@ class TorchModuleWrapper(Layer):
             own.append(b)
         self._own_weights = own
 
+    def _apply(self, fn, recurse: bool = True):
+        """``nn.Module._apply`` (``.to()``, ``.double()``, ``.cuda()``, ...) gives the module
+        new buffers (and, where torch swaps tensors on conversion, new parameters): the
+        weights are collected from the module again, so ``weights`` / ``get_weights`` /
+        ``set_weights`` / saving see the module's tensors, not the ones it had before."""
+        super()._apply(fn, recurse)
+        self._track_module_state()
+        return self
+
     def _direct_sublayers(self):
         return []
 
