@@ -53,7 +53,7 @@ def run_processes():
     return _run_processes
 
 
-SCENARIOS = "arrays,sequence,dataloader,stop_on_nan,plain,batchnorm,subclassed"
+SCENARIOS = "arrays,sequence,dataloader,stop_on_nan,plain,batchnorm,subclassed,on_batch"
 
 
 @pytest.fixture(scope="session")

@@ -137,3 +137,25 @@ def test_bench_script_runs_quick():
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ratio 2-process / 1-process step time" in done.stdout
     assert "Warning" not in done.stderr, done.stderr[-2000:]
+
+
+def test_train_on_batch_is_one_step_of_a_distributed_fit(runs):
+    """Each rank trains on its part of the global batch with the gradients all-reduced:
+    the ranks' weights stay equal, and equal to one process's; the values returned are the
+    whole batch's."""
+    one, (r0, r1), _ = runs
+    one, r0, r1 = one["on_batch"], r0["on_batch"], r1["on_batch"]
+    assert one["sizes"] == [16, 15, 17]
+    assert [a + b for a, b in zip(r0["sizes"], r1["sizes"])] == one["sizes"]  # split, not
+    assert max(r0["sizes"] + r1["sizes"]) <= 9  # each rank computing the whole batch
+    for a, b in zip(r0["weights"], r1["weights"]):
+        np.testing.assert_array_equal(a, b)
+    _close(r0["weights"], one["weights"])
+    for r in (r0, r1):
+        np.testing.assert_allclose(r["train"], one["train"], rtol=1e-5)
+    for a, b in zip(r0["bn_weights"], r1["bn_weights"]):  # moving statistics averaged
+        np.testing.assert_array_equal(a, b)
+    assert "small_batch" not in one
+    for r in (r0, r1):
+        assert "The batch given to `train_on_batch` holds 1 sample(s), fewer than the 2" \
+            in r["small_batch"]

@@ -186,6 +186,33 @@ def scenario_batchnorm(out, rank):
     return result
 
 
+def scenario_on_batch(out, rank):
+    """train_on_batch / test_on_batch, every rank given the same global batches (one of
+    them of an odd size), and a model with BatchNormalization (per-rank statistics)."""
+    x, y = make_data(48)
+    model = make_model()
+    result = {"train": [], "test": [], "sizes": []}
+    def record(layer, args, output):  # the training passes (not a first no-grad build pass)
+        if torch.is_grad_enabled():
+            result["sizes"].append(int(args[0].shape[0]))
+
+    hook = model.layers[0].register_forward_hook(record)
+    for start, stop in ((0, 16), (16, 31), (31, 48)):
+        result["train"].append(model.train_on_batch(x[start:stop], y[start:stop]))
+    hook.remove()
+    result["test"].append(model.test_on_batch(x[:16], y[:16]))
+    result["weights"] = model.get_weights()
+    bn = _bn_model()
+    for start in (0, 16, 32):
+        bn.train_on_batch(x[start:start + 16], y[start:start + 16])
+    result["bn_weights"] = bn.get_weights()
+    try:
+        model.train_on_batch(x[:1], y[:1])
+    except ValueError as e:
+        result["small_batch"] = str(e)
+    return result
+
+
 def scenario_fsdp_errors(out, rank):
     x, y = make_data()
     try:

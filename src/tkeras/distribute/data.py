@@ -119,26 +119,34 @@ class ShardedAdapter(da.DataAdapter):
             yield self._local(step, batch)
 
     def _local(self, step: int, batch: da.Batch) -> ShardBatch:
-        n, world = batch.size, self.comm.world
-        if n < world:
-            raise ValueError(
-                f"Batch {step} of `{self.what}` holds {n} sample(s), fewer than the {world} "
-                "processes training together: a global batch is split across the processes "
-                "and each needs at least one sample. Choose `batch_size` (the global batch) "
-                "and the number of samples so that every batch, the last one included, holds "
-                f"at least {world} samples.")
-        start, stop = split_bounds(n, world, self.comm.rank)
-        local = ShardBatch(_slice(batch.x, start, stop), _slice(batch.y, start, stop),
-                           _slice(batch.sample_weight, start, stop), batch.x_keys)
-        local.global_size = n
-        local.loss_scale = (stop - start) * world / n
-        return local
+        return local_part(batch, self.comm, f"Batch {step} of `{self.what}`",
+                          "Choose `batch_size` (the global batch) and the number of samples so "
+                          "that every batch, the last one included, holds at least "
+                          f"{self.comm.world} samples.")
 
     def on_epoch_end(self) -> None:
         self.inner.on_epoch_end()
 
     def close(self) -> None:
         self.inner.close()
+
+
+def local_part(batch: da.Batch, comm: Comm, what: str, hint: str) -> ShardBatch:
+    """This rank's contiguous part of the global ``batch``, with its share of the loss
+    (``loss_scale``); a ``ValueError`` (``what`` holds too few samples, then ``hint``)
+    when some rank would get none."""
+    n, world = batch.size, comm.world
+    if n < world:
+        raise ValueError(
+            f"{what} holds {n} sample(s), fewer than the {world} processes training together: "
+            f"a global batch is split across the processes and each needs at least one "
+            f"sample. {hint}")
+    start, stop = split_bounds(n, world, comm.rank)
+    local = ShardBatch(_slice(batch.x, start, stop), _slice(batch.y, start, stop),
+                       _slice(batch.sample_weight, start, stop), batch.x_keys)
+    local.global_size = n
+    local.loss_scale = (stop - start) * world / n
+    return local
 
 
 class SamplerAdapter(da.DataAdapter):

@@ -13,6 +13,9 @@ with more than one process (``attach`` returns None otherwise: one check per cal
 * ``stop_training`` is agreed (any rank) at the end of each epoch; non-trainable weights
   (moving statistics) are averaged then, so every rank holds the same model.
 * ``predict`` gathers every rank's predictions: every rank returns all samples, in order.
+* ``train_on_batch`` is one step of a distributed ``fit``: every rank passes the same
+  global batch and trains on its part; the values returned are reduced, and the moving
+  statistics averaged after the step.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import torch.distributed as dist
 from ..engine.base_layer import call_context
 from ..engine.step_runner import _flat_outputs
 from . import strategy as strategy_module
-from .data import Comm, shard_adapter
+from .data import Comm, local_part, shard_adapter
 
 
 def attach(model, runner, mode: str):
@@ -185,8 +188,17 @@ class DistributedSteps:
     def _non_trainable(self) -> List[torch.Tensor]:
         return list(self.model.non_trainable_weights)
 
+    def begin(self) -> None:
+        """The start of a call that ``finish`` ends (each ``train_on_batch`` of a kept
+        instance; the constructor begins ``fit``'s)."""
+
     def finish(self) -> None:
         """The end of the call."""
+
+    def local_batch(self, batch):
+        """This rank's part of a batch given to ``train_on_batch``: the global batch."""
+        return local_part(batch, self.comm, "The batch given to `train_on_batch`",
+                          f"Pass batches of at least {self.comm.world} samples.")
 
     # -------------------------------------------------------------- predict
 
@@ -239,17 +251,22 @@ class DDPSteps(DistributedSteps):
     def __init__(self, model, runner, strategy, mode: str):
         super().__init__(model, runner, strategy, mode)
         self.ddp = None
-        self._synced = []
-        if mode == "fit" and getattr(strategy, "sync_batch_norm", False):
-            from . import sync_bn
-            self._synced = sync_bn.enable(model)
+        self._synced: list = []
+        self._sync_bn = mode == "fit" and getattr(strategy, "sync_batch_norm", False)
+        self.begin()
         if mode == "fit" and runner.params:
             self._wrap()
+
+    def begin(self) -> None:
+        if self._sync_bn and not self._synced:
+            from . import sync_bn
+            self._synced = sync_bn.enable(self.model)
 
     def finish(self) -> None:
         if self._synced:
             from . import sync_bn
             sync_bn.disable(self._synced)
+            self._synced = []
 
     def _wrap(self) -> None:
         from torch.nn.parallel import DistributedDataParallel

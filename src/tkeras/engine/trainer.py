@@ -24,6 +24,7 @@ from .. import metrics as metrics_module
 from ..backend.variables import to_numpy
 from ..callbacks import CallbackList, LazyLogs
 from ..distribute import engine as distributed
+from ..distribute.strategy import is_distributed
 from ..mixed_precision.loss_scale_optimizer import LossScaleOptimizer
 from . import data_adapter as da
 from .compile_utils import (
@@ -749,13 +750,42 @@ class Trainer:
                 (else they accumulate over calls).
             return_dict: return ``{name: value}``.
 
+        Under a ``torch.distributed`` process group of several processes (torchrun), every
+        process passes the same global batch: each trains on its part, as in a distributed
+        ``fit``, and the values returned are the whole batch's.
+
         Returns:
             The loss of the batch (computed before the update) or ``[loss, metrics...]``.
         """
         runner = self._runner()
         batch = self._single_batch(runner, x, y, sample_weight, class_weight)
-        runner.plan(None)  # a long loop of these compiles as a long fit does
-        return self._on_batch(self._train_function(runner), batch, reset_metrics, return_dict)
+        parallel = self._on_batch_steps(runner)
+        if parallel is None:
+            runner.plan(None)  # a long loop of these compiles as a long fit does
+            return self._on_batch(self._train_function(runner), batch, reset_metrics,
+                                  return_dict)
+        # a process group: as one step of a distributed fit on the global batch `x`
+        parallel.begin()
+        try:
+            return self._on_batch((parallel.train_step, parallel.logs),
+                                  parallel.local_batch(batch), reset_metrics, return_dict)
+        finally:
+            parallel.end_epoch(False)  # moving statistics averaged: the ranks' models agree
+            parallel.finish()
+
+    def _on_batch_steps(self, runner: StepRunner):
+        """Under a ``torch.distributed`` process group of several processes, the distributed
+        steps ``train_on_batch`` runs (each rank trains on its part of the batch, gradients
+        all-reduced, logs reduced), kept while the trainable parameters stay the same;
+        None in one process."""
+        if not is_distributed():
+            return None
+        key = [id(p) for p in runner.params]
+        kept = runner.__dict__.get("_on_batch_steps")
+        if kept is None or kept[0] != key:
+            kept = runner.__dict__["_on_batch_steps"] = (key, distributed.attach(self, runner,
+                                                                                 "fit"))
+        return kept[1]
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics: bool = True,
                       return_dict: bool = False):
