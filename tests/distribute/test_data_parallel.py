@@ -155,7 +155,10 @@ def test_train_on_batch_is_one_step_of_a_distributed_fit(runs):
         np.testing.assert_allclose(r["train"], one["train"], rtol=1e-5)
     for a, b in zip(r0["bn_weights"], r1["bn_weights"]):  # moving statistics averaged
         np.testing.assert_array_equal(a, b)
-    assert "small_batch" not in one
+    assert "small_batch" not in one and "own_train_step" not in one
+    for r in (r0, r1):  # its gradients would not be all-reduced
+        assert "overrides `train_step`, which `train_on_batch` cannot run on several processes" \
+            in r["own_train_step"]
     for r in (r0, r1):
         assert "The batch given to `train_on_batch` holds 1 sample(s), fewer than the 2" \
             in r["small_batch"]

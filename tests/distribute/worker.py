@@ -210,7 +210,18 @@ def scenario_on_batch(out, rank):
         model.train_on_batch(x[:1], y[:1])
     except ValueError as e:
         result["small_batch"] = str(e)
+    own = OwnStep(model.inputs, model.outputs)
+    own.compile("sgd", "mse")
+    try:
+        own.train_on_batch(x[:16], y[:16])
+    except ValueError as e:
+        result["own_train_step"] = str(e)
     return result
+
+
+class OwnStep(tkeras.Model):
+    def train_step(self, data):
+        return super().train_step(data)
 
 
 def scenario_fsdp_errors(out, rank):

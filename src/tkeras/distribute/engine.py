@@ -31,9 +31,10 @@ from . import strategy as strategy_module
 from .data import Comm, local_part, shard_adapter
 
 
-def attach(model, runner, mode: str):
-    """The distributed steps of this ``fit`` / ``evaluate`` / ``predict`` call, or None when
-    no process group of several processes is initialised."""
+def attach(model, runner, mode: str, caller: Optional[str] = None):
+    """The distributed steps of this ``fit`` / ``evaluate`` / ``predict`` call (``mode``;
+    ``caller``, the method errors name, when another: ``train_on_batch``), or None when no
+    process group of several processes is initialised."""
     if not strategy_module.is_distributed():
         return None
     strategy = model.__dict__.get("_distribute_strategy") or strategy_module.get_strategy()
@@ -41,8 +42,8 @@ def attach(model, runner, mode: str):
         strategy = _default_strategy()
     if strategy.kind == "fsdp":
         from .fsdp import FSDPSteps
-        return FSDPSteps(model, runner, strategy, mode)
-    return DDPSteps(model, runner, strategy, mode)
+        return FSDPSteps(model, runner, strategy, mode, caller)
+    return DDPSteps(model, runner, strategy, mode, caller)
 
 
 _DEFAULT = []
@@ -57,11 +58,12 @@ def _default_strategy():
 class DistributedSteps:
     """Common part of the DDP and FSDP2 steps (duck-types ``StepRunner`` for the loops)."""
 
-    def __init__(self, model, runner, strategy, mode: str):
+    def __init__(self, model, runner, strategy, mode: str, caller: Optional[str] = None):
         self.model = model
         self.base = runner
         self.strategy = strategy
         self.mode = mode
+        self.caller = caller or mode
         self._check_model(model, runner, mode)
         self._place(model, runner)
         self.comm = Comm(runner.device)
@@ -79,7 +81,7 @@ class DistributedSteps:
                 "process, or use stateful=False.")
         if mode == "fit" and model._overrides("train_step"):
             raise ValueError(
-                f"Model {model.name!r} overrides `train_step`, which `fit` cannot run on "
+                f"Model {model.name!r} overrides `train_step`, which `{self.caller}` cannot run on "
                 "several processes: its gradients would not be all-reduced. Use the default "
                 "`train_step` (losses and metrics from `compile`), or wrap the model in "
                 "`torch.nn.parallel.DistributedDataParallel` in your own loop.")
@@ -248,8 +250,8 @@ _DDP_ARGS = _ddp_arguments()
 class DDPSteps(DistributedSteps):
     """The training step through ``torch.nn.parallel.DistributedDataParallel``."""
 
-    def __init__(self, model, runner, strategy, mode: str):
-        super().__init__(model, runner, strategy, mode)
+    def __init__(self, model, runner, strategy, mode: str, caller: Optional[str] = None):
+        super().__init__(model, runner, strategy, mode, caller)
         self.ddp = None
         self._synced: list = []
         self._sync_bn = mode == "fit" and getattr(strategy, "sync_batch_norm", False)

@@ -17,7 +17,7 @@ Between calls the model's modules stay sharded: calling the model runs through F
 from __future__ import annotations
 
 import contextlib
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 
@@ -29,8 +29,8 @@ from .engine import DistributedSteps, _gradients
 class FSDPSteps(DistributedSteps):
     """The training step of a model sharded by FSDP2 (see the module docstring)."""
 
-    def __init__(self, model, runner, strategy, mode: str):
-        super().__init__(model, runner, strategy, mode)
+    def __init__(self, model, runner, strategy, mode: str, caller: Optional[str] = None):
+        super().__init__(model, runner, strategy, mode, caller)
         if runner.regularizers or runner.constraints:
             raise ValueError(
                 f"Model {model.name!r} has weight regularizers or constraints, which "

@@ -783,8 +783,8 @@ class Trainer:
         key = [id(p) for p in runner.params]
         kept = runner.__dict__.get("_on_batch_steps")
         if kept is None or kept[0] != key:
-            kept = runner.__dict__["_on_batch_steps"] = (key, distributed.attach(self, runner,
-                                                                                 "fit"))
+            kept = runner.__dict__["_on_batch_steps"] = (key, distributed.attach(
+                self, runner, "fit", "train_on_batch"))
         return kept[1]
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics: bool = True,
