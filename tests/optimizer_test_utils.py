@@ -84,8 +84,8 @@ def expected_config(meta):
     return expected
 
 
-def check_optimizer(factory, case_file: str, atol: float = 1e-6, keras_config: bool = True,
-                    restores_fresh: bool = True) -> None:
+def check_optimizer(factory, case_file: str, atol: float = 1e-6,
+                    keras_config: bool = True) -> None:
     """Runs the shared optimizer checks on ``factory()`` against one keras_reference case.
 
     Args:
@@ -94,9 +94,6 @@ def check_optimizer(factory, case_file: str, atol: float = 1e-6, keras_config: b
         atol: absolute tolerance on the weights after each step.
         keras_config: compare ``serialize`` and the variables with what Keras recorded (off for
             a wrapped torch.optim optimizer, which has its own config and slot names).
-        restores_fresh: whether a freshly built optimizer takes the saved slots (off for a
-            wrapped torch.optim optimizer with momentum: torch creates its state at the first
-            step; tests/test_optimizers.py has the strict xfail that shows it).
     """
     optimizer = factory()
     params, arrays, meta = run_reference(case_file, optimizer, atol=atol)
@@ -105,10 +102,9 @@ def check_optimizer(factory, case_file: str, atol: float = 1e-6, keras_config: b
         _check_keras_variables(optimizer, arrays, meta)
         assert O.serialize(optimizer) == expected_config(meta)
     _check_config_round_trip(optimizer)
-    if restores_fresh:
-        gradients = _recorded_gradients(arrays, meta, params)
-        check_slots_round_trip(factory, params, gradients[:2], gradients[2:])
-    _check_save_load_with_a_model(factory, arrays, meta, atol, restores_fresh)
+    gradients = _recorded_gradients(arrays, meta, params)
+    check_slots_round_trip(factory, params, gradients[:2], gradients[2:])
+    _check_save_load_with_a_model(factory, arrays, meta, atol)
 
 
 def _check_keras_variables(optimizer, arrays, meta) -> None:
@@ -162,7 +158,7 @@ def check_slots_round_trip(factory, params, before, after) -> None:
         np.testing.assert_array_equal(a, b)
 
 
-def _check_save_load_with_a_model(factory, arrays, meta, atol: float, load: bool) -> None:
+def _check_save_load_with_a_model(factory, arrays, meta, atol: float) -> None:
     """train_on_batch reproduces Keras's step 1; after save -> load_model (both formats) the
     loaded model's optimizer has the same state and its step 2 gives Keras's step-2 weights."""
     model = model_from_json(meta["model"]["model_json"])
@@ -171,8 +167,6 @@ def _check_save_load_with_a_model(factory, arrays, meta, atol: float, load: bool
     loss = model.train_on_batch(arrays["x"][0], arrays["y"][0])
     np.testing.assert_allclose(loss, arrays["losses"][0], rtol=1e-5)
     _assert_weights(model, arrays, 1, atol)
-    if not load:
-        return
     with tempfile.TemporaryDirectory() as folder:
         for filename in ("model.h5", "model.keras"):
             path = os.path.join(folder, filename)

@@ -530,23 +530,42 @@ def test_custom_optimizer_class_through_custom_objects():
 def test_torch_optimizer_sgd_reproduces_keras_sgd(case, kwargs):
     """The shared optimizer test on a wrapped torch.optim.SGD (its own config and slot names)."""
     check_optimizer(lambda: O.TorchOptimizer(torch.optim.SGD, **kwargs), case, atol=1e-6,
-                    keras_config=False, restores_fresh="momentum" not in kwargs)
+                    keras_config=False)
     assert O.TFOptimizer is O.TorchOptimizer
 
 
-@pytest.mark.xfail(strict=True, reason="TorchOptimizer: torch creates the momentum buffers at "
-                   "the first step, so a loaded model's freshly built optimizer cannot take the "
-                   "saved state (load_model warns and starts a fresh optimizer)")
-def test_torch_optimizer_momentum_state_survives_save_and_load(tmp_path):
+@pytest.mark.parametrize("torch_class,kwargs", [
+    (torch.optim.SGD, dict(lr=0.1, momentum=0.9)),
+    (torch.optim.Adam, dict(lr=0.01, amsgrad=True))])
+def test_torch_optimizer_state_survives_save_and_load(tmp_path, torch_class, kwargs):
+    """torch makes an optimizer's state at its first step: the loaded model's optimizer,
+    which has not stepped, takes the saved one (momentum buffers; Adam's step count and
+    moments) and its next step is the original's."""
     from tkeras.layers import Dense, Input
     from tkeras.models import Sequential, load_model
     model = Sequential([Input((3,)), Dense(2)])
-    model.compile(optimizer=O.TorchOptimizer(torch.optim.SGD, lr=0.1, momentum=0.9), loss="mse")
-    model.train_on_batch(np.ones((4, 3), "float32"), np.zeros((4, 2), "float32"))
+    model.compile(optimizer=O.TorchOptimizer(torch_class, **kwargs), loss="mse")
+    x, y = np.arange(12, dtype="float32").reshape(4, 3) / 10, np.ones((4, 2), "float32")
+    for _ in range(2):
+        model.train_on_batch(x, y)
     model.save(str(tmp_path / "m.h5"))
     loaded = load_model(str(tmp_path / "m.h5"))
+    assert loaded.optimizer.variable_names() == model.optimizer.variable_names()
     for a, b in zip(loaded.optimizer.get_weights(), model.optimizer.get_weights()):
         np.testing.assert_array_equal(a, b)
+    model.train_on_batch(x, y)
+    loaded.train_on_batch(x, y)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_torch_optimizer_set_weights_of_the_wrong_length_leaves_it_fresh():
+    w = named([1.0, 2.0], "dense/kernel:0")
+    opt = O.TorchOptimizer(torch.optim.SGD, lr=0.1, momentum=0.9)
+    opt.build([w])
+    with pytest.raises(ValueError, match="was expecting 2 weights"):
+        opt.set_weights([np.zeros(()), np.zeros(2), np.zeros(2)])
+    assert not opt.optimizer.state and opt.variable_names() == ["TorchOptimizer/iter:0"]
 
 
 def test_torch_optimizer_instance_lr_sync_and_state():
