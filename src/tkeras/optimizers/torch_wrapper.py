@@ -222,14 +222,14 @@ class TorchOptimizer(Optimizer):
             weights: arrays in ``variables()`` order.
         """
         entries = self._state_entries()
+        optimizer = self._optimizer
         made = False
-        if len(weights) > len(entries) and self._optimizer is not None \
-                and not self._optimizer.state:
-            made = self._make_state()
+        if len(weights) > len(entries) and optimizer is not None and not optimizer.state:
+            made = _make_state(optimizer)
             entries = self._state_entries()
         if len(weights) != len(entries):
-            if made:
-                self._optimizer.state.clear()  # fresh again, as it was
+            if made and optimizer is not None:
+                optimizer.state.clear()  # fresh again, as it was
             raise ValueError(
                 f"You called `set_weights(weights)` on optimizer {self.name} with a weight "
                 f"list of length {len(weights)}, but the optimizer was expecting "
@@ -244,38 +244,6 @@ class TorchOptimizer(Optimizer):
         with torch.no_grad():
             for (_, tensor), arr in zip(entries, arrays):
                 tensor.copy_(torch.as_tensor(arr).to(dtype=tensor.dtype))
-
-    def _make_state(self) -> bool:
-        """Gives each parameter the state the torch optimizer makes at its first step, zero
-        filled: its keys, shapes and dtypes are found by one step of a second instance (the
-        same class and param-group settings) over zero stand-ins, so neither the weights
-        nor this optimizer step. False, with nothing changed, where that instance cannot be
-        made or its state holds more than tensors."""
-        optimizer = self._optimizer
-        stand_ins: Dict[torch.Tensor, torch.Tensor] = {}
-        groups = []
-        for group in optimizer.param_groups:
-            params = []
-            for p in group["params"]:
-                stand_in = torch.zeros_like(p.detach()).requires_grad_(p.requires_grad)
-                stand_in.grad = torch.zeros_like(stand_in)
-                stand_ins[p] = stand_in
-                params.append(stand_in)
-            groups.append({**{k: v for k, v in group.items() if k != "params"},
-                           "params": params})
-        try:
-            scratch = type(optimizer)(groups)
-            scratch.step()
-        except (TypeError, ValueError, RuntimeError):
-            return False
-        states = {p: scratch.state.get(stand_in, {}) for p, stand_in in stand_ins.items()}
-        if any(not isinstance(v, torch.Tensor) for state in states.values()
-               for v in state.values()):
-            return False
-        for p, state in states.items():
-            if state:
-                optimizer.state[p] = {k: torch.zeros_like(v) for k, v in state.items()}
-        return True
 
     # ------------------------------------------------------------------ config
 
@@ -311,6 +279,39 @@ class TorchOptimizer(Optimizer):
         settings = {k: (tuple(v) if isinstance(v, list) else v) for k, v in settings.items()
                     if k in parameters}
         return cls(optimizer_class, name=config.get("name"), **settings)
+
+
+def _make_state(optimizer: torch.optim.Optimizer) -> bool:
+    """Gives each parameter the state the torch optimizer makes at its first step, zero
+    filled: its keys, shapes and dtypes are found by one step of a second instance (the
+    same class and param-group settings) over zero stand-ins, so neither the weights
+    nor ``optimizer`` step. False, with nothing changed, where that instance cannot be
+    made or its state holds more than tensors."""
+    stand_ins: Dict[torch.Tensor, torch.Tensor] = {}
+    groups = []
+    for group in optimizer.param_groups:
+        params = []
+        for p in group["params"]:
+            stand_in = torch.zeros_like(p.detach()).requires_grad_(p.requires_grad)
+            stand_in.grad = torch.zeros_like(stand_in)
+            stand_ins[p] = stand_in
+            params.append(stand_in)
+        groups.append({**{k: v for k, v in group.items() if k != "params"},
+                       "params": params})
+    try:
+        cls: Any = type(optimizer)
+        scratch = cls(groups)
+        scratch.step()
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    states = {p: scratch.state.get(stand_in, {}) for p, stand_in in stand_ins.items()}
+    if any(not isinstance(v, torch.Tensor) for state in states.values()
+           for v in state.values()):
+        return False
+    for p, state in states.items():
+        if state:
+            optimizer.state[p] = {k: torch.zeros_like(v) for k, v in state.items()}
+    return True
 
 
 def _default_lr(optimizer_class) -> float:
