@@ -767,11 +767,12 @@ class Trainer:
         # a process group: as one step of a distributed fit on the global batch `x`
         parallel.begin()
         try:
-            return self._on_batch((parallel.train_step, parallel.logs),
-                                  parallel.local_batch(batch), reset_metrics, return_dict)
-        finally:
+            result = self._on_batch((parallel.train_step, parallel.logs),
+                                    parallel.local_batch(batch), reset_metrics, return_dict)
             parallel.end_epoch(False)  # moving statistics averaged: the ranks' models agree
+        finally:
             parallel.finish()
+        return result
 
     def _on_batch_steps(self, runner: StepRunner):
         """Under a ``torch.distributed`` process group of several processes, the distributed
