@@ -52,7 +52,8 @@ rounds: ``tf-keras`` (Keras 2 on TensorFlow) and Keras 3 on JAX, TensorFlow or t
 need neither tkeras nor, but for keras3-torch, torch; e.g. a virtual environment with
 ``tensorflow-cpu tf-keras "jax[cpu]"``). A peer that cannot be imported there is reported
 skipped. Their rows print the same ratios, so the best peer of each workload is measured
-on the machine at hand.
+on the machine at hand; a last line names the fastest of the others (the torch loops and
+the peers) and tkeras's ratio to it.
 
 ``--quick`` is a smoke run (one round of one epoch, a tenth of the batches).
 ``--profile`` runs cProfile over tkeras W4 and prints the top functions.
@@ -373,6 +374,13 @@ def compare(key: str, device: str, rounds: int, epochs: int, batch_scale: float,
             parts.append(f"ratio to {base} {ratio:5.2f}x ({low:.2f}-{high:.2f})")
         print(f"  {name:<18} {m:8.4f} s/epoch ({m / batches * 1e3:7.3f} ms/step)   "
               + "   ".join(parts) + f"   warm-up {warmup[name]:.1f} s{_how_compiled(runners[name])}")
+    ran = [peer for peer in peers if peer in times]
+    if ran:  # the goal: tkeras at or under the best peer
+        best = min(["torch", "torch fused"] + ran, key=lambda n: medians[n])
+        ratio, low, high = _median_with_interval(
+            [a / b for a, b in zip(times["tkeras"], times[best])])
+        result["ratios"][f"tkeras / best ({best})"] = (ratio, low, high)
+        print(f"  best of the others: {best}; tkeras / {best} {ratio:5.2f}x ({low:.2f}-{high:.2f})")
     return result
 
 

@@ -36,3 +36,4 @@ def test_bench_fit_times_a_peer_in_its_own_process_and_skips_a_missing_one(tmp_p
     rows = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith("  ")}
     assert "ratio to torch" in rows["tf-keras"]
     assert "skipped: unavailable" in rows["keras3-jax"]
+    assert "tkeras / " in rows["best"]  # the best of the torch loops and the peers
