@@ -156,6 +156,7 @@ def test_train_on_batch_is_one_step_of_a_distributed_fit(runs):
     for a, b in zip(r0["bn_weights"], r1["bn_weights"]):  # moving statistics averaged
         np.testing.assert_array_equal(a, b)
     assert "small_batch" not in one and "own_train_step" not in one
+    assert r0["released"] and r1["released"]
     for r in (r0, r1):  # its gradients would not be all-reduced
         assert "overrides `train_step`, which `train_on_batch` cannot run on several processes" \
             in r["own_train_step"]

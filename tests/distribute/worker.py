@@ -210,6 +210,12 @@ def scenario_on_batch(out, rank):
         model.train_on_batch(x[:1], y[:1])
     except ValueError as e:
         result["small_batch"] = str(e)
+    if tkeras.distribute.strategy.is_distributed():  # at exit: the kept DDP wrapper freed
+        from tkeras.distribute import engine
+        kept = model._step_runner.__dict__["_on_batch_steps"][1]
+        engine._release_wrappers()
+        result["released"] = kept.ddp is None and not engine._WRAPPING
+        model.train_on_batch(x[:16], y[:16])  # wraps again
     own = OwnStep(model.inputs, model.outputs)
     own.compile("sgd", "mse")
     try:
