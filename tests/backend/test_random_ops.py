@@ -130,8 +130,10 @@ def test_cpu_dropout_mask_is_uniform_ge_rate_scaled(dtype):
 def test_dropout_masks_keep_one_minus_rate_of_the_entries():
     n = 10 ** 6  # binomial standard deviation of the kept fraction: < 5e-4
     for rate in (0.1, 0.5, 0.75):
+        tensor_rate = torch.tensor(rate, dtype=torch.float64)  # (the compiled path's kind)
         for mask in (random_ops.dropout_mask((n,), rate, torch.float32, "cpu"),
-                     random_ops.dropout_mask((n,), torch.tensor(rate), torch.float32, "cpu")):
+                     random_ops.dropout_mask((n,), tensor_rate, torch.float32, "cpu")):
+            assert mask.dtype == torch.float32
             assert abs((mask > 0).double().mean().item() - (1 - rate)) < 3e-3
             values = mask.unique().tolist()
             assert values == [0.0, pytest.approx(1 / (1 - rate))]
@@ -142,3 +144,10 @@ def test_dropout_mask_at_the_ends_of_the_rate_range():
     rate = 1 - 2.0 ** -40  # within 2^-32 of 1: nothing kept
     assert not random_ops.dropout_mask((1000,), rate, torch.float32, "cpu").any()
     assert random_ops.dropout_mask((0, 3), 0.5, torch.float32, "cpu").shape == (0, 3)
+
+
+def test_dropout_under_vmap_draws_a_different_mask_per_sample():
+    masks = torch.func.vmap(lambda x: K.dropout(x, 0.5), randomness="different")(
+        torch.ones(64, 32))
+    assert masks.shape == (64, 32)
+    assert len({tuple(row.tolist()) for row in masks}) > 1  # not one mask repeated

@@ -152,16 +152,18 @@ def dropout_mask(shape: Sequence[int], rate: Any, dtype: torch.dtype,
                  generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """Keras's inverted-dropout mask as one tensor: ``(uniform >= rate) / (1 - rate)``,
     each entry ``1 / (1 - rate)`` or 0. ``x * mask`` is Keras's ``x * (1 / (1 - rate)) *
-    keep_mask`` exactly (the same single rounding of ``x * scale``): one draw and two
-    passes, where ``torch.bernoulli`` / ``F.dropout`` took about three times as long.
+    keep_mask`` exactly (the same single rounding of ``x * scale``): one draw, the keep
+    mask, and the float32 mask as the keep mask times the scale in one pass (cast, then
+    scaled in place, for other dtypes), where ``torch.bernoulli`` / ``F.dropout`` took
+    about three times as long.
 
     On the CPU, eagerly and for a rate given as a number, the uniform is 32 random bits
     per entry (``_keep_from_bits``: half as many 64-bit draws of the generator as entries,
     compared as integers), in half the time of ``torch.rand``'s float draw (which converts
-    one entry at a time); the float32 mask is then the keep mask times the scale, in one
-    pass. Elsewhere (CUDA, a compiled graph, a tensor rate) the uniform is ``torch.rand``'s
-    float32 (float64 for float64), compared and scaled in place. Both keep an entry with
-    probability ``1 - rate`` to within 2^-24.
+    one entry at a time). Elsewhere (CUDA, a compiled graph, a ``torch.func`` transform
+    such as ``vmap`` with ``randomness="different"``, a tensor rate) the uniform is
+    ``torch.rand``'s float32 (float64 for float64). Both keep an entry with probability
+    ``1 - rate`` to within 2^-24.
 
     Args:
         shape: the mask's shape (broadcast against the input).
@@ -172,17 +174,16 @@ def dropout_mask(shape: Sequence[int], rate: Any, dtype: torch.dtype,
     """
     shape = tuple(shape)
     if (isinstance(rate, (int, float)) and 0 <= rate < 1 and torch.device(device).type == "cpu"
-            and not torch.compiler.is_compiling()):
+            and not torch.compiler.is_compiling()
+            and not torch._C._are_functorch_transforms_active()):
         keep = _keep_from_bits(shape, float(rate), generator)
-        if dtype == torch.float32:  # bool * float: the cast and the scaling in one pass
-            return keep.mul(1.0 / (1.0 - rate))
-        mask = keep.to(dtype)
     else:
         draw = torch.float64 if dtype == torch.float64 else torch.float32
-        mask = torch.rand(shape, generator=generator, dtype=draw, device=device).ge_(rate)
-        if draw != dtype:
-            mask = mask.to(dtype)
-    return mask.mul_(1.0 / (1.0 - rate))
+        keep = torch.rand(shape, generator=generator, dtype=draw, device=device) >= rate
+    scale = 1.0 / (1.0 - rate)
+    if dtype == torch.float32 and not isinstance(scale, torch.Tensor):
+        return keep.mul(scale)  # bool * float: the cast and the scaling in one pass
+    return keep.to(dtype).mul_(scale)  # (a tensor scale would promote out of place)
 
 
 _INT32_MIN = -(2 ** 31)
