@@ -115,7 +115,6 @@ class Workload:
     def __init__(self, key: str, build_torch: Callable, torch_loss: nn.Module,
                  torch_target: Callable):
         spec = fit_workloads.SPECS[key]
-        self.key = key
         self.name = spec.name
         self.batch = spec.batch
         self.batches = spec.batches

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..backend.variables import to_numpy
+from ..distribute.strategy import is_distributed
 from ..optimizers.fused import CompiledUpdate, with_own_code
 from . import data_adapter as da
 from .base_layer import call_context
@@ -131,8 +132,7 @@ class StepRunner:
             return False
         if not all(layer._auto_compile for layer in self.model._flatten_layers()):
             return False
-        dist = torch.distributed
-        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        if is_distributed():
             return False
         return _compiler_available(self.device)
 
